@@ -1,0 +1,90 @@
+"""Answers questions about AI startups from news articles, with citations.
+
+Example:
+    from assistant import answer
+    a = answer("How much did SenseTime raise?")
+    print(a.text)                      # "... $600 million ... [1]"
+    for c in a.citations:
+        print(c.n, c.title, c.date, c.url)
+
+Nothing heavy is imported here: models load on the first question and are reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from .config import Settings, load_settings
+from .documents import Answer, Citation, Passage, Timings
+from .errors import (
+    AssistantError,
+    BackendError,
+    ConfigError,
+    IndexNotFoundError,
+    IngestError,
+    ModelAssemblyError,
+    StoreLockedError,
+)
+
+if TYPE_CHECKING:
+    from .chain import Event
+    from .store import Filters
+
+__all__ = [
+    "Answer",
+    "AssistantError",
+    "BackendError",
+    "Citation",
+    "ConfigError",
+    "IndexNotFoundError",
+    "IngestError",
+    "ModelAssemblyError",
+    "Passage",
+    "Settings",
+    "StoreLockedError",
+    "Timings",
+    "answer",
+    "load_settings",
+    "retrieve",
+    "stream_answer",
+]
+
+
+def answer(question: str, history: Sequence[dict[str, str]] | None = None,
+           filters: Filters | dict[str, str] | None = None, *, k: int | None = None,
+           settings: Settings | None = None) -> Answer:
+    """Answer a question from the ingested articles.
+
+    Args:
+        question: the question; a follow-up when ``history`` is given.
+        history: earlier turns as ``{"role": "user" | "assistant", "content": str}``.
+        filters: ``{"since": "YYYY-MM-DD", "until": "YYYY-MM-DD", "match": "title or source text"}``.
+        k: passages to give the model (``retrieval.k`` by default).
+        settings: defaults to ``load_settings()`` (environment and ``ASSISTANT_CONFIG``).
+
+    Returns:
+        An ``Answer`` whose ``text`` carries ``[n]`` markers matching ``citations``;
+        ``abstained`` is True when the articles don't hold the answer.
+    """
+    from .chain import default_engine
+
+    return default_engine(settings).answer(question, history, filters, k)
+
+
+def stream_answer(question: str, history: Sequence[dict[str, str]] | None = None,
+                  filters: Filters | dict[str, str] | None = None, *, k: int | None = None,
+                  settings: Settings | None = None) -> Iterator[Event]:
+    """Like ``answer`` but yields as it goes: a ``Retrieved`` event with the passages,
+    then text deltas (``str``), then the final ``Answer``."""
+    from .chain import default_engine
+
+    yield from default_engine(settings).stream(question, history, filters, k)
+
+
+def retrieve(question: str, k: int = 8, filters: Filters | dict[str, str] | None = None, *,
+             settings: Settings | None = None) -> list[Passage]:
+    """Ranked passages for ``question`` with their article metadata and scores (no LLM)."""
+    from .chain import default_engine
+
+    return default_engine(settings).retrieve(question, k=k, filters=filters)

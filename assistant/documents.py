@@ -1,0 +1,109 @@
+"""Plain records passed between ingest, retrieval, generation and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article, ready to be chunked."""
+
+    key: str  # identity of the input: absolute file path, plus "#<record id>" in a collection
+    ref: str  # shown as the citation's source: the file's path, or the record's id
+    title: str
+    text: str  # cleaned body; chunk offsets point into this
+    date: str = ""  # ISO YYYY-MM-DD, or "" when unknown
+    url: str = ""
+    publisher: str = ""
+    path: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article as stored: ``article.text[start:end] == text``."""
+
+    id: str
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk (or run of adjacent chunks) with its article's metadata."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    title: str
+    date: str
+    url: str
+    source: str  # the article's ref: file path or collection record id
+    publisher: str
+    score: float  # fused rank score (higher is better)
+    similarity: float = 0.0  # best cosine similarity to the question, 0 when unknown
+    chunk_index: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source that a ``[n]`` marker in the answer points at."""
+
+    n: int
+    title: str
+    date: str
+    url: str
+    source: str
+    passage: str
+    start: int
+    end: int
+    score: float
+    sentences: tuple[str, ...] = ()  # answer sentences supported by this passage
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieve_s: float = 0.0
+    first_token_s: float = 0.0
+    total_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``answer()`` returns."""
+
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    standalone_question: str
+    timings: Timings = field(default_factory=Timings)
+    model: str = ""
+    suggestions: list[Passage] = field(default_factory=list)  # closest articles when abstaining
+    notice: str = ""  # e.g. the LLM was unreachable and the extractive fallback answered
+    removed: list[str] = field(default_factory=list)  # sentences dropped as unsupported
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``assistant ask --json``."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [
+                {"n": c.n, "title": c.title, "date": c.date, "url": c.url, "source": c.source,
+                 "passage": c.passage, "start": c.start, "end": c.end}
+                for c in self.citations
+            ],
+            "standalone_question": self.standalone_question,
+            "timings": {"retrieve_s": self.timings.retrieve_s, "first_token_s": self.timings.first_token_s,
+                        "total_s": self.timings.total_s},
+            "model": self.model,
+            "notice": self.notice,
+            "suggestions": [{"title": p.title, "date": p.date, "url": p.url, "source": p.source}
+                            for p in self.suggestions],
+        }

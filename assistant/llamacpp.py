@@ -1,0 +1,81 @@
+"""The embedded LLM: a LangChain chat model over llama.cpp, one generation at a time.
+
+llama-cpp-python keeps the KV cache of the previous prompt and re-evaluates only what
+differs, so the fixed system prompt is evaluated once per process, not once per question.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from .errors import BackendError
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+class LlamaCppChat(BaseChatModel):
+    """Chat completions from a local GGUF through llama.cpp's own chat template."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 200
+    temperature: float = 0.0
+
+    _llama: Any = PrivateAttr(default=None)
+    # One generation at a time: a second caller waits its turn (two would halve both on 2 cores).
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx}
+
+    def load(self) -> Any:
+        """The llama.cpp model, loaded once."""
+        with self._load_lock:
+            if self._llama is None:
+                try:
+                    from llama_cpp import Llama
+                except ImportError:
+                    raise BackendError('the embedded LLM needs llama-cpp-python: pip install -e ".[local]"') from None
+                try:
+                    self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                        n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                except (ValueError, RuntimeError, OSError) as exc:
+                    raise BackendError(f"cannot load GGUF model {self.model_path}: {exc}") from exc
+            return self._llama
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        llama = self.load()
+        payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        with self._lock:
+            stream = llama.create_chat_completion(
+                messages=payload, stream=True, stop=stop, max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                temperature=kwargs.get("temperature", self.temperature), top_p=1.0, repeat_penalty=1.05)
+            for part in stream:
+                delta = part["choices"][0]["delta"].get("content")
+                if not delta:
+                    continue
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                if run_manager:
+                    run_manager.on_llm_new_token(delta, chunk=chunk)
+                yield chunk
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        text = "".join(str(c.message.content) for c in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])

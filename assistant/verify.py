@@ -1,0 +1,167 @@
+"""Parse ``[n]`` markers into citations and check each sentence against what it cites.
+
+The rule (deterministic, cheap, documented in docs/citations.md):
+
+1. The answer is split into sentences; each keeps the markers it ends with. Markers that
+   point at no source are dropped.
+2. A sentence's *facts* are its numbers (amounts are normalised: "$620 million", "$620M"
+   and "620 million" are one value; years and counts are numbers too) and its names
+   (capitalised words other than a few sentence-glue words).
+3. A sentence is *supported* by a passage when every number appears in it and at least
+   half of its names do (names are matched case-insensitively as whole words).
+4. A supported sentence keeps its markers. An unsupported one is re-pointed at another
+   retrieved passage that supports it when there is one; otherwise it is removed from the
+   answer and listed in ``Answer.removed``. A sentence with no facts is kept as it is.
+5. An answer with no supported, cited sentence left is an abstention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .documents import Citation, Passage
+from .text import split_sentences
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "billion": 1e9, "bn": 1e9,
+          "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12}
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion|mn|bn|tn|mm|[kmbt])\b)?",
+    re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[A-Z][\w&'’.-]*[A-Za-z0-9]|\b[a-z]+[A-Z]\w*")
+_GLUE = {
+    "the", "a", "an", "it", "its", "this", "that", "these", "those", "they", "their", "he", "she", "in", "on",
+    "at", "as", "for", "by", "of", "to", "and", "but", "or", "yes", "no", "however", "according", "also",
+    "additionally", "both", "each", "meanwhile", "while", "although", "moreover", "furthermore", "overall",
+    "together", "among", "based", "source", "sources", "article", "articles", "answer", "series", "round",
+    "seed", "ceo", "cto", "cfo", "founder", "co-founder", "inc", "ltd", "corp", "co", "llc", "group",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "ai", "ipo", "us", "u.s", "usd", "i", "we", "there", "then", "so", "with",
+    "after", "before", "since", "until", "when", "which", "who", "what", "where", "how", "why", "not",
+}
+_DECLINE = re.compile(
+    r"\b(don'?t|do not|does not|doesn'?t|did not|didn'?t|cannot|can'?t|unable to)\b.{0,40}"
+    r"\b(say|know|mention|state|specify|provide|contain|disclose|include|determine|find|answer|report)"
+    r"|\bno (information|mention|details?|data)\b|\bnot (mentioned|specified|stated|disclosed|provided|available|"
+    r"reported|given|known)\b|\bunknown\b",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The verified answer."""
+
+    text: str
+    citations: list[Citation]
+    removed: list[str]
+    declined: bool
+
+
+def numbers(text: str) -> set[float]:
+    """Every number in ``text`` as a value: "$4.5 billion" -> 4.5e9, "2,000" -> 2000."""
+    values = set()
+    for match in _NUMBER.finditer(text):
+        value = float(match.group(1).replace(",", ""))
+        scale = (match.group(2) or "").lower()
+        values.add(round(value * _SCALE.get(scale, 1.0), 6))
+    return values
+
+
+def names(text: str) -> set[str]:
+    found = set()
+    for word in _CAPITALISED.findall(text):
+        word = re.sub(r"['’]s$", "", word).rstrip(".")
+        if word.lower() not in _GLUE and len(word) > 1:
+            found.add(word)
+    return found
+
+
+def is_decline(text: str) -> bool:
+    """Whether a reply says the sources don't hold the answer."""
+    return bool(_DECLINE.search(text))
+
+
+def supports(sentence: str, passage: Passage) -> bool:
+    """Rule 3: every number, and at least half of the names, appear in the passage."""
+    source = f"{passage.title}\n{passage.text}"
+    if not numbers(sentence) <= numbers(source):
+        return False
+    wanted = names(sentence)
+    if not wanted:
+        return True
+    lowered = source.lower()
+    present = sum(1 for n in wanted if re.search(rf"(?<!\w){re.escape(n.lower())}(?!\w)", lowered))
+    return present * 2 >= len(wanted)
+
+
+def has_facts(sentence: str) -> bool:
+    return bool(numbers(sentence) or names(sentence))
+
+
+def check_answer(raw: str, passages: Sequence[Passage]) -> Checked:
+    """Apply the rule above to the model's reply; number citations in order of first use."""
+    sentences = _sentences_with_markers(raw)
+    kept: list[tuple[str, list[int]]] = []
+    removed: list[str] = []
+    for sentence, markers in sentences:
+        valid = [m for m in markers if 1 <= m <= len(passages)]
+        if not has_facts(sentence) or is_decline(sentence):
+            kept.append((sentence, valid))
+            continue
+        good = [m for m in valid if supports(sentence, passages[m - 1])]
+        if not good:
+            good = [n for n, p in enumerate(passages, 1) if supports(sentence, p)][:1]
+        if good:
+            kept.append((sentence, good))
+        else:
+            removed.append(sentence)
+
+    # Renumber: the first source cited becomes [1], and so on.
+    order: dict[int, int] = {}
+    for _, markers in kept:
+        for m in markers:
+            order.setdefault(m, len(order) + 1)
+    parts, supported_by = [], {m: [] for m in order}
+    for sentence, markers in kept:
+        tags = "".join(f"[{order[m]}]" for m in dict.fromkeys(markers))
+        parts.append(_with_tags(sentence, tags))
+        for m in markers:
+            supported_by[m].append(sentence)
+    citations = [_citation(order[m], passages[m - 1], tuple(supported_by[m])) for m in order]
+    text = " ".join(parts).strip()
+    declined = not citations or (is_decline(text) and not any(has_facts(s) and m for s, m in kept
+                                                              if not is_decline(s)))
+    return Checked(text=text, citations=citations, removed=removed, declined=declined)
+
+
+def _with_tags(sentence: str, tags: str) -> str:
+    """Markers go before the closing punctuation: "... $620 million [1]."."""
+    if not tags:
+        return sentence
+    body = sentence.rstrip(".!?")
+    return f"{body} {tags}{sentence[len(body):]}"
+
+
+def _sentences_with_markers(raw: str) -> list[tuple[str, list[int]]]:
+    """Sentences with the source numbers in their markers; markers are removed from the text."""
+    raw = raw.strip()
+    out = []
+    for start, end in split_sentences(raw):
+        piece = raw[start:end]
+        markers = [int(n) for group in _MARKER.findall(piece) for n in re.split(r"\s*[,;]\s*", group)]
+        sentence = _MARKER.sub("", piece).strip()
+        sentence = re.sub(r"\s+([.,;:!?])", r"\1", sentence)
+        if sentence in {".", ""}:
+            if out and markers:  # markers after the full stop belong to the sentence before
+                out[-1][1].extend(markers)
+            continue
+        out.append((sentence, markers))
+    return out
+
+
+def _citation(n: int, passage: Passage, sentences: tuple[str, ...]) -> Citation:
+    return Citation(n=n, title=passage.title, date=passage.date, url=passage.url, source=passage.source,
+                    passage=passage.text, start=passage.start, end=passage.end, score=passage.score,
+                    sentences=sentences)

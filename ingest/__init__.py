@@ -1,0 +1,206 @@
+"""Ingest articles into the store: load -> clean -> chunk -> embed -> Chroma + keyword index.
+
+Example:
+    from assistant import load_settings
+    from ingest import ingest
+    report = ingest([Path("seeds")], load_settings())
+    print(report.summary())
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.documents import Article, Chunk
+from assistant.errors import IngestError, StoreLockedError
+
+from .chunk import article_id, embedding_header, split_into_chunks
+from .load import find_files, load_file
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.protocols import Embedder
+    from assistant.store import Store
+
+__all__ = ["IngestReport", "ingest", "store_lock"]
+
+log = logging.getLogger(__name__)
+# Articles embedded and committed together: large enough to fill embedding batches,
+# small enough that a killed run loses little work.
+GROUP_CHUNKS = 256
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, article by article."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    removed: int = 0
+    chunks: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    recovered: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        lines = [f"added {len(self.added)}, updated {len(self.updated)}, unchanged {self.unchanged}, "
+                 f"duplicates {len(self.duplicates)}, removed {self.removed}, failed {len(self.failed)} "
+                 f"({self.chunks} chunks embedded)"]
+        if self.recovered:
+            lines.append(f"finished {self.recovered} article(s) left half-written by an interrupted run")
+        lines += [f"  warning: {where}: {reason}" for where, reason in self.warnings]
+        lines += [f"  failed: {where}: {reason}" for where, reason in self.failed]
+        return "\n".join(lines)
+
+
+def store_lock(settings: Settings):  # noqa: ANN201 - filelock's type is imported lazily
+    """The one-writer-at-a-time lock of a data dir."""
+    from filelock import FileLock
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(settings.data_dir / "ingest.lock", timeout=0)
+
+
+def ingest(
+    inputs: Sequence[Path | str],
+    settings: Settings,
+    *,
+    prune: bool = False,
+    store: Store | None = None,
+    embedder: Embedder | None = None,
+    progress: bool | None = None,
+    on_file: Callable[[str, str], None] | None = None,
+) -> IngestReport:
+    """Ingest files and directories; idempotent.
+
+    Args:
+        inputs: files (.txt .md .html .pdf .json .jsonl) and directories to walk.
+        settings: where the store lives and how to chunk and embed.
+        prune: also remove articles whose files no longer exist.
+        store, embedder: reuse open ones (the web app does); opened from settings otherwise.
+        progress: show a progress bar (default: when stderr is a terminal).
+        on_file: called with (file, "ok" or an error) after each file is read.
+
+    Raises:
+        StoreLockedError: another ingest is writing to the same data dir.
+    """
+    from filelock import Timeout
+
+    lock = store_lock(settings)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreLockedError(
+            f"another ingest is writing to {settings.data_dir} (lock {lock.lock_file}); wait for it to finish"
+        ) from None
+    try:
+        return _ingest(inputs, settings, prune, store, embedder, progress, on_file)
+    finally:
+        lock.release()
+
+
+def _ingest(inputs: Sequence[Path | str], settings: Settings, prune: bool, store: Store | None,
+            embedder: Embedder | None, progress: bool | None, on_file: Callable[[str, str], None] | None,
+            ) -> IngestReport:
+    from assistant.backends import make_embedder
+    from assistant.store import Store
+
+    report = IngestReport()
+    embedder = embedder or make_embedder(settings)
+    store = store or Store(settings.data_dir, collection=settings.store_collection, embedding_model=embedder.name,
+                           host=settings.store_host, port=settings.store_port, embedder=embedder)
+    report.recovered = store.recover()
+
+    files, missing = find_files([Path(p) for p in inputs])
+    report.failed += [(str(p), reason) for p, reason in missing]
+    articles: list[Article] = []
+    read_paths: set[str] = set()
+    for path in files:
+        try:
+            loaded = load_file(path, int(settings.ingest_max_file_mb * 1e6))
+        except IngestError as exc:
+            report.failed.append((str(path), str(exc)))
+            if on_file:
+                on_file(str(path), str(exc))
+            continue
+        read_paths.add(str(path.resolve()))
+        articles += loaded.articles
+        report.failed += [(e.ref, e.reason) for e in loaded.errors]
+        report.warnings += [(str(path), w) for w in loaded.warnings]
+        if on_file:
+            on_file(str(path), "ok" if not loaded.errors else f"{len(loaded.errors)} bad record(s)")
+
+    todo, aliases = _plan(articles, store, report)
+    _embed_and_store(todo, aliases, store, embedder, settings, report, progress)
+
+    # Records gone from a file that was read again, and with --prune files gone from disk.
+    seen = {a.key for a in articles}
+    stale = [key for path in read_paths for key, _ in store.input_keys(path) if key not in seen]
+    if prune:
+        stale += [key for key, path in store.input_keys() if not Path(path).exists()]
+    report.removed = store.remove_inputs(stale)
+    log.info("ingest finished", extra={"added": len(report.added), "failed": len(report.failed)})
+    return report
+
+
+def _plan(articles: list[Article], store: Store, report: IngestReport,
+          ) -> tuple[list[tuple[Article, str]], list[tuple[str, str, str]]]:
+    """Split articles into those to embed and inputs that only need pointing at a stored one."""
+    todo: list[tuple[Article, str]] = []
+    aliases: list[tuple[str, str, str]] = []
+    planned: set[str] = set()
+    for article in articles:
+        doc_id = article_id(article)
+        previous = store.input_article(article.key)
+        if previous == doc_id:
+            report.unchanged += 1
+        elif doc_id in planned or store.has_article(doc_id):
+            aliases.append((article.key, doc_id, article.path))
+            report.duplicates.append(article.ref)
+        else:
+            planned.add(doc_id)
+            todo.append((article, doc_id))
+            (report.updated if previous else report.added).append(article.ref)
+    return todo, aliases
+
+
+def _embed_and_store(todo: list[tuple[Article, str]], aliases: list[tuple[str, str, str]], store: Store,
+                     embedder: Embedder, settings: Settings, report: IngestReport, progress: bool | None) -> None:
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(todo), unit="article", desc="ingest", disable=not show or not todo, file=sys.stderr)
+    group: list[tuple[Article, list[Chunk]]] = []
+    size = 0
+    for article, _ in todo:
+        chunks = split_into_chunks(article, embedder.count_tokens, settings.ingest_chunk_tokens,
+                                   settings.ingest_overlap_tokens)
+        group.append((article, chunks))
+        size += len(chunks)
+        if size >= GROUP_CHUNKS:
+            _store_group(group, store, embedder, report)
+            bar.update(len(group))
+            group, size = [], 0
+    _store_group(group, store, embedder, report, aliases)
+    bar.update(len(group))
+    bar.close()
+
+
+def _store_group(group: list[tuple[Article, list[Chunk]]], store: Store, embedder: Embedder,
+                 report: IngestReport, aliases: list[tuple[str, str, str]] = ()) -> None:  # type: ignore[assignment]
+    texts = [embedding_header(a.title, a.date) + c.text for a, chunks in group for c in chunks]
+    vectors = embedder.embed_documents(texts)
+    inputs = [(a.key, chunks[0].article_id, a.path) for a, chunks in group] + list(aliases)
+    store.add(group, vectors, inputs)
+    report.chunks += len(texts)

@@ -1,0 +1,276 @@
+"""Read input files into ``Article`` records, one reader per format.
+
+Each reader turns bytes into articles; problems with a whole file raise ``IngestError``,
+problems with one record of a collection come back as ``RecordError`` so the rest goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.documents import Article
+from assistant.errors import IngestError
+
+from .clean import clean_body, normalize, parse_date
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl")
+_BODY_FIELDS = ("body", "text", "content")
+_DATE_FIELDS = ("date", "published_at", "published", "pub_date")
+_KNOWN_FIELDS = {"title", "url", "source", "id", *_BODY_FIELDS, *_DATE_FIELDS}
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One bad record inside a collection file (the other records still load)."""
+
+    ref: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one file yielded."""
+
+    articles: list[Article]
+    errors: list[RecordError]
+    warnings: list[str]
+
+
+def find_files(inputs: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Expand files and directories into the files to read.
+
+    Returns the files, and the inputs that cannot be read at all with the reason.
+    Inside a directory, hidden files and unsupported extensions are passed over silently;
+    a file named explicitly with an unsupported extension is reported.
+    """
+    files: list[Path] = []
+    problems: list[tuple[Path, str]] = []
+    for path in inputs:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if not name.startswith(".") and name.lower().endswith(SUFFIXES):
+                        files.append(Path(root) / name)
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append((path, "no such file or directory"))
+    return files, problems
+
+
+def load_file(path: Path, max_bytes: int) -> Loaded:
+    """Read one file into articles.
+
+    Raises:
+        IngestError: the file is unreadable, empty, binary, too large or of an unknown type.
+    """
+    suffix = path.suffix.lower()
+    reader = _READERS.get(suffix)
+    if reader is None:
+        raise IngestError(f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUFFIXES)}")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+                              "(ingest.max_file_mb)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise IngestError("empty file")
+    warnings: list[str] = []
+    if suffix == ".pdf":
+        return reader(path, data, warnings)
+    if b"\x00" in data[:8192]:
+        raise IngestError("binary file (contains NUL bytes), not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", errors="replace")
+        warnings.append(f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced with U+FFFD")
+    return reader(path, text, warnings)
+
+
+def _article(path: Path, record_id: str | None, title: str, body: str, **meta: Any) -> Article:
+    """Clean the body; ``ref`` is the record's id in a collection, else the file's path."""
+    text = clean_body(body)
+    title = normalize(title).replace("\n", " ")
+    if not text:
+        raise IngestError("no article text found")
+    resolved = str(path.resolve())
+    key, ref = (f"{resolved}#{record_id}", record_id) if record_id else (resolved, display_path(path))
+    return Article(key=key, ref=ref, title=title or _fallback_title(text), text=text, path=resolved, **meta)
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when inside it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
+
+
+def _fallback_title(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "..."
+
+
+def _read_txt(path: Path, text: str, warnings: list[str]) -> Loaded:
+    """Headline on the first line, an optional date line next, then the body."""
+    lines = normalize(text).split("\n")
+    title, rest = lines[0], [line for line in lines[1:]]
+    while rest and not rest[0]:
+        rest.pop(0)
+    date = ""
+    if rest and len(rest[0]) <= 40 and (date := parse_date(rest[0])):
+        rest.pop(0)
+    article = _article(path, None, title, "\n".join(rest), date=date)
+    return Loaded([article], [], warnings)
+
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKUP = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+(?=\S))|(\*\*|__|`)", re.MULTILINE)
+
+
+def _read_markdown(path: Path, text: str, warnings: list[str]) -> Loaded:
+    """YAML front matter (title, date, url, source, anything else) and a Markdown body."""
+    meta: dict[str, Any] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        import yaml
+
+        try:
+            meta = yaml.safe_load(match.group(1)) or {}
+        except yaml.YAMLError as exc:
+            raise IngestError(f"invalid YAML front matter: {exc}") from None
+        if not isinstance(meta, dict):
+            raise IngestError("front matter is not a mapping of keys to values")
+        text = text[match.end():]
+    title = str(meta.get("title") or "")
+    heading = re.match(r"\s*#\s+(.+)\n", text)
+    if heading and (not title or heading.group(1).strip() == title):
+        title, text = heading.group(1).strip(), text[heading.end():]
+    body = _MD_MARKUP.sub(lambda m: "" if m.group(2) else "", _MD_LINK.sub(r"\1", text))
+    article = _article(path, None, title, body, **_metadata(meta))
+    return Loaded([article], [], warnings)
+
+
+def _read_html(path: Path, text: str, warnings: list[str]) -> Loaded:
+    """Main text by trafilatura (drops navigation, ads, footers); metadata from meta tags."""
+    import trafilatura
+
+    result = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False,
+                                         include_tables=False, favor_precision=True)
+    if result is None or not getattr(result, "text", None):
+        raise IngestError("no article text found in the HTML")
+    meta = {"title": result.title, "date": result.date, "url": result.url, "source": result.sitename}
+    article = _article(path, None, result.title or "", result.text, **_metadata(meta))
+    return Loaded([article], [], warnings)
+
+
+def _read_pdf(path: Path, data: bytes, warnings: list[str]) -> Loaded:
+    """The PDF's text layer; title from its metadata or first line."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise IngestError(f"not a readable PDF: {exc}") from None
+    text = "\n".join(pages)
+    if not text.strip():
+        raise IngestError("PDF has no text layer (scanned images are not supported)")
+    title = str(info.get("/Title") or "")
+    if not title:
+        title, _, text = normalize(text).partition("\n")
+    raw = str(info.get("/CreationDate") or "").removeprefix("D:")  # D:YYYYMMDDhhmmss
+    date = parse_date(f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}") if len(raw) >= 8 else ""
+    article = _article(path, None, title, text, date=date)
+    return Loaded([article], [], warnings)
+
+
+def _read_json(path: Path, text: str, warnings: list[str]) -> Loaded:
+    """A list of article objects, ``{"articles": [...]}``, or a single article object."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    records = data if isinstance(data, list) else [data]
+    return _records(path, ((i, rec) for i, rec in enumerate(records, 1)), "item", warnings)
+
+
+def _read_jsonl(path: Path, text: str, warnings: list[str]) -> Loaded:
+    """One article object per line; a malformed line is reported by number and skipped."""
+    def lines() -> Iterator[tuple[int, Any]]:
+        for number, line in enumerate(text.split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, RecordError(f"{path}:{number}", f"malformed JSON on line {number}: {exc.msg}")
+
+    return _records(path, lines(), "line", warnings)
+
+
+def _records(path: Path, records: Iterator[tuple[int, Any]], unit: str, warnings: list[str]) -> Loaded:
+    articles, errors = [], []
+    for number, record in records:
+        where = f"{path}:{number}"
+        if isinstance(record, RecordError):
+            errors.append(record)
+            continue
+        try:
+            if not isinstance(record, dict):
+                raise IngestError(f"{unit} {number} is not a JSON object")
+            body = next((record[f] for f in _BODY_FIELDS if isinstance(record.get(f), str) and record[f].strip()), None)
+            if body is None:
+                raise IngestError(f"{unit} {number} has no text (expected one of: {', '.join(_BODY_FIELDS)})")
+            record_id = str(record.get("id") or f"{display_path(path)}:{number}")
+            meta = {**record, "date": next((record[f] for f in _DATE_FIELDS if record.get(f)), None)}
+            articles.append(_article(path, record_id, str(record.get("title") or ""), body,
+                                     **_metadata(meta)))
+        except IngestError as exc:
+            errors.append(RecordError(where, str(exc)))
+    if not articles and errors:
+        raise IngestError(f"no valid records; first problem: {errors[0].reason}")
+    return Loaded(articles, errors, warnings)
+
+
+def _metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    """Map common field names onto Article fields; keep the rest (JSON-safe) as extra."""
+    extra = {k: v for k, v in meta.items()
+             if k not in _KNOWN_FIELDS and isinstance(v, (str, int, float, bool)) and k != "body"}
+    return {
+        "date": parse_date(meta.get("date")),
+        "url": str(meta.get("url") or ""),
+        "publisher": str(meta.get("source") or meta.get("publisher") or ""),
+        "extra": extra,
+    }
+
+
+_READERS: dict[str, Callable[[Path, Any, list[str]], Loaded]] = {
+    ".txt": _read_txt,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".pdf": _read_pdf,
+    ".json": _read_json,
+    ".jsonl": _read_jsonl,
+}
