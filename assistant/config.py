@@ -43,7 +43,7 @@ class Settings:
     retrieval_per_article: int = 2
     retrieval_rrf_k: int = 60
     retrieval_min_similarity: float = 0.35
-    retrieval_context_chars: int = 2400
+    retrieval_context_chars: int = 1800
 
     llm_backend: str = "embedded"
     llm_model_path: str = ""

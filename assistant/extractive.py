@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from .documents import Passage
 from .query import names
-from .store import keyword_terms
+from .store import count_terms, keyword_terms
 from .text import split_sentences
 from .verify import numbers
 
@@ -24,6 +24,9 @@ def extractive_answer(question: str, passages: Sequence[Passage], max_sentences:
     wanted_names = [n.lower() for n in names(question)]
     scored = []
     for n, passage in enumerate(passages, 1):
+        about = f"{passage.title} {passage.text}".lower()
+        if wanted_names and not any(name in about for name in wanted_names):
+            continue  # a passage about another company
         for order, (start, end) in enumerate(split_sentences(passage.text)):
             sentence = passage.text[start:end].strip()
             if len(sentence) < 20:
@@ -46,7 +49,7 @@ def extractive_answer(question: str, passages: Sequence[Passage], max_sentences:
 
 def _score(question: str, sentence: str, terms: list[str], wanted_names: list[str]) -> float:
     lowered = sentence.lower()
-    score = sum(1.0 for t in terms if re.search(rf"\b{re.escape(t)}\b", lowered))
+    score = float(count_terms(terms, lowered))
     score += sum(1.5 for name in wanted_names if name in lowered)
     if _AMOUNT_QUESTION.search(question) and any(v >= 1e5 for v in numbers(sentence)):
         score += 1.5

@@ -49,7 +49,7 @@ def names(text: str) -> list[str]:
         while words and words[-1].lower() in _QUESTION_WORDS:
             words.pop()
         name = " ".join(words)
-        if name and not _ROUND.fullmatch(name) and len(name) > 1:
+        if name and not _ROUND.fullmatch(name) and len(name) > 1 and not name.isdigit():
             found.setdefault(name, None)
     return list(found)
 

@@ -19,13 +19,14 @@ from pydantic import ConfigDict
 
 from .documents import Passage
 from .query import comparison_names, entity_query, names, years
-from .store import Filters, keyword_terms
+from .store import Filters, count_terms, keyword_terms
 
 if TYPE_CHECKING:
     from .protocols import Embedder
     from .store import Store
 
 YEAR_BOOST = 1.5  # a passage from the year the question names outranks one from another year
+NAME_BOOST = 1.0  # a passage naming every company the query names gets double weight
 KEYWORD_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 
@@ -78,6 +79,7 @@ class HybridRetriever(BaseRetriever):
                 scores[chunk_id] += weight / (self.rrf_k + rank + 1)
         similarity = dict(dense)
         passages = store.passages(list(scores))
+        wanted = [name.lower() for name in names(query)]
         fused = []
         for chunk_id, score in scores.items():
             passage = passages.get(chunk_id)
@@ -85,6 +87,10 @@ class HybridRetriever(BaseRetriever):
                 continue
             if question_years and passage.date[:4] in question_years:
                 score *= YEAR_BOOST
+            if wanted:
+                # Dense search blurs similar names ("Nova", "Novidea"); an exact mention settles it.
+                haystack = f"{passage.title} {passage.text}".lower()
+                score *= 1 + NAME_BOOST * sum(_mentions(haystack, n) for n in wanted) / len(wanted)
             fused.append(replace(passage, score=score, similarity=similarity.get(chunk_id, 0.0)))
         fused.sort(key=lambda p: p.score, reverse=True)
         return fused
@@ -141,8 +147,7 @@ def keyword_overlap(question: str, passage: Passage) -> float:
     terms = keyword_terms(question)
     if not terms:
         return 0.0
-    text = f"{passage.title} {passage.text}".lower()
-    return sum(1 for t in terms if re.search(rf"\b{re.escape(t)}\b", text)) / len(terms)
+    return count_terms(terms, f"{passage.title} {passage.text}") / len(terms)
 
 
 def to_document(passage: Passage) -> Document:

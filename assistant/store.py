@@ -59,12 +59,42 @@ def keyword_text(text: str) -> str:
 
 
 def keyword_terms(question: str) -> list[str]:
-    """The distinctive lower-case terms of a question (stopwords dropped, order kept)."""
+    """The distinctive lower-case terms of a question, stopwords dropped, order kept.
+
+    Capitalised words (names) stay exact, so "Nova" never matches "Novidea"; other long words
+    become prefixes of a crude stem marked with "*": "invested" -> "invest*" matches
+    "investors" and "investment" too.
+    """
+    exact = {w.lower() for w in _WORD.findall(question) if w[:1].isupper() or not w.isalpha()}
     seen: dict[str, None] = {}
     for word in _WORD.findall(keyword_text(question).lower()):
-        if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
-            seen.setdefault(word, None)
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        seen.setdefault(word if word in exact or not word.isalpha() else _stem(word), None)
     return list(seen)
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)] + "*"
+    return word
+
+
+_SUFFIXES = ("ments", "ment", "ings", "ing", "ers", "ors", "ed", "es", "s", "er", "or")
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    """A regex finding ``term`` (from ``keyword_terms``) in lower-cased text."""
+    if term.endswith("*"):
+        return re.compile(rf"\b{re.escape(term[:-1])}")
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
+
+
+def count_terms(terms: list[str], text: str) -> int:
+    """How many of ``terms`` occur in ``text``."""
+    lowered = text.lower()
+    return sum(1 for term in terms if term_pattern(term).search(lowered))
 
 
 @dataclass(frozen=True)
@@ -337,7 +367,7 @@ class Store:
         terms = keyword_terms(question)
         if not terms or (allowed is not None and not allowed):
             return []
-        query = " OR ".join(f'"{t}"' for t in terms)
+        query = " OR ".join(f'"{t[:-1]}"*' if t.endswith("*") else f'"{t}"' for t in terms)
         sql = ("SELECT c.id, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
                "WHERE chunks_fts MATCH ?")
         args: list[Any] = [query]

@@ -138,7 +138,7 @@ def _read_txt(path: Path, text: str, warnings: list[str]) -> Loaded:
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_MARKUP = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+(?=\S))|(\*\*|__|`)", re.MULTILINE)
+_MD_MARKUP = re.compile(r"^[ \t]{0,3}(#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+(?=\S))|(\*\*|__|`)", re.MULTILINE)
 
 
 def _read_markdown(path: Path, text: str, warnings: list[str]) -> Loaded:
@@ -159,7 +159,7 @@ def _read_markdown(path: Path, text: str, warnings: list[str]) -> Loaded:
     heading = re.match(r"\s*#\s+(.+)\n", text)
     if heading and (not title or heading.group(1).strip() == title):
         title, text = heading.group(1).strip(), text[heading.end():]
-    body = _MD_MARKUP.sub(lambda m: "" if m.group(2) else "", _MD_LINK.sub(r"\1", text))
+    body = _MD_MARKUP.sub("", _MD_LINK.sub(r"\1", text))
     article = _article(path, None, title, body, **_metadata(meta))
     return Loaded([article], [], warnings)
 

@@ -1,0 +1,65 @@
+"""Chunking: whole sentences, within the model's token budget, exact offsets, overlap."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEED, FakeEmbedder
+
+from assistant.documents import Article
+from assistant.text import split_sentences
+from ingest.chunk import article_id, embedding_header, split_into_chunks
+from ingest.load import load_file
+
+
+def _article(text: str, title: str = "Title") -> Article:
+    return Article(key="k", ref="r", title=title, text=text, date="2020-01-01")
+
+
+def test_sentences_respect_abbreviations_and_initials() -> None:
+    text = "SenseTime Group Ltd. raised $600 Million. It was led by Foo Inc. and J. P. Morgan. Done!\nNext line"
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "SenseTime Group Ltd. raised $600 Million.", "It was led by Foo Inc. and J. P. Morgan.", "Done!", "Next line"]
+
+
+def test_chunks_are_exact_slices_within_budget_and_overlap() -> None:
+    counter = FakeEmbedder().count_tokens
+    sentences = [f"Sentence number {i} says that company {i} raised {i} million dollars." for i in range(40)]
+    article = _article(" ".join(sentences))
+    chunks = split_into_chunks(article, counter, max_tokens=60, overlap=15)
+    header = counter([embedding_header(article.title, article.date)])[0]
+    assert len(chunks) > 5
+    for i, chunk in enumerate(chunks):
+        assert article.text[chunk.start:chunk.end] == chunk.text
+        assert chunk.id == f"{article_id(article)}:{i}" and chunk.index == i
+        assert counter([chunk.text])[0] + header <= 60
+        assert chunk.text.startswith("Sentence") and chunk.text.endswith(".")
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.start < before.end  # the last sentence is repeated: overlap
+    covered = "".join(article.text[c.start:c.end] for c in chunks)
+    assert all(s in covered for s in sentences)
+
+
+def test_overlong_sentence_is_cut_at_words() -> None:
+    counter = FakeEmbedder().count_tokens
+    article = _article(" ".join(f"word{i}" for i in range(300)) + ".")
+    chunks = split_into_chunks(article, counter, max_tokens=50, overlap=10)
+    assert len(chunks) > 5
+    assert all(counter([c.text])[0] <= 50 for c in chunks)
+    assert " ".join(c.text for c in chunks).split() == article.text.split()
+
+
+def test_same_content_same_id_whatever_the_path() -> None:
+    a = _article("Body text.")
+    b = Article(key="other", ref="elsewhere", title="Title", text="Body text.", date="2020-01-01")
+    assert article_id(a) == article_id(b)
+    assert article_id(a) != article_id(_article("Body text changed."))
+
+
+@pytest.mark.slow
+def test_seed_chunks_fit_minilm_without_truncation(real_embedder) -> None:  # noqa: ANN001
+    [article] = load_file(SEED, 10**7).articles
+    chunks = split_into_chunks(article, real_embedder.count_tokens, 160, 48)
+    header = embedding_header(article.title, article.date)
+    sizes = real_embedder.count_tokens([header + c.text for c in chunks])
+    assert max(sizes) <= min(160, real_embedder.max_tokens)
+    assert chunks[0].start == 0 and chunks[-1].end == len(article.text)

@@ -1,0 +1,209 @@
+"""Ingest into real Chroma + the SQLite keyword index: metadata, idempotency, failures, recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEED, SEED_TITLE, SEEDS, FakeEmbedder
+
+from assistant.config import Settings
+from assistant.errors import StoreLockedError
+from assistant.store import Store
+from ingest import ingest, store_lock
+
+
+def _open(settings: Settings, embedder: FakeEmbedder) -> Store:
+    return Store(settings.data_dir, embedding_model=embedder.name, embedder=embedder)
+
+
+def _run(paths: list[Path], settings: Settings, embedder: FakeEmbedder, **kwargs: object):  # noqa: ANN202
+    return ingest(paths, settings, store=_open(settings, embedder), embedder=embedder, progress=False, **kwargs)
+
+
+def _chroma_ids(store: Store) -> list[str]:
+    return store.collection.get(include=[])["ids"]
+
+
+def _consistent(store: Store) -> tuple[int, int]:
+    """Chroma and the keyword index hold exactly the same chunks, none orphaned."""
+    chroma = _chroma_ids(store)
+    rows = [r[0] for r in store.db.execute("SELECT id FROM chunks")]
+    fts = store.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
+    assert len(chroma) == len(set(chroma)), "duplicate chunk ids in Chroma"
+    assert sorted(chroma) == sorted(rows) and fts == len(rows)
+    articles = {r[0] for r in store.db.execute("SELECT id FROM articles")}
+    assert {cid.split(":")[0] for cid in chroma} == articles
+    assert store.db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
+    return len(articles), len(rows)
+
+
+def test_seed_ingest_metadata_and_offsets(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    report = _run([SEEDS], settings, fake_embedder)
+    assert (len(report.added), report.unchanged, report.failed) == (1, 0, [])
+    store = _open(settings, fake_embedder)
+    assert _consistent(store)[0] == 1
+    got = store.collection.get(include=["metadatas", "documents"])
+    text = store.article_text(got["metadatas"][0]["article_id"])
+    for meta, doc in zip(got["metadatas"], got["documents"]):
+        assert meta["title"] == SEED_TITLE and meta["date"] == "2018-05-31"
+        assert meta["source"].endswith("seeds/000_6892b4931faf7592.txt") and meta["path"] == str(SEED.resolve())
+        assert text[meta["start"]:meta["end"]] == doc
+    assert "Read More" not in text and "\nXu Li\n" not in text
+    # The embedded text carries the title/date header; the stored one is the raw chunk.
+    assert fake_embedder.calls[0][0].startswith(f"{SEED_TITLE} (2018-05-31)\n")
+    assert not got["documents"][0].startswith(SEED_TITLE)
+
+
+def test_reingest_is_idempotent_then_change_and_prune(tmp_path: Path, settings: Settings,
+                                                      fake_embedder: FakeEmbedder) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    other = corpus / "other.md"
+    other.write_text("---\ntitle: Foo raises $3M\ndate: 2020-02-02\n---\nFoo raised $3 million from Bar.\n")
+    assert len(_run([corpus], settings, fake_embedder).added) == 2
+    before = _consistent(_open(settings, fake_embedder))
+
+    again = _run([corpus], settings, fake_embedder)
+    assert (again.added, again.updated, again.unchanged, again.chunks) == ([], [], 2, 0)
+    assert _consistent(_open(settings, fake_embedder)) == before
+
+    other.write_text("---\ntitle: Foo raises $4M\ndate: 2020-02-02\n---\nFoo raised $4 million from Baz.\n")
+    changed = _run([corpus], settings, fake_embedder)
+    assert len(changed.updated) == 1 and changed.unchanged == 1
+    store = _open(settings, fake_embedder)
+    assert _consistent(store)[0] == 2
+    assert [a.title for a in store.list_articles("Foo")] == ["Foo raises $4M"]
+    assert store.search_keyword("Baz", 5) and not store.search_keyword("Bar", 5)
+
+    other.unlink()
+    kept = _run([corpus], settings, fake_embedder)
+    assert kept.removed == 0 and _consistent(_open(settings, fake_embedder))[0] == 2  # no --prune: kept
+    pruned = _run([corpus], settings, fake_embedder, prune=True)
+    assert pruned.removed == 1 and _consistent(_open(settings, fake_embedder))[0] == 1
+
+
+def test_same_article_under_two_paths_is_stored_once(tmp_path: Path, settings: Settings,
+                                                     fake_embedder: FakeEmbedder) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(SEED, tmp_path / "a" / "x.txt")
+    shutil.copy(SEED, tmp_path / "b" / "y.txt")
+    report = _run([tmp_path / "a", tmp_path / "b"], settings, fake_embedder)
+    assert len(report.added) == 1 and len(report.duplicates) == 1
+    store = _open(settings, fake_embedder)
+    assert _consistent(store)[0] == 1
+    # Removing one copy keeps the article; removing both deletes it.
+    (tmp_path / "a" / "x.txt").unlink()
+    assert _run([tmp_path / "b"], settings, fake_embedder, prune=True).removed == 0
+    (tmp_path / "b" / "y.txt").unlink()
+    assert _run([tmp_path / "b"], settings, fake_embedder, prune=True).removed == 1
+    assert _consistent(_open(settings, fake_embedder))[0] == 0
+
+
+def test_jsonl_record_removed_from_file_is_removed(tmp_path: Path, settings: Settings,
+                                                   fake_embedder: FakeEmbedder) -> None:
+    path = tmp_path / "c.jsonl"
+    rows = [{"id": f"r{i}", "title": f"T{i}", "body": f"Company {i} raised {i} million."} for i in range(3)]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    _run([path], settings, fake_embedder)
+    path.write_text("\n".join(json.dumps(r) for r in rows[:2]))
+    report = _run([path], settings, fake_embedder)
+    assert report.removed == 1 and report.unchanged == 2
+
+
+def test_one_bad_file_never_aborts_the_rest(tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    (tmp_path / "good.txt").write_text("Good raises $1M\n\nGood Inc raised $1 million.")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02\x03")
+    (tmp_path / "broken.jsonl").write_text('{"title": "ok", "body": "Fine body."}\n{oops\n')
+    report = _run([tmp_path, tmp_path / "missing.md", tmp_path / "x.docx"], settings, fake_embedder)
+    assert len(report.added) == 2 and not report.ok
+    reasons = {Path(where.split(":")[0]).name: reason for where, reason in report.failed}
+    assert reasons["empty.txt"] == "empty file"
+    assert "binary" in reasons["binary.txt"]
+    assert "malformed JSON on line 2" in reasons["broken.jsonl"]
+    assert reasons["missing.md"] == "no such file or directory"
+    assert "failed: " in report.summary() and "added 2" in report.summary()
+
+
+def test_cli_exit_code_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                   fake_embedder: FakeEmbedder) -> None:
+    from assistant import cli
+
+    monkeypatch.setattr("assistant.backends.make_embedder", lambda settings: fake_embedder)
+    (tmp_path / "empty.txt").write_text("")
+    assert cli.main(["ingest", "--no-progress", str(SEED)]) == 0
+    assert "added 1" in capsys.readouterr().out
+    assert cli.main(["ingest", "--no-progress", str(SEED), str(tmp_path / "empty.txt")]) == 1
+    out = capsys.readouterr().out
+    assert "unchanged 1" in out and "empty.txt: empty file" in out
+
+
+def test_second_writer_gets_a_clear_error(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    with store_lock(settings):
+        with pytest.raises(StoreLockedError, match="another ingest is writing to"):
+            _run([SEEDS], settings, fake_embedder)
+
+
+def test_crash_between_chroma_and_sqlite_is_recovered(settings: Settings, fake_embedder: FakeEmbedder,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # as if killed right after the vectors were written
+
+    monkeypatch.setattr(Store, "_insert_article", crash)
+    with pytest.raises(KeyboardInterrupt):
+        _run([SEEDS], settings, fake_embedder)
+    store = _open(settings, fake_embedder)
+    assert _chroma_ids(store) and store.count() == (0, 0)  # half-written: vectors without a manifest
+    monkeypatch.undo()
+    report = _run([SEEDS], settings, fake_embedder)
+    assert report.recovered == 1 and len(report.added) == 1
+    assert _consistent(_open(settings, fake_embedder))[0] == 1
+
+
+@pytest.mark.slow
+def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
+    """A real `assistant ingest` killed with SIGKILL; the next run completes the store exactly."""
+    corpus = tmp_path / "many.jsonl"
+    with corpus.open("w") as out:
+        for i in range(400):
+            body = " ".join(f"Startup{i} sentence {j} says it raised {i * 10 + j} million from Investor{j}."
+                            for j in range(40))
+            out.write(json.dumps({"id": f"a{i}", "title": f"Startup{i} raises money", "body": body}) + "\n")
+    data = tmp_path / "data"
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data)}
+    cmd = [sys.executable, "-m", "assistant.cli", "ingest", "--no-progress", str(corpus)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline:  # kill once some, but not all, articles are committed
+            if (data / "index.sqlite3").exists():
+                with sqlite3.connect(data / "index.sqlite3") as db:
+                    try:
+                        done = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+                    except sqlite3.OperationalError:
+                        done = 0
+                if done >= 20:
+                    break
+            assert proc.poll() is None, "ingest finished before it could be killed"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+    resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "unchanged" in resumed.stdout
+    store = Store(data)
+    assert store.count()[0] == 400
+    _consistent(store)

@@ -1,0 +1,69 @@
+"""Citation parsing and the per-sentence support check."""
+
+from __future__ import annotations
+
+from assistant.documents import Passage
+from assistant.verify import check_answer, is_decline, names, numbers, supports
+
+
+def _p(text: str, title: str = "Acme AI raises $12 million", n: int = 0) -> Passage:
+    return Passage(chunk_id=f"c{n}", article_id=f"a{n}", text=text, start=10 * n, end=10 * n + len(text),
+                   title=title, date="2021-03-02", url=f"https://x.test/{n}", source=f"src{n}", publisher="",
+                   score=1.0)
+
+
+ACME = _p("Acme AI raised $12 million in a Series A round led by Foo Ventures. It has 40 staff.", n=0)
+BETA = _p("Beta Labs was bought by Gamma Corp for $300M in 2020.", "Beta Labs is acquired", n=1)
+
+
+def test_numbers_are_normalised() -> None:
+    assert numbers("$620 million, $4.5 billion, 2,000 staff, 30M, 3bn") == {620e6, 4.5e9, 2000.0, 30e6, 3e9}
+
+
+def test_names_skip_sentence_glue() -> None:
+    assert names("However, Alibaba and Temasek Holdings joined the Series C.") == {"Alibaba", "Temasek", "Holdings"}
+
+
+def test_supported_sentence_keeps_citation_and_markers_are_renumbered() -> None:
+    checked = check_answer("Gamma Corp bought Beta Labs for $300 million [2]. Foo Ventures led Acme AI's round [1].",
+                           [ACME, BETA])
+    assert checked.text == "Gamma Corp bought Beta Labs for $300 million [1]. Foo Ventures led Acme AI's round [2]."
+    assert [(c.n, c.source) for c in checked.citations] == [(1, "src1"), (2, "src0")]
+    assert checked.citations[0].passage == BETA.text and checked.citations[0].start == BETA.start
+    assert not checked.removed and not checked.declined
+
+
+def test_wrong_number_is_removed_and_listed() -> None:
+    checked = check_answer("Acme AI raised $15 million [1]. Foo Ventures led the round [1].", [ACME, BETA])
+    assert checked.removed == ["Acme AI raised $15 million."]
+    assert checked.text == "Foo Ventures led the round [1]."
+
+
+def test_miscited_sentence_is_repointed_to_the_passage_that_supports_it() -> None:
+    checked = check_answer("Beta Labs was acquired for $300M [1].", [ACME, BETA])
+    assert checked.text == "Beta Labs was acquired for $300M [1]."
+    assert checked.citations[0].source == "src1"
+
+
+def test_markers_that_point_nowhere_are_dropped_and_uncited_facts_get_a_source() -> None:
+    checked = check_answer("Acme AI has 40 staff [7].", [ACME])
+    assert checked.text == "Acme AI has 40 staff [1]." and checked.citations[0].source == "src0"
+
+
+def test_markers_after_full_stop_and_grouped_markers() -> None:
+    checked = check_answer("Acme AI raised $12 million. [1, 2]", [ACME, BETA])
+    assert checked.text == "Acme AI raised $12 million [1]."
+
+
+def test_decline_is_an_abstention() -> None:
+    assert check_answer("The articles don't say.", [ACME]).declined
+    assert check_answer("The sources do not mention the valuation.", [ACME]).declined
+    assert check_answer("Acme AI raised $99 million [1].", [ACME]).declined  # nothing supported survives
+    assert not check_answer("Acme AI raised $12 million [1].", [ACME]).declined
+    assert is_decline("I don't know.") and not is_decline("Foo Ventures led the round.")
+
+
+def test_supports_needs_every_number_and_half_the_names() -> None:
+    assert supports("Foo Ventures led Acme AI's $12 million Series A.", ACME)
+    assert not supports("Foo Ventures led Acme AI's $13 million Series A.", ACME)
+    assert not supports("Sequoia and Accel led Zeta's round.", ACME)
