@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_ingest)
 
-    for name, run, help_text in (("ask", _ask, "answer one question"), ("chat", _chat, "a conversation in the terminal")):
+    for name, run, help_text in (("ask", _ask, "answer one question"),
+                                 ("chat", _chat, "a conversation in the terminal")):
         p = commands.add_parser(name, help=help_text)
         if name == "ask":
             p.add_argument("question")

@@ -22,7 +22,6 @@ from .query import comparison_names, entity_query, names, years
 from .store import Filters, count_terms, keyword_terms
 
 if TYPE_CHECKING:
-    from .protocols import Embedder
     from .store import Store
 
 YEAR_BOOST = 1.5  # a passage from the year the question names outranks one from another year

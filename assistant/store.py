@@ -348,7 +348,8 @@ class Store:
             args += [f"%{filters.match}%"] * 4
         return [row[0] for row in self.db.execute(" ".join(sql), args)]
 
-    def search_dense(self, vector: Sequence[float], n: int, allowed: list[str] | None = None) -> list[tuple[str, float]]:
+    def search_dense(self, vector: Sequence[float], n: int, allowed: list[str] | None = None,
+                     ) -> list[tuple[str, float]]:
         """``(chunk_id, cosine similarity)`` of the ``n`` nearest chunks."""
         if allowed is not None and not allowed:
             return []
@@ -382,7 +383,8 @@ class Store:
         if not chunk_ids:
             return {}
         rows = self.db.execute(
-            f'SELECT c.id, c.article_id, c.text, c.start, c."end", a.title, a.date, a.url, a.source, a.publisher, c.idx '
+            'SELECT c.id, c.article_id, c.text, c.start, c."end", a.title, a.date, a.url, a.source, a.publisher, '
+            "c.idx "
             f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({','.join('?' * len(chunk_ids))})",
             list(chunk_ids)).fetchall()
         return {r[0]: Passage(chunk_id=r[0], article_id=r[1], text=r[2], start=r[3], end=r[4], title=r[5],

@@ -148,5 +148,6 @@ def real_engine(seed_data_dir: Path, real_embedder: Any, model_dir: Path, tmp_pa
 
     data = tmp_path_factory.mktemp("engine-store") / "data"
     shutil.copytree(seed_data_dir, data)
-    settings = load_settings(data_dir=data, env={}, llm_model_path=str(model_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"))
+    model = model_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    settings = load_settings(data_dir=data, env={}, llm_model_path=str(model))
     return Engine.from_settings(settings, embedder=real_embedder)

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SEED, SEED_TITLE
 
 from assistant.errors import IngestError
 from ingest.clean import clean_body, parse_date
 from ingest.load import find_files, load_file
-
-from conftest import SEED, SEED_TITLE
 
 MB = 1_000_000
 
@@ -66,7 +65,8 @@ def _pdf(text_lines: list[str]) -> bytes:
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
         f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         "<< /Title (Pdfco raises 8 million) /CreationDate (D:20190312120000Z) >>",
@@ -179,7 +179,8 @@ def test_directory_walk_skips_hidden_and_unsupported(tmp_path: Path) -> None:
 
 
 def test_clean_body_keeps_sentences_and_normalises() -> None:
-    raw = "Acme\u00a0raised  $5M.\r\n\r\n\r\nShare on Facebook Share on X\nRead more: Other story\nIt hired\u200b staff."
+    raw = ("Acme\u00a0raised  $5M.\r\n\r\n\r\nShare on Facebook Share on X\nRead more: Other story\n"
+           "It hired\u200b staff.")
     assert clean_body(raw) == "Acme raised $5M.\n\nIt hired staff."
 
 
