@@ -185,10 +185,11 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
                           timeout=settings.llm_timeout_s, max_retries=0, streaming=True)
     from .llamacpp import LlamaCppChat
 
-    path = Path(settings.llm_model_path) if settings.llm_model_path else assemble_gguf(settings.model_dir)
-    if not path.is_file():
-        raise BackendError(f"GGUF model {path} does not exist (llm.model_path)")
-    return LlamaCppChat(model_path=str(path), n_ctx=settings.llm_context_size,
+    if settings.llm_model_path and not Path(settings.llm_model_path).is_file():
+        raise BackendError(f"GGUF model {settings.llm_model_path} does not exist (llm.model_path)")
+    # An empty path means the packaged model, assembled on first load rather than here.
+    return LlamaCppChat(model_path=settings.llm_model_path, model_dir=str(settings.model_dir),
+                        n_ctx=settings.llm_context_size,
                         n_threads=settings.llm_threads or os.cpu_count() or 2,
                         max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature)
 

@@ -66,6 +66,7 @@ class Citation:
     end: int
     score: float
     sentences: tuple[str, ...] = ()  # answer sentences supported by this passage
+    article_id: str = ""  # the stored article (Store.article_text gives the text around the passage)
 
 
 @dataclass(frozen=True)

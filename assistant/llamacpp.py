@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -24,7 +25,8 @@ _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 class LlamaCppChat(BaseChatModel):
     """Chat completions from a local GGUF through llama.cpp's own chat template."""
 
-    model_path: str
+    model_path: str = ""  # empty: the packaged GGUF, assembled into model_dir on first load
+    model_dir: str = ""
     n_ctx: int = 4096
     n_threads: int = 2
     max_tokens: int = 200
@@ -51,11 +53,16 @@ class LlamaCppChat(BaseChatModel):
                     from llama_cpp import Llama
                 except ImportError:
                     raise BackendError('the embedded LLM needs llama-cpp-python: pip install -e ".[local]"') from None
+                model_path = self.model_path
+                if not model_path:
+                    from .backends import assemble_gguf
+
+                    model_path = str(assemble_gguf(Path(self.model_dir)))
                 try:
-                    self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                    self._llama = Llama(model_path=model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                                         n_threads_batch=self.n_threads, n_batch=512, verbose=False)
                 except (ValueError, RuntimeError, OSError) as exc:
-                    raise BackendError(f"cannot load GGUF model {self.model_path}: {exc}") from exc
+                    raise BackendError(f"cannot load GGUF model {model_path}: {exc}") from exc
             return self._llama
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,

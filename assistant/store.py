@@ -208,6 +208,15 @@ class Store:
         chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return articles, chunks
 
+    def article_info(self, article_id: str) -> ArticleInfo | None:
+        row = self.db.execute("SELECT id, title, date, url, publisher, source, n_chunks FROM articles WHERE id=?",
+                              (article_id,)).fetchone()
+        return ArticleInfo(*row) if row else None
+
+    def article_paths(self, article_id: str) -> list[str]:
+        """The files an article was read from."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT path FROM inputs WHERE article_id=?", (article_id,))]
+
     def list_articles(self, match: str = "", limit: int = 1000) -> list[ArticleInfo]:
         rows = self.db.execute(
             "SELECT id, title, date, url, publisher, source, n_chunks FROM articles "

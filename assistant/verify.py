@@ -8,7 +8,12 @@ The rule (deterministic, cheap, documented in docs/citations.md):
    and "620 million" are one value; years and counts are numbers too) and its names
    (capitalised words other than a few sentence-glue words).
 3. A sentence is *supported* by a passage when every number appears in it and at least
-   half of its names do (names are matched case-insensitively as whole words).
+   half of its names do (names are matched case-insensitively as whole words). When the
+   question asks for a specific relation (a valuation, an acquisition price, who led a
+   round, how much was raised), at least one of the sentence's amounts (or, for "who led",
+   one of its new names) must also sit in a passage sentence that states that relation
+   ("valued", "acquired", "led by", "raised"...): an earlier funding amount is not an
+   acquisition price.
 4. A supported sentence keeps its markers. An unsupported one is re-pointed at another
    retrieved passage that supports it when there is one; otherwise it is removed from the
    answer and listed in ``Answer.removed``. A sentence with no facts is kept as it is.
@@ -22,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .documents import Citation, Passage
+from .query import names as question_names
 from .text import split_sentences
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -47,6 +53,33 @@ _DECLINE = re.compile(
     r"|\bno (information|mention|details?|data)\b|\bnot (mentioned|specified|stated|disclosed|provided|available|"
     r"reported|given|known)\b|\bunknown\b",
     re.IGNORECASE)
+
+
+# (what the question asks, words a source sentence must use to state it, which facts to check)
+_ASPECTS = (
+    (re.compile(r"\bvaluation|\bvalued\b|\bworth\b", re.I), re.compile(r"valu|worth", re.I), "amount"),
+    (re.compile(r"\b(pay|paid|price|sold for|sell for|purchase)\b", re.I),
+     re.compile(r"acqui|bought|\bbuy|purchas|\bpaid|\bpay|price|\bdeal\b|\bsold\b|\bsale\b", re.I), "amount"),
+    (re.compile(r"\b(led|lead|co-led)\b", re.I), re.compile(r"\b(led|lead\w*|co-led|spearhead\w*)\b", re.I), "name"),
+    (re.compile(r"\bhow much\b.*\b(rais\w*|fund\w*|secur\w*|land\w*|get|got|bring)\b", re.I),
+     re.compile(r"rais|fund|round|secur|land|nab|invest|capital|financ|series|seed|bag|clos", re.I), "amount"),
+)
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """The relation a question asks about, which the cited source sentence must state."""
+
+    cue: re.Pattern[str]
+    facts: str  # "amount" or "name"
+    question_names: frozenset[str]
+
+
+def aspect_of(question: str) -> Aspect | None:
+    for asks, cue, facts in _ASPECTS:
+        if asks.search(question):
+            return Aspect(cue, facts, frozenset(n.lower() for n in question_names(question)))
+    return None
 
 
 @dataclass(frozen=True)
@@ -83,25 +116,45 @@ def is_decline(text: str) -> bool:
     return bool(_DECLINE.search(text))
 
 
-def supports(sentence: str, passage: Passage) -> bool:
-    """Rule 3: every number, and at least half of the names, appear in the passage."""
+def supports(sentence: str, passage: Passage, aspect: Aspect | None = None) -> bool:
+    """Rule 3: every number, and at least half of the names, appear in the passage; and the
+    passage states the relation the question asks about for one of the sentence's facts."""
     source = f"{passage.title}\n{passage.text}"
     if not numbers(sentence) <= numbers(source):
         return False
     wanted = names(sentence)
-    if not wanted:
-        return True
     lowered = source.lower()
-    present = sum(1 for n in wanted if re.search(rf"(?<!\w){re.escape(n.lower())}(?!\w)", lowered))
-    return present * 2 >= len(wanted)
+    present = sum(1 for n in wanted if _has_word(lowered, n.lower()))
+    if present * 2 < len(wanted):
+        return False
+    return aspect is None or _states_relation(sentence, passage, aspect)
+
+
+def _has_word(lowered: str, word: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) is not None
+
+
+def _states_relation(sentence: str, passage: Passage, aspect: Aspect) -> bool:
+    cue_sentences = [passage.text[s:e] for s, e in split_sentences(passage.text)] + [passage.title]
+    cue_sentences = [s for s in cue_sentences if aspect.cue.search(s)]
+    if aspect.facts == "amount":
+        amounts = {v for v in numbers(sentence) if v >= 1e5}
+        if not amounts:
+            return True  # nothing to pin down (e.g. "terms were not disclosed")
+        return any(amounts & numbers(s) for s in cue_sentences)
+    new_names = {n.lower() for n in names(sentence)} - aspect.question_names
+    if not new_names:
+        return True
+    return any(_has_word(s.lower(), n) for s in cue_sentences for n in new_names)
 
 
 def has_facts(sentence: str) -> bool:
     return bool(numbers(sentence) or names(sentence))
 
 
-def check_answer(raw: str, passages: Sequence[Passage]) -> Checked:
+def check_answer(raw: str, passages: Sequence[Passage], question: str = "") -> Checked:
     """Apply the rule above to the model's reply; number citations in order of first use."""
+    aspect = aspect_of(question) if question else None
     sentences = _sentences_with_markers(raw)
     kept: list[tuple[str, list[int]]] = []
     removed: list[str] = []
@@ -110,9 +163,9 @@ def check_answer(raw: str, passages: Sequence[Passage]) -> Checked:
         if not has_facts(sentence) or is_decline(sentence):
             kept.append((sentence, valid))
             continue
-        good = [m for m in valid if supports(sentence, passages[m - 1])]
+        good = [m for m in valid if supports(sentence, passages[m - 1], aspect)]
         if not good:
-            good = [n for n, p in enumerate(passages, 1) if supports(sentence, p)][:1]
+            good = [n for n, p in enumerate(passages, 1) if supports(sentence, p, aspect)][:1]
         if good:
             kept.append((sentence, good))
         else:
@@ -162,6 +215,6 @@ def _sentences_with_markers(raw: str) -> list[tuple[str, list[int]]]:
 
 
 def _citation(n: int, passage: Passage, sentences: tuple[str, ...]) -> Citation:
-    return Citation(n=n, title=passage.title, date=passage.date, url=passage.url, source=passage.source,
+    return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date, url=passage.url, source=passage.source,
                     passage=passage.text, start=passage.start, end=passage.end, score=passage.score,
                     sentences=sentences)
