@@ -168,7 +168,7 @@ class Engine:
                 f'no articles in {self.store.data_dir}; run "assistant ingest seeds/" (or upload articles) first')
 
     def _unanswerable(self, question: str, passages: list[Passage]) -> bool:
-        """Retrieval-level abstention: the question's companies are absent, or nothing is close.
+        """Retrieval-level abstention: the companies or the round asked about are absent, or nothing is close.
 
         Skipping the LLM here is both faster and safer: a small model handed near-misses
         turns them into confident inventions.
@@ -178,14 +178,20 @@ class Engine:
         asked = names(question)
         if asked and len(missing_names(question, passages)) == len(asked):
             return True
-        series = _SERIES.search(question)
-        if series and asked and not any(
-                series.group().lower() in f"{p.title} {p.text}".lower() and asked[0].lower() in
-                f"{p.title} {p.text}".lower() for p in passages):
-            return True  # "Covariant's Series D" when the articles only know its Series B
         best_similarity = max(p.similarity for p in passages)
         best_overlap = max(keyword_overlap(question, p) for p in passages)
-        return best_similarity < self.min_similarity and best_overlap < 0.5
+        if best_similarity < self.min_similarity and best_overlap < 0.5:
+            return True
+        series = _SERIES.search(question)
+        return bool(series and asked and self._other_round_only(asked[0], series.group(), passages))
+
+    def _other_round_only(self, company: str, series: str, passages: list[Passage]) -> bool:
+        """The company's articles name other rounds but never the one asked about
+        ("Covariant's Series D" when the articles only know its Series B)."""
+        texts = [self.store.article_text(p.article_id) for p in passages
+                 if company.lower() in f"{p.title} {p.text}".lower()]
+        rounds = {m.lower() for text in texts for m in _SERIES.findall(text)}
+        return bool(rounds) and series.lower() not in rounds
 
     def _generate_text(self, question: str, context: list[Passage]) -> Iterator[tuple[str, str, str]]:
         """Deltas from the LLM, or the extractive answer when there is none or it fails."""
