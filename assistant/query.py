@@ -54,8 +54,16 @@ def names(text: str) -> list[str]:
     return list(found)
 
 
-def years(text: str) -> list[str]:
-    return _YEAR.findall(text)
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(m[:3] for m in _MONTHS)})[a-z]*\.?\s+(20[0-3]\d|19[89]\d)\b", re.IGNORECASE)
+
+
+def date_prefixes(text: str) -> list[str]:
+    """The periods a question names, as date prefixes: "December 2020" -> "2020-12", "in 2019" -> "2019"."""
+    found = [f"{year}-{[m[:3] for m in _MONTHS].index(month[:3].lower()) + 1:02d}"
+             for month, year in _MONTH_YEAR.findall(text)]
+    return found + [year for year in _YEAR.findall(text) if not any(f.startswith(year) for f in found)]
 
 
 def comparison_names(question: str) -> list[str]:

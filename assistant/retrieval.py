@@ -18,13 +18,13 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .documents import Passage
-from .query import comparison_names, entity_query, names, years
+from .query import comparison_names, date_prefixes, entity_query, names
 from .store import Filters, count_terms, keyword_terms
 
 if TYPE_CHECKING:
     from .store import Store
 
-YEAR_BOOST = 1.5  # a passage from the year the question names outranks one from another year
+DATE_BOOST = 1.5  # a passage from the year or month the question names outranks one from another
 NAME_BOOST = 1.0  # a passage naming every company the query names gets double weight
 KEYWORD_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
@@ -59,7 +59,7 @@ class HybridRetriever(BaseRetriever):
         companies = comparison_names(question)
         queries = [question] + [entity_query(question, name, companies) for name in companies]
         vectors = self.embedder.embed_documents(queries) if queries else []
-        ranked = [self._fuse(q, v, allowed, years(question)) for q, v in zip(queries, vectors, strict=True)]
+        ranked = [self._fuse(q, v, allowed, date_prefixes(question)) for q, v in zip(queries, vectors, strict=True)]
         if companies:
             # Round-robin over the per-company rankings so each company gets its passages.
             order = _interleave(ranked[1:] + ranked[:1])
@@ -67,7 +67,7 @@ class HybridRetriever(BaseRetriever):
             order = ranked[0]
         return self._select(order, k)
 
-    def _fuse(self, query: str, vector: list[float], allowed: list[str] | None, question_years: list[str],
+    def _fuse(self, query: str, vector: list[float], allowed: list[str] | None, periods: list[str],
               ) -> list[Passage]:
         store: Store = self.store
         dense = store.search_dense(vector, self.candidates, allowed)
@@ -84,8 +84,8 @@ class HybridRetriever(BaseRetriever):
             passage = passages.get(chunk_id)
             if passage is None:
                 continue
-            if question_years and passage.date[:4] in question_years:
-                score *= YEAR_BOOST
+            if passage.date and any(passage.date.startswith(period) for period in periods):
+                score *= DATE_BOOST
             if wanted:
                 # Dense search blurs similar names ("Nova", "Novidea"); an exact mention settles it.
                 haystack = f"{passage.title} {passage.text}".lower()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.query import comparison_names, entity_query, names, standalone_question
+from assistant.query import comparison_names, date_prefixes, entity_query, names, standalone_question
 
 HISTORY = [{"role": "user", "content": "How much did SenseTime raise?"},
            {"role": "assistant", "content": "SenseTime raised $600 million [1]."}]
@@ -29,3 +29,9 @@ def test_follow_ups_become_standalone() -> None:
     assert standalone_question("How much did Pando raise?", HISTORY) == "How much did Pando raise?"
     assert standalone_question("What was its valuation?", HISTORY) == "What was SenseTime's valuation?"
     assert standalone_question("How much did SenseTime raise?", None) == "How much did SenseTime raise?"
+
+
+def test_dates_named_in_a_question() -> None:
+    assert date_prefixes("How much did Graphcore raise in December 2020?") == ["2020-12"]
+    assert date_prefixes("Who invested in 2019 or Sept. 2021?") == ["2021-09", "2019"]
+    assert date_prefixes("Who led the round?") == []
