@@ -155,9 +155,9 @@ def _ingest(inputs: Sequence[Path | str], settings: Settings, prune: bool, store
 
 
 def _plan(articles: list[Article], store: Store, report: IngestReport,
-          ) -> tuple[list[tuple[Article, str]], list[tuple[str, str, str]]]:
+          ) -> tuple[list[Article], list[tuple[str, str, str]]]:
     """Split articles into those to embed and inputs that only need pointing at a stored one."""
-    todo: list[tuple[Article, str]] = []
+    todo: list[Article] = []
     aliases: list[tuple[str, str, str]] = []
     planned: set[str] = set()
     for article in articles:
@@ -170,12 +170,12 @@ def _plan(articles: list[Article], store: Store, report: IngestReport,
             report.duplicates.append(article.ref)
         else:
             planned.add(doc_id)
-            todo.append((article, doc_id))
+            todo.append(article)
             (report.updated if previous else report.added).append(article.ref)
     return todo, aliases
 
 
-def _embed_and_store(todo: list[tuple[Article, str]], aliases: list[tuple[str, str, str]], store: Store,
+def _embed_and_store(todo: list[Article], aliases: list[tuple[str, str, str]], store: Store,
                      embedder: Embedder, settings: Settings, report: IngestReport, progress: bool | None) -> None:
     from tqdm import tqdm
 
@@ -183,7 +183,7 @@ def _embed_and_store(todo: list[tuple[Article, str]], aliases: list[tuple[str, s
     bar = tqdm(total=len(todo), unit="article", desc="ingest", disable=not show or not todo, file=sys.stderr)
     group: list[tuple[Article, list[Chunk]]] = []
     size = 0
-    for article, _ in todo:
+    for article in todo:
         chunks = split_into_chunks(article, embedder.count_tokens, settings.ingest_chunk_tokens,
                                    settings.ingest_overlap_tokens)
         group.append((article, chunks))
@@ -198,7 +198,7 @@ def _embed_and_store(todo: list[tuple[Article, str]], aliases: list[tuple[str, s
 
 
 def _store_group(group: list[tuple[Article, list[Chunk]]], store: Store, embedder: Embedder,
-                 report: IngestReport, aliases: list[tuple[str, str, str]] = ()) -> None:  # type: ignore[assignment]
+                 report: IngestReport, aliases: Sequence[tuple[str, str, str]] = ()) -> None:
     texts = [embedding_header(a.title, a.date) + c.text for a, chunks in group for c in chunks]
     vectors = embedder.embed_documents(texts)
     inputs = [(a.key, chunks[0].article_id, a.path) for a, chunks in group] + list(aliases)
