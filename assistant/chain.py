@@ -20,7 +20,7 @@ from .errors import IndexNotFoundError
 from .extractive import extractive_answer
 from .prompting import DECLINE, PROMPT, fit_passages, format_sources
 from .query import names, standalone_question
-from .retrieval import HybridRetriever, keyword_overlap, missing_names
+from .retrieval import HybridRetriever, mentions, keyword_overlap, missing_names
 from .store import Filters
 from .verify import check_answer
 
@@ -141,7 +141,7 @@ class Engine:
         if self._unanswerable(standalone, passages):
             yield self._abstain(standalone, passages, Timings(retrieve_s, 0.0, time.perf_counter() - started))
             return
-        context = fit_passages(standalone, passages, self.context_chars)
+        context = fit_passages(standalone, focus(standalone, passages), self.context_chars)
         raw, first_token_s, notice, model = "", 0.0, "", self.model_name
         for delta, used_model, used_notice in self._generate_text(standalone, context):
             if not first_token_s:
@@ -219,6 +219,19 @@ class Engine:
         return Answer(text=NOT_FOUND, citations=[], abstained=True, standalone_question=question, timings=timings,
                       model=model or self.model_name, suggestions=list(seen.values())[:3], notice=notice,
                       removed=removed or [])
+
+
+def focus(question: str, passages: list[Passage]) -> list[Passage]:
+    """Only the passages about the companies the question names, when there are any.
+
+    Passages about other companies are noise a small model happily answers from, and
+    every one of them costs prompt-evaluation time.
+    """
+    asked = [name.lower() for name in names(question)]
+    if not asked:
+        return passages
+    about = [p for p in passages if any(mentions(f"{p.title} {p.text}".lower(), name) for name in asked)]
+    return about or passages
 
 
 _engines: dict[Any, Engine] = {}

@@ -89,7 +89,7 @@ class HybridRetriever(BaseRetriever):
             if wanted:
                 # Dense search blurs similar names ("Nova", "Novidea"); an exact mention settles it.
                 haystack = f"{passage.title} {passage.text}".lower()
-                score *= 1 + NAME_BOOST * sum(_mentions(haystack, n) for n in wanted) / len(wanted)
+                score *= 1 + NAME_BOOST * sum(mentions(haystack, n) for n in wanted) / len(wanted)
             fused.append(replace(passage, score=score, similarity=similarity.get(chunk_id, 0.0)))
         fused.sort(key=lambda p: p.score, reverse=True)
         return fused
@@ -134,10 +134,11 @@ def _interleave(rankings: list[list[Passage]]) -> list[Passage]:
 def missing_names(question: str, passages: list[Passage]) -> list[str]:
     """Names the question asks about that no passage mentions (a sign the answer isn't here)."""
     haystack = " ".join(f"{p.title} {p.text}" for p in passages).lower()
-    return [name for name in names(question) if not _mentions(haystack, name.lower())]
+    return [name for name in names(question) if not mentions(haystack, name.lower())]
 
 
-def _mentions(haystack: str, name: str) -> bool:
+def mentions(haystack: str, name: str) -> bool:
+    """Whether lower-cased ``haystack`` contains ``name`` as a whole word or phrase."""
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", haystack) is not None
 
 

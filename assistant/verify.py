@@ -119,7 +119,7 @@ def is_decline(text: str) -> bool:
 def supports(sentence: str, passage: Passage, aspect: Aspect | None = None) -> bool:
     """Rule 3: every number, and at least half of the names, appear in the passage; and the
     passage states the relation the question asks about for one of the sentence's facts."""
-    source = f"{passage.title}\n{passage.text}"
+    source = f"{passage.title} ({passage.date})\n{passage.text}"  # the prompt shows the date too
     if not numbers(sentence) <= numbers(source):
         return False
     wanted = names(sentence)
