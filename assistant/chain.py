@@ -19,7 +19,7 @@ from .documents import Answer, Passage, Timings
 from .errors import IndexNotFoundError
 from .extractive import extractive_answer
 from .prompting import DECLINE, PROMPT, fit_passages, format_sources
-from .query import names, standalone_question
+from .query import comparison_names, names, standalone_question
 from .retrieval import HybridRetriever, mentions, keyword_overlap, missing_names
 from .store import Filters
 from .verify import check_answer
@@ -222,7 +222,8 @@ class Engine:
 
 
 def focus(question: str, passages: list[Passage]) -> list[Passage]:
-    """Only the passages about the companies the question names, when there are any.
+    """Only the passages about what the question names: those naming the most of it, or for a
+    comparison, those naming any of the companies compared.
 
     Passages about other companies are noise a small model happily answers from, and
     every one of them costs prompt-evaluation time.
@@ -230,8 +231,9 @@ def focus(question: str, passages: list[Passage]) -> list[Passage]:
     asked = [name.lower() for name in names(question)]
     if not asked:
         return passages
-    about = [p for p in passages if any(mentions(f"{p.title} {p.text}".lower(), name) for name in asked)]
-    return about or passages
+    counts = [sum(mentions(f"{p.title} {p.text}".lower(), name) for name in asked) for p in passages]
+    needed = 1 if comparison_names(question) else max(counts)
+    return [p for p, count in zip(passages, counts, strict=True) if count >= needed] if needed else passages
 
 
 _engines: dict[Any, Engine] = {}

@@ -7,7 +7,8 @@ The rule (deterministic, cheap, documented in docs/citations.md):
 2. A sentence's *facts* are its numbers (amounts are normalised: "$620 million", "$620M"
    and "620 million" are one value; years and counts are numbers too) and its names
    (capitalised words other than a few sentence-glue words).
-3. A sentence is *supported* by a passage when every number appears in it and at least
+3. A sentence is *supported* by a passage (or by all the passages it cites, taken together)
+   when every number appears in it (bare numbers under 10 excepted) and at least
    half of its names do (names are matched case-insensitively as whole words). When the
    question asks for a specific relation (a valuation, an acquisition price, who led a
    round, how much was raised), at least one of the sentence's amounts (or, for "who led",
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .documents import Citation, Passage
 from .query import names as question_names
@@ -120,7 +121,8 @@ def supports(sentence: str, passage: Passage, aspect: Aspect | None = None) -> b
     """Rule 3: every number, and at least half of the names, appear in the passage; and the
     passage states the relation the question asks about for one of the sentence's facts."""
     source = f"{passage.title} ({passage.date})\n{passage.text}"  # the prompt shows the date too
-    if not numbers(sentence) <= numbers(source):
+    # Bare numbers under 10 are mostly labels and ordinals ("Fund 1", "3 years"), not facts at stake.
+    if not {v for v in numbers(sentence) if v >= 10} <= numbers(source):
         return False
     wanted = names(sentence)
     lowered = source.lower()
@@ -128,6 +130,11 @@ def supports(sentence: str, passage: Passage, aspect: Aspect | None = None) -> b
     if present * 2 < len(wanted):
         return False
     return aspect is None or _states_relation(sentence, passage, aspect)
+
+
+def _merged(passages: list[Passage]) -> Passage:
+    return replace(passages[0], title=" / ".join(p.title for p in passages),
+                   text="\n".join(p.text for p in passages))
 
 
 def _has_word(lowered: str, word: str) -> bool:
@@ -164,6 +171,8 @@ def check_answer(raw: str, passages: Sequence[Passage], question: str = "") -> C
             kept.append((sentence, valid))
             continue
         good = [m for m in valid if supports(sentence, passages[m - 1], aspect)]
+        if not good and len(valid) > 1 and supports(sentence, _merged([passages[m - 1] for m in valid]), aspect):
+            good = valid  # facts drawn from several cited sources together
         if not good:
             good = [n for n, p in enumerate(passages, 1) if supports(sentence, p, aspect)][:1]
         if good:
