@@ -153,10 +153,11 @@ class Engine:
         timings = Timings(retrieve_s, first_token_s, time.perf_counter() - started)
         log.info("answered", extra={"question": standalone, "retrieve_s": round(retrieve_s, 3),
                                     "total_s": round(timings.total_s, 3), "removed": len(checked.removed)})
-        if checked.declined:
+        if checked.declined and not checked.citations:
             yield self._abstain(standalone, passages, timings, model=model, notice=notice, removed=checked.removed)
             return
-        yield Answer(text=checked.text, citations=checked.citations, abstained=False,
+        # A cited decline ("the price was not disclosed [1]") keeps its words and source.
+        yield Answer(text=checked.text, citations=checked.citations, abstained=checked.declined,
                      standalone_question=standalone, timings=timings, model=model, notice=notice,
                      removed=checked.removed)
 

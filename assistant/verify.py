@@ -18,7 +18,8 @@ The rule (deterministic, cheap, documented in docs/citations.md):
 4. A supported sentence keeps its markers. An unsupported one is re-pointed at another
    retrieved passage that supports it when there is one; otherwise it is removed from the
    answer and listed in ``Answer.removed``. A sentence with no facts is kept as it is.
-5. An answer with no supported, cited sentence left is an abstention.
+5. An answer with no supported, cited sentence left, or whose supported sentences all
+   decline ("the price was not disclosed [1]"), is an abstention.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _DECLINE = re.compile(
     r"\b(don'?t|do not|does not|doesn'?t|did not|didn'?t|cannot|can'?t|unable to)\b.{0,40}"
     r"\b(say|know|mention|state|specify|provide|contain|disclose|include|determine|find|answer|report)"
     r"|\bno (information|mention|details?|data)\b|\bnot (mentioned|specified|stated|disclosed|provided|available|"
-    r"reported|given|known)\b|\bunknown\b",
+    r"reported|given|known)\b|\bunknown\b|\bundisclosed\b|\bwithout disclosing\b",
     re.IGNORECASE)
 
 
@@ -137,6 +138,11 @@ def _merged(passages: list[Passage]) -> Passage:
                    text="\n".join(p.text for p in passages))
 
 
+def _names_any(text: str, wanted: frozenset[str]) -> bool:
+    lowered = text.lower()
+    return any(_has_word(lowered, name) for name in wanted)
+
+
 def _has_word(lowered: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) is not None
 
@@ -148,6 +154,10 @@ def _states_relation(sentence: str, passage: Passage, aspect: Aspect) -> bool:
         amounts = {v for v in numbers(sentence) if v >= 1e5}
         if not amounts:
             return True  # nothing to pin down (e.g. "terms were not disclosed")
+        if aspect.question_names and not _names_any(passage.title, aspect.question_names):
+            # In an article about another company, the amount must be stated of the one asked
+            # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
+            cue_sentences = [s for s in cue_sentences if _names_any(s, aspect.question_names)]
         return any(amounts & numbers(s) for s in cue_sentences)
     new_names = {n.lower() for n in names(sentence)} - aspect.question_names
     if not new_names:
@@ -167,7 +177,7 @@ def check_answer(raw: str, passages: Sequence[Passage], question: str = "") -> C
     removed: list[str] = []
     for sentence, markers in sentences:
         valid = [m for m in markers if 1 <= m <= len(passages)]
-        if not has_facts(sentence) or is_decline(sentence):
+        if not has_facts(sentence):
             kept.append((sentence, valid))
             continue
         good = [m for m in valid if supports(sentence, passages[m - 1], aspect)]
@@ -193,8 +203,7 @@ def check_answer(raw: str, passages: Sequence[Passage], question: str = "") -> C
             supported_by[m].append(sentence)
     citations = [_citation(order[m], passages[m - 1], tuple(supported_by[m])) for m in order]
     text = " ".join(parts).strip()
-    declined = not citations or (is_decline(text) and not any(has_facts(s) and m for s, m in kept
-                                                              if not is_decline(s)))
+    declined = not any(markers and has_facts(s) and not is_decline(s) for s, markers in kept)
     return Checked(text=text, citations=citations, removed=removed, declined=declined)
 
 

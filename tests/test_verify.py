@@ -67,3 +67,23 @@ def test_supports_needs_every_number_and_half_the_names() -> None:
     assert supports("Foo Ventures led Acme AI's $12 million Series A.", ACME)
     assert not supports("Foo Ventures led Acme AI's $13 million Series A.", ACME)
     assert not supports("Sequoia and Accel led Zeta's round.", ACME)
+
+
+def test_cited_decline_keeps_its_source() -> None:
+    checked = check_answer("Gamma Corp paid an undisclosed sum for Beta Labs [2].", [ACME, BETA])
+    assert checked.declined and checked.citations[0].source == "src1"
+
+
+def test_relation_asked_must_be_stated_for_the_amount() -> None:
+    funding = _p("Zeta raised $8 million in 2015 from Foo. In 2019 Omega acquired Zeta.", "Omega acquires Zeta", n=2)
+    price = check_answer("Omega paid $8 million for Zeta [1].", [funding], "How much did Omega pay to acquire Zeta?")
+    assert price.declined and price.removed  # an earlier funding amount is not a price
+    raised = check_answer("Zeta raised $8 million [1].", [funding], "How much did Zeta raise?")
+    assert not raised.declined
+
+
+def test_amount_of_another_company_is_not_an_answer() -> None:
+    other = _p("Prior to now, CrowdStrike was valued at $1 billion. Cylance was acquired by BlackBerry.",
+               "SentinelOne raises $120 million", n=3)
+    checked = check_answer("Cylance was valued at $1 billion [1].", [other], "What was Cylance's valuation?")
+    assert checked.declined
