@@ -16,7 +16,8 @@ The rule (deterministic, cheap, documented in docs/citations.md):
    ("valued", "acquired", "led by", "raised"...): an earlier funding amount is not an
    acquisition price.
 4. A supported sentence keeps its markers. An unsupported one is re-pointed at another
-   retrieved passage that supports it when there is one; otherwise it is removed from the
+   retrieved passage that supports it, or at the passages that together hold its facts (a
+   comparison drawing on two articles), when there are such; otherwise it is removed from the
    answer and listed in ``Answer.removed``. A sentence with no facts is kept as it is.
 5. An answer with no supported, cited sentence left, or whose supported sentences all
    decline ("the price was not disclosed [1]"), is an abstention.
@@ -133,6 +134,23 @@ def supports(sentence: str, passage: Passage, aspect: Aspect | None = None) -> b
     return aspect is None or _states_relation(sentence, passage, aspect)
 
 
+def _covering(sentence: str, passages: Sequence[Passage], aspect: Aspect | None) -> list[int]:
+    """The passages that together support a sentence combining facts from several sources
+    ("X raised $270 million, while Y raised $155 million"); [] when they don't."""
+    amounts = {v for v in numbers(sentence) if v >= 10}
+    wanted = {n.lower() for n in names(sentence)}
+
+    def contributes(p: Passage) -> bool:
+        if amounts:
+            return bool(amounts & numbers(f"{p.title} ({p.date})\n{p.text}"))
+        return any(_has_word(f"{p.title} {p.text}".lower(), w) for w in wanted)
+
+    chosen = [n for n, p in enumerate(passages, 1) if contributes(p)]
+    if len(chosen) > 1 and supports(sentence, _merged([passages[n - 1] for n in chosen]), aspect):
+        return chosen
+    return []
+
+
 def _merged(passages: list[Passage]) -> Passage:
     return replace(passages[0], title=" / ".join(p.title for p in passages),
                    text="\n".join(p.text for p in passages))
@@ -185,6 +203,8 @@ def check_answer(raw: str, passages: Sequence[Passage], question: str = "") -> C
             good = valid  # facts drawn from several cited sources together
         if not good:
             good = [n for n, p in enumerate(passages, 1) if supports(sentence, p, aspect)][:1]
+        if not good:
+            good = _covering(sentence, passages, aspect)
         if good:
             kept.append((sentence, good))
         else:

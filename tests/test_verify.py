@@ -87,3 +87,8 @@ def test_amount_of_another_company_is_not_an_answer() -> None:
                "SentinelOne raises $120 million", n=3)
     checked = check_answer("Cylance was valued at $1 billion [1].", [other], "What was Cylance's valuation?")
     assert checked.declined
+
+
+def test_comparison_sentence_is_cited_to_both_sources() -> None:
+    checked = check_answer("Acme AI raised $12 million, while Gamma Corp paid $300M for Beta Labs [1].", [ACME, BETA])
+    assert checked.text.endswith("[1][2].") and not checked.removed
