@@ -145,7 +145,11 @@ def _covering(sentence: str, passages: Sequence[Passage], aspect: Aspect | None)
             return bool(amounts & numbers(f"{p.title} ({p.date})\n{p.text}"))
         return any(_has_word(f"{p.title} {p.text}".lower(), w) for w in wanted)
 
-    chosen = [n for n, p in enumerate(passages, 1) if contributes(p)]
+    chosen, articles = [], set()
+    for n, p in enumerate(passages, 1):
+        if contributes(p) and p.article_id not in articles:  # one passage per article is enough
+            chosen.append(n)
+            articles.add(p.article_id)
     if len(chosen) > 1 and supports(sentence, _merged([passages[n - 1] for n in chosen]), aspect):
         return chosen
     return []
