@@ -149,7 +149,7 @@ class Engine:
             raw += delta
             model, notice = used_model, used_notice
             yield delta
-        checked = check_answer(raw, context, standalone)
+        checked = check_answer(raw, context, standalone, self.store.article_text)
         timings = Timings(retrieve_s, first_token_s, time.perf_counter() - started)
         log.info("answered", extra={"question": standalone, "retrieve_s": round(retrieve_s, 3),
                                     "total_s": round(timings.total_s, 3), "removed": len(checked.removed)})

@@ -736,10 +736,13 @@ def failure_detail(result: Result) -> str:
         return result.stage
     if not result.answerable:
         return "should abstain" + (f"; model said “{_short(result.raw, 120)}”" if result.raw != result.answer else "")
-    unmet = "; ".join(" or ".join(f"`{a}`" for a in req) for req in result.unmet)
+    detail = "; ".join(" or ".join(f"`{a}`" for a in req) for req in result.unmet)
     if result.removed:
-        unmet += f"; verifier removed: “{_short(' '.join(result.removed), 120)}”"
-    return unmet
+        detail += f"; verifier removed: “{_short(' '.join(result.removed), 120)}”"
+    missing = [g for g in result.gold if not any(is_gold(s, [g]) for s in result.context)]
+    if missing and len(missing) < len(result.gold):  # all missing is already the reason "retrieval miss"
+        detail += f"; not in context: {', '.join(missing)}"
+    return detail
 
 
 def _failure_rows(results: Sequence[Result]) -> list[list[str]]:

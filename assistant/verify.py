@@ -12,7 +12,7 @@ The rule (deterministic, cheap, documented in docs/citations.md):
    half of its names do (names are matched case-insensitively as whole words). When the
    question asks for a specific relation (a valuation, an acquisition price, who led a
    round, how much was raised), at least one of the sentence's amounts (or, for "who led",
-   one of its new names) must also sit in a passage sentence that states that relation
+   one of its new names) must also sit in a sentence of the cited article that states that relation
    ("valued", "acquired", "led by", "raised"...): an earlier funding amount is not an
    acquisition price.
 4. A supported sentence keeps its markers. An unsupported one is re-pointed at another
@@ -26,7 +26,7 @@ The rule (deterministic, cheap, documented in docs/citations.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .documents import Citation, Passage
@@ -70,19 +70,21 @@ _ASPECTS = (
 
 
 @dataclass(frozen=True)
-class Aspect:
-    """The relation a question asks about, which the cited source sentence must state."""
+class Asked:
+    """What the question brings: its own names and numbers (an answer may echo them), and the
+    relation a source sentence must state for the answer's facts."""
 
-    cue: re.Pattern[str]
-    facts: str  # "amount" or "name"
-    question_names: frozenset[str]
+    names: frozenset[str] = frozenset()
+    numbers: frozenset[float] = frozenset()
+    cue: re.Pattern[str] | None = None
+    facts: str = ""  # "amount" or "name": which facts the cue must accompany
+    article_text: Callable[[str], str] | None = None  # the whole article, where the relation may be stated
 
 
-def aspect_of(question: str) -> Aspect | None:
-    for asks, cue, facts in _ASPECTS:
-        if asks.search(question):
-            return Aspect(cue, facts, frozenset(n.lower() for n in question_names(question)))
-    return None
+def asked_by(question: str, article_text: Callable[[str], str] | None = None) -> Asked:
+    cue, facts = next(((cue, facts) for asks, cue, facts in _ASPECTS if asks.search(question)), (None, ""))
+    return Asked(frozenset(n.lower() for n in question_names(question)), frozenset(numbers(question)), cue, facts,
+                 article_text)
 
 
 @dataclass(frozen=True)
@@ -119,22 +121,23 @@ def is_decline(text: str) -> bool:
     return bool(_DECLINE.search(text))
 
 
-def supports(sentence: str, passage: Passage, aspect: Aspect | None = None) -> bool:
+def supports(sentence: str, passage: Passage, asked: Asked = Asked()) -> bool:
     """Rule 3: every number, and at least half of the names, appear in the passage; and the
-    passage states the relation the question asks about for one of the sentence's facts."""
+    article states the relation the question asks about for one of the sentence's facts."""
     source = f"{passage.title} ({passage.date})\n{passage.text}"  # the prompt shows the date too
-    # Bare numbers under 10 are mostly labels and ordinals ("Fund 1", "3 years"), not facts at stake.
-    if not {v for v in numbers(sentence) if v >= 10} <= numbers(source):
+    # Bare numbers under 10 are mostly labels and ordinals ("Fund 1", "3 years"), not facts at stake;
+    # numbers from the question ("its 2023 round") may be echoed.
+    if not {v for v in numbers(sentence) if v >= 10} - asked.numbers <= numbers(source):
         return False
     wanted = names(sentence)
     lowered = source.lower()
     present = sum(1 for n in wanted if _has_word(lowered, n.lower()))
     if present * 2 < len(wanted):
         return False
-    return aspect is None or _states_relation(sentence, passage, aspect)
+    return asked.cue is None or _states_relation(sentence, passage, asked)
 
 
-def _covering(sentence: str, passages: Sequence[Passage], aspect: Aspect | None) -> list[int]:
+def _covering(sentence: str, passages: Sequence[Passage], asked: Asked) -> list[int]:
     """The passages that together support a sentence combining facts from several sources
     ("X raised $270 million, while Y raised $155 million"); [] when they don't."""
     amounts = {v for v in numbers(sentence) if v >= 10}
@@ -150,7 +153,7 @@ def _covering(sentence: str, passages: Sequence[Passage], aspect: Aspect | None)
         if contributes(p) and p.article_id not in articles:  # one passage per article is enough
             chosen.append(n)
             articles.add(p.article_id)
-    if len(chosen) > 1 and supports(sentence, _merged([passages[n - 1] for n in chosen]), aspect):
+    if len(chosen) > 1 and supports(sentence, _merged([passages[n - 1] for n in chosen]), asked):
         return chosen
     return []
 
@@ -169,19 +172,21 @@ def _has_word(lowered: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) is not None
 
 
-def _states_relation(sentence: str, passage: Passage, aspect: Aspect) -> bool:
-    cue_sentences = [passage.text[s:e] for s, e in split_sentences(passage.text)] + [passage.title]
-    cue_sentences = [s for s in cue_sentences if aspect.cue.search(s)]
-    if aspect.facts == "amount":
+def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
+    assert asked.cue is not None
+    text = passage.text + ("\n" + asked.article_text(passage.article_id) if asked.article_text else "")
+    cue_sentences = [text[s:e] for s, e in split_sentences(text)] + [passage.title]
+    cue_sentences = [s for s in cue_sentences if asked.cue.search(s)]
+    if asked.facts == "amount":
         amounts = {v for v in numbers(sentence) if v >= 1e5}
         if not amounts:
             return True  # nothing to pin down (e.g. "terms were not disclosed")
-        if aspect.question_names and not _names_any(passage.title, aspect.question_names):
+        if asked.names and not _names_any(passage.title, asked.names):
             # In an article about another company, the amount must be stated of the one asked
             # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
-            cue_sentences = [s for s in cue_sentences if _names_any(s, aspect.question_names)]
+            cue_sentences = [s for s in cue_sentences if _names_any(s, asked.names)]
         return any(amounts & numbers(s) for s in cue_sentences)
-    new_names = {n.lower() for n in names(sentence)} - aspect.question_names
+    new_names = {n.lower() for n in names(sentence)} - asked.names
     if not new_names:
         return True
     return any(_has_word(s.lower(), n) for s in cue_sentences for n in new_names)
@@ -191,9 +196,14 @@ def has_facts(sentence: str) -> bool:
     return bool(numbers(sentence) or names(sentence))
 
 
-def check_answer(raw: str, passages: Sequence[Passage], question: str = "") -> Checked:
-    """Apply the rule above to the model's reply; number citations in order of first use."""
-    aspect = aspect_of(question) if question else None
+def check_answer(raw: str, passages: Sequence[Passage], question: str = "",
+                 article_text: Callable[[str], str] | None = None) -> Checked:
+    """Apply the rule above to the model's reply; number citations in order of first use.
+
+    ``article_text`` gives an article's whole text by id: the relation the question asks
+    about may be stated outside the trimmed passage the model saw.
+    """
+    asked = asked_by(question, article_text)
     sentences = _sentences_with_markers(raw)
     kept: list[tuple[str, list[int]]] = []
     removed: list[str] = []
@@ -202,13 +212,13 @@ def check_answer(raw: str, passages: Sequence[Passage], question: str = "") -> C
         if not has_facts(sentence):
             kept.append((sentence, valid))
             continue
-        good = [m for m in valid if supports(sentence, passages[m - 1], aspect)]
-        if not good and len(valid) > 1 and supports(sentence, _merged([passages[m - 1] for m in valid]), aspect):
+        good = [m for m in valid if supports(sentence, passages[m - 1], asked)]
+        if not good and len(valid) > 1 and supports(sentence, _merged([passages[m - 1] for m in valid]), asked):
             good = valid  # facts drawn from several cited sources together
         if not good:
-            good = [n for n, p in enumerate(passages, 1) if supports(sentence, p, aspect)][:1]
+            good = [n for n, p in enumerate(passages, 1) if supports(sentence, p, asked)][:1]
         if not good:
-            good = _covering(sentence, passages, aspect)
+            good = _covering(sentence, passages, asked)
         if good:
             kept.append((sentence, good))
         else:

@@ -182,6 +182,8 @@ def test_abstentions_say_where_they_came_from():
     assert ev.failure_detail(declined) == "model declined: “The articles don't say.”"
     assert ev.failure_detail(verified) == "verifier removed: “It raised $9 million.”"
     assert ev.failure_detail(answered) == "`620 million`"
+    half = result(item("a2", gold=("vb-1", "vb-2")), "$1 [1]", cited=("vb-1",))
+    assert half.reason == "wrong answer" and ev.failure_detail(half) == "`620 million`; not in context: vb-2"
     s = ev.summarize([gate, declined, verified, answered])
     assert s["false_abstention_stages"] == {"retrieval gate": 1, "model declined": 1, "verifier": 1}
     assert ev.Result.from_dict(verified.to_dict()) == verified
