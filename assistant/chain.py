@@ -59,7 +59,7 @@ class Engine:
 
     def __init__(self, store: Store, embedder: Embedder, chat_model: BaseChatModel | None, *, model_name: str,
                  k: int = 4, candidates: int = 40, per_article: int = 2, rrf_k: int = 60,
-                 min_similarity: float = 0.35, context_chars: int = 2400, fallback_notice: str = "") -> None:
+                 min_similarity: float = 0.35, context_chars: int = 1800, fallback_notice: str = "") -> None:
         self.store = store
         self.embedder = embedder
         self.chat_model = chat_model
@@ -82,13 +82,14 @@ class Engine:
         store = store or Store(settings.data_dir, collection=settings.store_collection,
                                embedding_model=embedder.name, host=settings.store_host, port=settings.store_port,
                                embedder=embedder)
-        model = make_chat_model(settings) if chat_model == "auto" else chat_model
+        if chat_model == "auto":
+            model, name = make_chat_model(settings), chat_model_name(settings)
+        else:
+            model, name = chat_model, getattr(chat_model, "_llm_type", "extractive")
         notice = ""
         if settings.llm_backend == "openai":
             notice = f"The LLM server at {settings.llm_base_url} is unreachable; showing extracted sentences instead."
-        return cls(store, embedder, model, model_name=chat_model_name(settings) if chat_model == "auto" else
-                   getattr(model, "_llm_type", "extractive") if model else "extractive",
-                   k=settings.retrieval_k, candidates=settings.retrieval_candidates,
+        return cls(store, embedder, model, model_name=name, k=settings.retrieval_k, candidates=settings.retrieval_candidates,
                    per_article=settings.retrieval_per_article, rrf_k=settings.retrieval_rrf_k,
                    min_similarity=settings.retrieval_min_similarity, context_chars=settings.retrieval_context_chars,
                    fallback_notice=notice)
