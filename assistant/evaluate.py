@@ -439,6 +439,18 @@ def code_fingerprint(names: Iterable[str] | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+def _decline_rule() -> str:
+    """The source of ``verify.is_decline`` and the patterns it uses: all the baseline takes from the engine."""
+    import inspect
+
+    from . import verify
+
+    parts = [inspect.getsource(verify.is_decline)]
+    parts += [getattr(verify, name).pattern for name in verify.is_decline.__code__.co_names
+              if isinstance(getattr(verify, name, None), re.Pattern)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
 def settings_fingerprint(settings: Settings) -> dict[str, Any]:
     from .backends import chat_model_name
 
@@ -523,7 +535,7 @@ def evaluate(items: Sequence[QAItem], settings: Settings, *, qa_path: Path, out:
             from . import naive
 
             fingerprints["naive"] = fingerprint(base, "naive", naive.describe(),
-                                                code_fingerprint(["naive.py", "verify.py", "llamacpp.py"]))
+                                                code_fingerprint(["naive.py", "llamacpp.py"]), _decline_rule())
             systems.append("naive")
 
     progress = Progress(out / PROGRESS, fingerprints)

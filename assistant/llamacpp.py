@@ -6,6 +6,7 @@ differs, so the fixed system prompt is evaluated once per process, not once per 
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,10 +60,13 @@ class LlamaCppChat(BaseChatModel):
 
                     model_path = str(assemble_gguf(Path(self.model_dir)))
                 try:
-                    self._llama = Llama(model_path=model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                        n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                    llama = Llama(model_path=model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                  n_threads_batch=self.n_threads, n_batch=512, verbose=False)
                 except (ValueError, RuntimeError, OSError) as exc:
                     raise BackendError(f"cannot load GGUF model {model_path}: {exc}") from exc
+                # Free it before interpreter teardown, when llama.cpp's own finaliser fails noisily.
+                atexit.register(llama.close)
+                self._llama = llama
             return self._llama
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
