@@ -20,7 +20,7 @@ from .errors import IndexNotFoundError
 from .extractive import extractive_answer
 from .prompting import DECLINE, PROMPT, fit_passages, format_sources
 from .query import comparison_names, names, standalone_question
-from .retrieval import HybridRetriever, mentions, keyword_overlap, missing_names
+from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .store import Filters
 from .verify import check_answer
 
@@ -89,7 +89,8 @@ class Engine:
         notice = ""
         if settings.llm_backend == "openai":
             notice = f"The LLM server at {settings.llm_base_url} is unreachable; showing extracted sentences instead."
-        return cls(store, embedder, model, model_name=name, k=settings.retrieval_k, candidates=settings.retrieval_candidates,
+        return cls(store, embedder, model, model_name=name, k=settings.retrieval_k,
+                   candidates=settings.retrieval_candidates,
                    per_article=settings.retrieval_per_article, rrf_k=settings.retrieval_rrf_k,
                    min_similarity=settings.retrieval_min_similarity, context_chars=settings.retrieval_context_chars,
                    fallback_notice=notice)

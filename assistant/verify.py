@@ -267,6 +267,7 @@ def _sentences_with_markers(raw: str) -> list[tuple[str, list[int]]]:
 
 
 def _citation(n: int, passage: Passage, sentences: tuple[str, ...]) -> Citation:
-    return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date, url=passage.url, source=passage.source,
+    return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date, url=passage.url,
+                    source=passage.source,
                     passage=passage.text, start=passage.start, end=passage.end, score=passage.score,
                     sentences=sentences)
