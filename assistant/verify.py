@@ -63,7 +63,12 @@ _ASPECTS = (
     (re.compile(r"\bvaluation|\bvalued\b|\bworth\b", re.I), re.compile(r"valu|worth", re.I), "amount"),
     (re.compile(r"\b(pay|paid|price|sold for|sell for|purchase)\b", re.I),
      re.compile(r"acqui|bought|\bbuy|purchas|\bpaid|\bpay|price|\bdeal\b|\bsold\b|\bsale\b", re.I), "amount"),
-    (re.compile(r"\b(led|lead|co-led)\b", re.I), re.compile(r"\b(led|lead\w*|co-led|spearhead\w*)\b", re.I), "name"),
+    # "Led" must be said of a round: "X, who previously led Adobe's ..." names no lead investor.
+    (re.compile(r"\b(led|lead|co-led)\b", re.I),
+     re.compile(r"\b(led|lead\w*|co-led|spearhead\w*)\b.*\b(round|series|funding|financing|investment|raise)"
+                r"|\b(round|series|funding|financing|investment|raise)\b.*\b(led|lead\w*|co-led)\b", re.I), "name"),
+    (re.compile(r"\brevenue|\bsales\b|\bincome\b|\bprofit|\bearn", re.I),
+     re.compile(r"revenue|sales|income|profit|earn", re.I), "amount"),
     (re.compile(r"\bhow much\b.*\b(rais\w*|fund\w*|secur\w*|land\w*|get|got|bring)\b", re.I),
      re.compile(r"rais|fund|round|secur|land|nab|invest|capital|financ|series|seed|bag|clos", re.I), "amount"),
 )

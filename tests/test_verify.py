@@ -92,3 +92,11 @@ def test_amount_of_another_company_is_not_an_answer() -> None:
 def test_comparison_sentence_is_cited_to_both_sources() -> None:
     checked = check_answer("Acme AI raised $12 million, while Gamma Corp paid $300M for Beta Labs [1].", [ACME, BETA])
     assert checked.text.endswith("[1][2].") and not checked.removed
+
+
+def test_lead_must_be_said_of_a_round_and_revenue_of_revenue() -> None:
+    bio = _p("Typeface raised $100 million. Its CEO Abhay Parasnis previously led product at Adobe.", "Typeface", n=4)
+    assert check_answer("Abhay Parasnis led Typeface's round [1].", [bio], "Who led Typeface's round?").declined
+    lead = _p("The $222 million Series E round was led by the Ontario Teachers' Pension Plan Board.", "Graphcore", n=5)
+    assert not check_answer("Ontario Teachers' Pension Plan Board led it [1].", [lead], "Who led Graphcore's round?").declined
+    assert check_answer("Acme AI's revenue was $12 million [1].", [ACME], "What was Acme AI's revenue?").declined
