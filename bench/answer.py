@@ -19,7 +19,6 @@ docs/benchmarks.md (``--no-record`` to skip).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import json
 import os
@@ -33,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import DOC, append_section, markdown_table, table  # noqa: E402
+
 QA = ROOT / "tests" / "data" / "qa_dev.jsonl"
-DOC = ROOT / "docs" / "benchmarks.md"
 STORES = Path("/tmp/bench-stores")
 
 
@@ -89,30 +89,6 @@ def summarize(rows: list[dict]) -> dict:
             "total_s": med([r["total_s"] for r in rows]), "total_llm_s": med([r["total_s"] for r in llm]),
             "tokens": med([r["tokens"] for r in llm]), "tokens_per_s": med(speeds),
             "retrieve_s": med([r["retrieve_s"] for r in rows]), "abstained": sum(r["abstained"] for r in rows)}
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                     + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    lines = [" | ".join(str(c).ljust(w) for c, w in zip(header, widths)), "-|-".join("-" * w for w in widths)]
-    lines += [" | ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
-
-
-def append_section(title: str, body: str) -> None:
-    """Append a dated section to docs/benchmarks.md (created with its preamble when missing)."""
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    if not DOC.exists():
-        DOC.write_text("# Benchmarks\n\nDated sections, newest last, appended by `bench/*.py` (see bench/README.md). "
-                       "Timings come from a shared machine: compare ratios measured in the same run, not "
-                       "absolute numbers across sections.\n", encoding="utf-8")
-    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    with DOC.open("a", encoding="utf-8") as f:
-        f.write(f"\n## {stamp}: {title} ({os.cpu_count()} cores)\n\n{body.strip()}\n")
 
 
 def main() -> None:

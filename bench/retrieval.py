@@ -23,7 +23,6 @@ Appends a dated section to docs/benchmarks.md (``--no-record`` to skip).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gzip
 import json
 import math
@@ -41,13 +40,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import DOC, append_section, markdown_table, table  # noqa: E402
+
 SHARED = ROOT.parent / "shared" / "corpora"
 FUNDING = SHARED / "vb-startup-funding" / "articles.jsonl"
 TECH = SHARED / "vb-tech-news" / "articles.jsonl.gz"
 QA = ROOT / "tests" / "data" / "qa_dev.jsonl"
 SEEDS = ROOT / "seeds"
 STORES = Path("/tmp/bench-stores")
-DOC = ROOT / "docs" / "benchmarks.md"
 TARGETS = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
 K = 4
 
@@ -194,30 +194,6 @@ def measure(data_dir: Path, repeats: int) -> dict:
             "rss_start_mb": rss_before,
             "rss_warm_mb": rss_warm, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "disk_mb": sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6}
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                     + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    lines = [" | ".join(str(c).ljust(w) for c, w in zip(header, widths)), "-|-".join("-" * w for w in widths)]
-    lines += [" | ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
-
-
-def append_section(title: str, body: str) -> None:
-    """Append a dated section to docs/benchmarks.md (created with its preamble when missing)."""
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    if not DOC.exists():
-        DOC.write_text("# Benchmarks\n\nDated sections, newest last, appended by `bench/*.py` (see bench/README.md). "
-                       "Timings come from a shared machine: compare ratios measured in the same run, not "
-                       "absolute numbers across sections.\n", encoding="utf-8")
-    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    with DOC.open("a", encoding="utf-8") as f:
-        f.write(f"\n## {stamp}: {title} ({os.cpu_count()} cores)\n\n{body.strip()}\n")
 
 
 def main() -> None:
