@@ -93,7 +93,8 @@ def build_store(size: str, copy_10k: Path | None) -> Path:
     path = STORES / size
     if (path / "complete").exists():
         return path
-    shutil.rmtree(path, ignore_errors=True)
+    # An unfinished store is continued, not rebuilt: ingest is idempotent and recovers
+    # half-written articles, and the batches are written with the same names and content.
     print(f"building the {size} store in {path} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     records = FUNDING.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -101,11 +102,16 @@ def build_store(size: str, copy_10k: Path | None) -> Path:
         _ingest_until(path, records, TARGETS["1k"], 20, STORES / "parts", "funding")
     elif size == "10k":
         if copy_10k and _finished(copy_10k):
+            shutil.rmtree(path, ignore_errors=True)  # a copy cut short is not worth mending
             shutil.copytree(copy_10k, path, ignore=shutil.ignore_patterns("models", "ingest.lock"))
         else:
             ingest([SEEDS, FUNDING], _settings(path), progress=True)
     else:
-        shutil.copytree(build_store("10k", copy_10k), path, ignore=shutil.ignore_patterns("complete", "ingest.lock"))
+        if not (path / ".copied").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            shutil.copytree(build_store("10k", copy_10k), path,
+                            ignore=shutil.ignore_patterns("complete", "ingest.lock"))
+            (path / ".copied").touch()
         with gzip.open(TECH, "rt", encoding="utf-8") as f:
             tech = f.readlines()
         _ingest_until(path, tech, TARGETS["50k"], 500, STORES / "parts", "tech")
