@@ -11,18 +11,18 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .documents import Answer, Passage, Timings
 from .errors import IndexNotFoundError
 from .extractive import extractive_answer
 from .prompting import DECLINE, PROMPT, fit_passages, format_sources
-from .query import comparison_names, names, standalone_question
+from .query import Question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .store import Filters
-from .verify import check_answer
+from .verify import Checked, amounts_in, check_answer, conflicting_figures, format_amount
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "I couldn't find the answer in the articles."
-_SERIES = re.compile(r"\bseries [a-h]\b", re.IGNORECASE)
+SECOND_LOOK = "Taking a second look at the whole article…"
+# A named funding round: "Series B", "series-b", "Series A-2", "seed", "pre-seed".
+_ROUND = re.compile(r"\b(pre-?seed|seed|series[\s-]?[a-z](?:-?\d)?)\b(?!-)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,15 @@ class Retrieved:
     retrieve_s: float
 
 
-Event = Retrieved | str | Answer
+@dataclass(frozen=True)
+class SecondLook:
+    """The first reply found nothing; the answer is being written again from more of the article.
+    Text deltas after this event replace those before it."""
+
+    message: str = SECOND_LOOK
+
+
+Event = Retrieved | SecondLook | str | Answer
 
 
 class Engine:
@@ -59,13 +69,15 @@ class Engine:
 
     def __init__(self, store: Store, embedder: Embedder, chat_model: BaseChatModel | None, *, model_name: str,
                  k: int = 4, candidates: int = 40, per_article: int = 2, rrf_k: int = 60,
-                 min_similarity: float = 0.35, context_chars: int = 1800, fallback_notice: str = "") -> None:
+                 min_similarity: float = 0.35, context_chars: int = 3000, wide_context_chars: int = 3600,
+                 fallback_notice: str = "") -> None:
         self.store = store
         self.embedder = embedder
         self.chat_model = chat_model
         self.model_name = model_name
         self.min_similarity = min_similarity
         self.context_chars = context_chars
+        self.wide_context_chars = wide_context_chars
         self.retriever = HybridRetriever(store=store, embedder=embedder, k=k, candidates=candidates,
                                          per_article=per_article, rrf_k=rrf_k)
         self._generate = self._build_chain(chat_model)
@@ -93,7 +105,7 @@ class Engine:
                    candidates=settings.retrieval_candidates,
                    per_article=settings.retrieval_per_article, rrf_k=settings.retrieval_rrf_k,
                    min_similarity=settings.retrieval_min_similarity, context_chars=settings.retrieval_context_chars,
-                   fallback_notice=notice)
+                   wide_context_chars=settings.retrieval_wide_context_chars, fallback_notice=notice)
 
     @staticmethod
     def _build_chain(chat_model: BaseChatModel | None) -> Any:
@@ -130,38 +142,102 @@ class Engine:
         assert final is not None
         return final
 
+    def read(self, question: str, history: Sequence[dict[str, str]] | None = None) -> Question:
+        """The question record of ``question`` as a standalone question (names from the corpus)."""
+        lexicon = self.store.lexicon()
+        return read_question(standalone_question(question, history, lexicon.find), lexicon)
+
     def stream(self, question: str, history: Sequence[dict[str, str]] | None = None,
                filters: Filters | dict[str, str] | None = None, k: int | None = None) -> Iterator[Event]:
-        """Yield a ``Retrieved`` event, then text deltas, then the verified ``Answer``."""
+        """Yield a ``Retrieved`` event, then text deltas (a ``SecondLook`` event restarts them), then
+        the verified ``Answer``."""
         started = time.perf_counter()
-        question = question.strip()
-        standalone = standalone_question(question, history)
-        passages = self.retrieve(standalone, k=k, filters=filters)
+        self._require_articles()
+        asked = self.read(question.strip(), history)
+        passages = self.retriever.search(asked, k=k, filters=Filters.of(filters))
         retrieve_s = time.perf_counter() - started
-        yield Retrieved(standalone, passages, retrieve_s)
+        yield Retrieved(asked.text, passages, retrieve_s)
 
-        if self._unanswerable(standalone, passages):
-            yield self._abstain(standalone, passages, Timings(retrieve_s, 0.0, time.perf_counter() - started))
+        if self._unanswerable(asked, passages):
+            yield self._abstain(asked.text, passages, Timings(retrieve_s, 0.0, time.perf_counter() - started))
             return
-        context = fit_passages(standalone, focus(standalone, passages), self.context_chars)
-        raw, first_token_s, notice, model = "", 0.0, "", self.model_name
-        for delta, used_model, used_notice in self._generate_text(standalone, context):
-            if not first_token_s:
-                first_token_s = time.perf_counter() - started
-            raw += delta
-            model, notice = used_model, used_notice
-            yield delta
-        checked = check_answer(raw, context, standalone, self.store.article_text)
-        timings = Timings(retrieve_s, first_token_s, time.perf_counter() - started)
-        log.info("answered", extra={"question": standalone, "retrieve_s": round(retrieve_s, 3),
+        clock = _Clock(started)
+        if asked.members:
+            checked, model, notice = yield from self._compare(asked, filters, clock)
+        else:
+            checked, model, notice = yield from self._answer_one(asked, passages, clock)
+        timings = Timings(retrieve_s, clock.first_token_s, time.perf_counter() - started)
+        log.info("answered", extra={"question": asked.text, "retrieve_s": round(retrieve_s, 3),
                                     "total_s": round(timings.total_s, 3), "removed": len(checked.removed)})
         if checked.declined and not checked.citations:
-            yield self._abstain(standalone, passages, timings, model=model, notice=notice, removed=checked.removed)
+            yield self._abstain(asked.text, passages, timings, model=model, notice=notice, removed=checked.removed)
             return
         # A cited decline ("the price was not disclosed [1]") keeps its words and source.
         yield Answer(text=checked.text, citations=checked.citations, abstained=checked.declined,
-                     standalone_question=standalone, timings=timings, model=model, notice=notice,
+                     standalone_question=asked.text, timings=timings, model=model, notice=notice,
                      removed=checked.removed)
+
+    def _answer_one(self, asked: Question, passages: list[Passage], clock: _Clock,
+                    ) -> Generator[Event, None, tuple[Checked, str, str]]:
+        """Pass 1 on a tight context; pass 2 on a wide window of the top article when pass 1 found
+        nothing and retrieval is confident."""
+        context = fit_passages(asked, focus(asked, passages), self.context_chars)
+        checked, model, notice = yield from self._generate_checked(asked, context, clock)
+        wide = self._wide_window(asked, passages) if checked.declined and not checked.citations else None
+        if wide is not None:
+            yield SecondLook()
+            second, model2, notice2 = yield from self._generate_checked(asked, [wide], clock)
+            if second.citations and not second.declined:
+                checked, model, notice = second, model2, notice2
+            else:
+                checked = replace(checked, removed=checked.removed + second.removed)
+        if asked.asks == "amount" and checked.citations and not checked.declined:
+            checked = conflicting_figures(checked, asked, self.store.article_text)
+        return checked, model, notice
+
+    def _generate_checked(self, asked: Question, context: list[Passage], clock: _Clock,
+                          ) -> Generator[Event, None, tuple[Checked, str, str]]:
+        raw, model, notice = "", self.model_name, ""
+        for delta, used_model, used_notice in self._generate_text(asked, context):
+            clock.token()
+            raw += delta
+            model, notice = used_model, used_notice
+            yield delta
+        return check_answer(raw, context, asked, self.store.article_text), model, notice
+
+    def _wide_window(self, asked: Question, passages: list[Passage]) -> Passage | None:
+        """The top article's best window at the wide budget, when retrieval is confident: the
+        top article names what was asked (or, for a question naming nothing, is close to it)."""
+        if not self.wide_context_chars or not passages:
+            return None
+        top = passages[0]
+        text = self.store.article_text(top.article_id)
+        haystack = f"{top.title}\n{text}".lower()
+        if asked.specific:
+            if not all(mentions(haystack, name.lower()) for name in asked.specific):
+                return None
+        elif top.similarity < self.min_similarity + 0.1:
+            return None
+        whole = replace(top, text=text, start=0, end=len(text))
+        return fit_passages(asked, [whole], self.wide_context_chars)[0]
+
+    def _compare(self, asked: Question, filters: Filters | dict[str, str] | None, clock: _Clock,
+                 ) -> Generator[Event, None, tuple[Checked, str, str]]:
+        """One sub-question per member, each on its own evidence; the answer composed in code."""
+        parts: list[tuple[str, Checked, list[Passage]]] = []
+        model, notice = self.model_name, ""
+        for n, member in enumerate(asked.members):
+            sub = asked.about(member)
+            passages = [p for p in self.retriever.search(sub, filters=Filters.of(filters))
+                        if mentions(f"{p.title} {p.text}".lower(), member.lower())]
+            if n:
+                yield "\n"
+            if not passages:
+                parts.append((member, Checked("", [], [], True), []))
+                continue
+            checked, model, notice = yield from self._answer_one(sub, passages, clock)
+            parts.append((member, checked, passages))
+        return compose(asked, parts), model, notice
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -170,38 +246,39 @@ class Engine:
             raise IndexNotFoundError(
                 f'no articles in {self.store.data_dir}; run "assistant ingest seeds/" (or upload articles) first')
 
-    def _unanswerable(self, question: str, passages: list[Passage]) -> bool:
-        """Retrieval-level abstention: the companies or the round asked about are absent, or nothing is close.
+    def _unanswerable(self, asked: Question, passages: list[Passage]) -> bool:
+        """Retrieval-level abstention: the names or the round asked about are absent, or nothing is close.
 
         Skipping the LLM here is both faster and safer: a small model handed near-misses
         turns them into confident inventions.
         """
-        if not passages:
+        if not passages or asked.unknown:
             return True
-        asked = names(question)
-        if asked and len(missing_names(question, passages)) == len(asked):
+        if asked.specific and len(missing_names(asked, passages)) == len(asked.specific):
             return True
         best_similarity = max(p.similarity for p in passages)
-        best_overlap = max(keyword_overlap(question, p) for p in passages)
+        best_overlap = max(keyword_overlap(asked, p) for p in passages)
         if best_similarity < self.min_similarity and best_overlap < 0.5:
             return True
-        series = _SERIES.search(question)
-        return bool(series and asked and self._other_round_only(asked[0], series.group(), passages))
+        named_round = _ROUND.search(asked.text)
+        return bool(named_round and asked.specific and not asked.members
+                    and self._other_round_only(asked.specific[0], named_round.group(), passages))
 
-    def _other_round_only(self, company: str, series: str, passages: list[Passage]) -> bool:
-        """The company's articles name other rounds but never the one asked about
-        ("Covariant's Series D" when the articles only know its Series B)."""
-        texts = [self.store.article_text(p.article_id) for p in passages
-                 if company.lower() in f"{p.title} {p.text}".lower()]
-        rounds = {m.lower() for text in texts for m in _SERIES.findall(text)}
-        return bool(rounds) and series.lower() not in rounds
+    def _other_round_only(self, name: str, named_round: str, passages: list[Passage]) -> bool:
+        """The articles about ``name`` name other rounds but never the one asked about
+        ("Covariant's Series D" when its articles only know its Series B)."""
+        texts = [f"{p.title}\n{self.store.article_text(p.article_id)}" for p in passages
+                 if mentions(f"{p.title} {p.text}".lower(), name.lower())]
+        rounds = {_round_key(m.group()) for text in texts for m in _ROUND.finditer(text)}
+        return bool(rounds) and _round_key(named_round) not in rounds
 
-    def _generate_text(self, question: str, context: list[Passage]) -> Iterator[tuple[str, str, str]]:
+    def _generate_text(self, question: Question, context: list[Passage]) -> Iterator[tuple[str, str, str]]:
         """Deltas from the LLM, or the extractive answer when there is none or it fails."""
         if self._generate is not None:
             produced = False
             try:
-                for delta in self._generate.stream({"sources": format_sources(context), "question": question}):
+                for delta in self._generate.stream({"sources": format_sources(context),
+                                                    "question": question.search_text}):
                     produced = True
                     yield delta, self.model_name, ""
                 return
@@ -224,19 +301,67 @@ class Engine:
                       removed=removed or [])
 
 
-def focus(question: str, passages: list[Passage]) -> list[Passage]:
-    """Only the passages about what the question names: those naming the most of it, or for a
-    comparison, those naming any of the companies compared.
+def focus(question: Question, passages: list[Passage]) -> list[Passage]:
+    """Only the passages about what the question names: those naming the most of it.
 
     Passages about other companies are noise a small model happily answers from, and
     every one of them costs prompt-evaluation time.
     """
-    asked = [name.lower() for name in names(question)]
+    asked = [name.lower() for name in question.specific]
     if not asked:
         return passages
     counts = [sum(mentions(f"{p.title} {p.text}".lower(), name) for name in asked) for p in passages]
-    needed = 1 if comparison_names(question) else max(counts)
+    needed = max(counts)
     return [p for p, count in zip(passages, counts, strict=True) if count >= needed] if needed else passages
+
+
+def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) -> Checked:
+    """Join the members' verified sub-answers, renumbering their citations, and compare their
+    amounts in code; a member with no answer is said to be missing."""
+    text, citations, removed, missing = [], [], [], []
+    figures: list[tuple[str, float, str, str]] = []  # member, value, as written, markers
+    for member, checked, _ in parts:
+        removed += checked.removed
+        if checked.declined or not checked.citations:
+            missing.append(member)
+            continue
+        offset = len(citations)
+        renumbered = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", checked.text)
+        citations += [replace(c, n=c.n + offset) for c in checked.citations]
+        text.append(renumbered)
+        found = amounts_in(renumbered)
+        if found:
+            value, written = max(found)
+            markers = "".join(f"[{n}]" for n in dict.fromkeys(re.findall(r"\d+", " ".join(
+                re.findall(r"\[\d+\]", renumbered)))))
+            figures.append((member, value, written, markers))
+    if not citations:
+        return Checked("", [], removed, True)
+    if asked.asks == "amount" and len(figures) >= 2:
+        ranked = sorted(figures, key=lambda f: f[1], reverse=True)
+        (top, high, high_text, m1), (low_name, low, low_text, m2) = ranked[0], ranked[-1]
+        if high > low:
+            text.append(f"{top}'s {high_text} is {format_amount(high - low, high_text)} more than "
+                        f"{low_name}'s {low_text} {m1}{m2}.")
+    for member in missing:
+        text.append(f"The articles don't give the answer for {member}.")
+    return Checked(" ".join(text), citations, removed, False)
+
+
+def _round_key(name: str) -> str:
+    return re.sub(r"[\s-]", "", name.lower())
+
+
+class _Clock:
+    """When the first token of a possibly multi-pass answer arrived."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.first_token_s = 0.0
+
+    def token(self) -> None:
+        if not self.first_token_s:
+            self.first_token_s = time.perf_counter() - self.started
 
 
 _engines: dict[Any, Engine] = {}
@@ -254,4 +379,4 @@ def default_engine(settings: Settings | None = None) -> Engine:
         return _engines[settings]
 
 
-__all__ = ["DECLINE", "Engine", "Event", "Retrieved", "default_engine"]
+__all__ = ["DECLINE", "Engine", "Event", "Retrieved", "SecondLook", "default_engine"]

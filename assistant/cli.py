@@ -142,11 +142,16 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_stream(events: Any) -> Answer:
     """Print deltas as they come, then the verified answer if it differs, then the sources."""
+    from .chain import SecondLook
+
     streamed, final = "", None
     for event in events:
         if isinstance(event, str):
             streamed += event
             print(event, end="", flush=True)  # noqa: T201
+        elif isinstance(event, SecondLook):
+            streamed = ""
+            print(f"\n({event.message})", file=sys.stderr, flush=True)  # noqa: T201
         elif isinstance(event, Answer):
             final = event
     assert final is not None

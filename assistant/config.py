@@ -43,7 +43,8 @@ class Settings:
     retrieval_per_article: int = 2
     retrieval_rrf_k: int = 60
     retrieval_min_similarity: float = 0.35
-    retrieval_context_chars: int = 1800
+    retrieval_context_chars: int = 3000
+    retrieval_wide_context_chars: int = 3600
 
     llm_backend: str = "embedded"
     llm_model_path: str = ""
@@ -86,7 +87,8 @@ _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "Path": Path}
 _POSITIVE = {
     "store_port", "embedding_batch_size", "ingest_chunk_tokens", "ingest_max_file_mb",
     "retrieval_k", "retrieval_candidates", "retrieval_per_article", "retrieval_rrf_k",
-    "retrieval_context_chars", "llm_context_size", "llm_max_tokens", "llm_timeout_s", "web_port",
+    "retrieval_context_chars", "retrieval_wide_context_chars", "llm_context_size", "llm_max_tokens", "llm_timeout_s",
+    "web_port",
 }
 
 

@@ -44,7 +44,10 @@ if TYPE_CHECKING:
 
 DEFAULT_OUT = Path("eval-out")
 SYSTEMS = ("engine", "naive")
-TYPES = ("amount", "investor", "acquisition", "date", "entity", "comparison", "conversation", "unanswerable")
+TYPES = ("amount", "investor", "acquisition", "date", "entity", "who", "what", "when", "where", "yesno", "comparison",
+         "multi", "conversation", "unanswerable")
+MULTI_TYPES = ("comparison", "multi")
+STYLES = ("lower", "typo", "terse")
 RETRIEVAL_K = 10  # passages ranked per question for Hit@k and MRR
 HIT_KS = (1, 3, 5)
 CHART = "accuracy_by_type.png"
@@ -69,6 +72,7 @@ class QAItem:
     must: tuple[tuple[str, ...], ...] = ()
     gold: tuple[str, ...] = ()
     abstain: bool = False
+    style: tuple[str, ...] = ()  # how it is typed: "lower", "typo", "terse"
 
     @property
     def question(self) -> str:
@@ -129,10 +133,18 @@ def _qa_item(raw: Any, where: str) -> QAItem:
         raise AssistantError(f"{where}: \"gold\" must be a list of article ids")
     kind = raw.get("type") or ("conversation" if len(turns) > 1 else "unanswerable" if abstain else "other")
     return QAItem(id=raw["id"], type=str(kind), turns=tuple(turns), must=tuple(tuple(r) for r in must),
-                  gold=tuple(gold), abstain=abstain)
+                  gold=tuple(gold), abstain=abstain, style=tuple(str(x) for x in raw.get("style") or ()))
 
 
 # -- scoring one answer ---------------------------------------------------------------------------
+
+
+SPLITS = ("tune", "check")
+
+
+def split_of(item_id: str) -> str:
+    """"tune" or "check", fixed by a hash of the id: read failures on tune only, judge on check."""
+    return SPLITS[hashlib.sha256(item_id.encode()).digest()[0] % 2]
 
 
 def requirement_met(text: str, alternatives: Sequence[str]) -> bool:
@@ -201,6 +213,10 @@ class Result:
     turns: int = 1
     raw: str = ""  # the model's reply before verification ("" when no model ran)
     removed: list[str] = field(default_factory=list)  # sentences the verifier dropped as unsupported
+    # Every requirement met somewhere in the retrieved passages' titles and text (answerable only; None
+    # when not recorded): False means the answer never reached the model, whatever the article ranks.
+    answer_in_passages: bool | None = None
+    style: list[str] = field(default_factory=list)
 
     @property
     def answerable(self) -> bool:
@@ -236,15 +252,18 @@ class Result:
 
 def score(item: QAItem, system: str, *, answer: str, abstained: bool, standalone: str, cited: Sequence[str],
           context: Sequence[str], ranking: Sequence[str], retrieve_s: float = 0.0, first_token_s: float = 0.0,
-          total_s: float = 0.0, model: str = "", raw: str = "", removed: Sequence[str] = ()) -> Result:
-    """Score one answer against its item."""
+          total_s: float = 0.0, model: str = "", raw: str = "", removed: Sequence[str] = (),
+          passages_text: str | None = None) -> Result:
+    """Score one answer against its item (``passages_text``: what retrieval handed over, if known)."""
     unmet = [] if item.abstain else unmet_requirements(answer, item.must)
+    in_passages = None if item.abstain or passages_text is None else not unmet_requirements(passages_text, item.must)
     ok = abstained if item.abstain else (not abstained and not unmet)
     return Result(system=system, id=item.id, type=item.type, question=item.question, standalone=standalone,
                   abstain_expected=item.abstain, gold=list(item.gold), answer=answer, abstained=abstained, ok=ok,
                   unmet=unmet, cited=unique(cited), context=unique(context), ranking=list(ranking),
                   retrieve_s=retrieve_s, first_token_s=first_token_s, total_s=total_s, model=model,
-                  turns=len(item.turns), raw=raw, removed=list(removed))
+                  turns=len(item.turns), raw=raw, removed=list(removed), answer_in_passages=in_passages,
+                  style=list(item.style))
 
 
 def failure_reason(result: Result) -> str:
@@ -292,6 +311,7 @@ def summarize(results: Sequence[Result]) -> dict[str, Any]:
     cited_gold = sum(1 for r in answered for s in r.cited if is_gold(s, r.gold))
     covered = sum(1 for r in correct if any(is_gold(s, r.gold) for s in r.cited))
     conversations = [r for r in results if r.turns > 1]
+    multi = [r for r in results if r.type in MULTI_TYPES]
 
     by_type: dict[str, dict[str, Any]] = {}
     for kind in sorted({r.type for r in results}, key=lambda t: (TYPES.index(t) if t in TYPES else 99, t)):
@@ -308,6 +328,9 @@ def summarize(results: Sequence[Result]) -> dict[str, Any]:
     retrieval[f"mrr@{RETRIEVAL_K}"] = rate(sum(reciprocal_rank(r.ranking, r.gold) for r in ranked), len(ranked))
     retrieval["gold_in_context"] = rate(sum(any(is_gold(s, r.gold) for s in r.context) for r in ranked),
                                         len(ranked))
+    known = [r for r in answerable if r.answer_in_passages is not None]
+    retrieval["answer_in_passages"] = rate(sum(bool(r.answer_in_passages) for r in known), len(known))
+    retrieval["n_answer_in_passages"] = len(known)
 
     latency: dict[str, Any] = {}
     for name in ("retrieve_s", "first_token_s", "total_s"):
@@ -339,6 +362,9 @@ def summarize(results: Sequence[Result]) -> dict[str, Any]:
         "n_gold_citations": cited_gold,
         "citation_coverage": rate(covered, len(correct)),
         "n_covered": covered,
+        "multi_accuracy": rate(sum(r.ok for r in multi), len(multi)),
+        "n_multi_ok": sum(r.ok for r in multi),
+        "n_multi": len(multi),
         "conversation_accuracy": rate(sum(r.ok for r in conversations), len(conversations)),
         "n_conversations": len(conversations),
         "by_type": by_type,
@@ -355,20 +381,23 @@ def summarize(results: Sequence[Result]) -> dict[str, Any]:
 
 def answer_with_engine(engine: Engine, item: QAItem) -> Result:
     """Ask every turn (earlier answers become the history), score the last; rank for retrieval metrics."""
-    from .chain import Retrieved
+    from .chain import Retrieved, SecondLook
     from .documents import Answer
 
     history: list[dict[str, str]] = []
     final: Answer | None = None
     context: list[str] = []
-    raw = ""
+    raw = texts = ""
     for turn in item.turns:
         final, context, raw = None, [], ""
         for event in engine.stream(turn, history or None):
             if isinstance(event, Retrieved):
                 context = [p.source for p in event.passages]
+                texts = "\n".join(f"{p.title}\n{p.text}" for p in event.passages)
             elif isinstance(event, str):
                 raw += event
+            elif isinstance(event, SecondLook):
+                raw += "\n[second look]\n"
             elif isinstance(event, Answer):
                 final = event
         assert final is not None
@@ -379,7 +408,7 @@ def answer_with_engine(engine: Engine, item: QAItem) -> Result:
                  standalone=final.standalone_question, cited=[c.source for c in final.citations],
                  context=context, ranking=ranking, retrieve_s=final.timings.retrieve_s,
                  first_token_s=final.timings.first_token_s, total_s=final.timings.total_s, model=final.model,
-                 raw=raw.strip(), removed=final.removed)
+                 raw=raw.strip(), removed=final.removed, passages_text=texts)
 
 
 def answer_with_naive(naive: NaiveRAG, item: QAItem) -> Result:
@@ -394,7 +423,7 @@ def answer_with_naive(naive: NaiveRAG, item: QAItem) -> Result:
                  cited=[] if reply.abstained else reply.sources, context=reply.sources,
                  ranking=[] if item.abstain else reply.ranking, retrieve_s=reply.timings.retrieve_s,
                  first_token_s=reply.timings.first_token_s, total_s=reply.timings.total_s, model="naive",
-                 raw=reply.text)
+                 raw=reply.text, passages_text="\n".join(reply.passages))
 
 
 class Progress:
@@ -479,7 +508,7 @@ class Run:
     skipped: dict[str, str] = field(default_factory=dict)  # system -> why it did not run
 
 
-def evaluate(items: Sequence[QAItem], settings: Settings, *, qa_path: Path, out: Path,
+def evaluate(items: Sequence[QAItem], settings: Settings, *, qa_path: Path | Sequence[Path], out: Path,
              corpus: Sequence[Path] = (), baseline: str | None = None, fresh: bool = False,
              show_progress: bool = True, log: Callable[[str], None] = lambda _: None) -> Run:
     """Answer ``items`` with the engine (and the baseline), resuming from ``out/progress.jsonl``.
@@ -487,7 +516,7 @@ def evaluate(items: Sequence[QAItem], settings: Settings, *, qa_path: Path, out:
     Args:
         items: the questions to run (already filtered).
         settings: the engine's settings; with ``corpus`` its data dir is replaced by a temporary one.
-        qa_path: the QA file (its bytes are part of the fingerprint).
+        qa_path: the QA file(s) (their bytes are part of the fingerprint).
         out: where progress.jsonl goes.
         corpus: files or directories to ingest into a temporary data dir first.
         baseline: ``"naive"`` to run the naive LangChain RAG too.
@@ -499,7 +528,9 @@ def evaluate(items: Sequence[QAItem], settings: Settings, *, qa_path: Path, out:
 
     set_offline()
     out.mkdir(parents=True, exist_ok=True)
-    base = {"qa": hashlib.sha256(qa_path.read_bytes()).hexdigest(), "settings": settings_fingerprint(settings)}
+    qa_paths = [qa_path] if isinstance(qa_path, Path) else list(qa_path)
+    qa_bytes = b"".join(p.read_bytes() for p in qa_paths)
+    base = {"qa": hashlib.sha256(qa_bytes).hexdigest(), "settings": settings_fingerprint(settings)}
     if corpus:
         files = corpus_files(corpus)
         if not files:
@@ -544,7 +575,7 @@ def evaluate(items: Sequence[QAItem], settings: Settings, *, qa_path: Path, out:
     done = progress.load()
     meta = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "qa_file": str(qa_path), "n_items": len(items), "data_dir": str(settings.data_dir),
+        "qa_file": ", ".join(map(str, qa_paths)), "n_items": len(items), "data_dir": str(settings.data_dir),
         "corpus": [str(p) for p in corpus] or None, "articles": articles, "chunks": chunks,
         "model": engine.model_name, "backend": settings.llm_backend, "retrieval_k": settings.retrieval_k,
         "fingerprints": fingerprints, "commit": _git_commit(), "cpu_count": os.cpu_count(),
@@ -656,6 +687,8 @@ def headline_rows(summary: dict[str, Any]) -> list[tuple[str, str, float | None,
     rows += [(f"retrieval Hit@{k}", "pct", ret[f"hit@{k}"], f"n={ret['n']}") for k in HIT_KS]
     rows.append((f"retrieval MRR@{RETRIEVAL_K}", "pct", ret[f"mrr@{RETRIEVAL_K}"], f"n={ret['n']}"))
     rows.append(("gold article in model context", "pct", ret["gold_in_context"], f"n={ret['n']}"))
+    rows.append(("answer text in retrieved passages", "pct", ret.get("answer_in_passages"),
+                 f"n={ret.get('n_answer_in_passages', 0)}"))
     for name, label in (("retrieve_s", "retrieve"), ("first_token_s", "first token"), ("total_s", "total")):
         for q in ("p50", "p95"):
             rows.append((f"latency {label} {q}", "secs", lat[name][q], f"n={lat[name]['n']}"))
@@ -683,6 +716,45 @@ def _compare_rows(run: Run) -> tuple[list[str], list[list[str]]]:
             else:
                 cells.append(_delta_pct(a, b) if kind == "pct" else _delta_secs(a, b))
         rows.append(cells)
+    return header, rows
+
+
+_SPLIT_METRICS = (
+    ("answer accuracy", "accuracy", "n_correct", "n_answerable"),
+    ("correct abstention", "correct_abstention_rate", "n_correct_abstentions", "n_unanswerable"),
+    ("false abstention", "false_abstention_rate", "n_false_abstentions", "n_answerable"),
+    ("citation precision", "citation_precision", "n_gold_citations", "n_citations"),
+    ("multi-article and comparison", "multi_accuracy", "n_multi_ok", "n_multi"),
+    ("conversations", "conversation_accuracy", None, "n_conversations"),
+)
+
+
+def _split_rows(run: Run) -> tuple[list[str], list[list[str]]]:
+    """Each headline metric on the tune and the check split, for every system."""
+    systems = list(run.results)
+    header = ["metric"] + [f"{s} {split}" for s in systems for split in SPLITS]
+    summaries = {(s, split): summarize([r for r in run.results[s] if split_of(r.id) == split])
+                 for s in systems for split in SPLITS}
+    rows = []
+    for label, key, num, den in _SPLIT_METRICS:
+        cells = [label]
+        for s in systems:
+            for split in SPLITS:
+                m = summaries[(s, split)]
+                count = f"{m[num]}/{m[den]}" if num else f"n={m[den]}"
+                cells.append(f"{_pct(m[key])} ({count})")
+        rows.append(cells)
+    for style in STYLES:
+        cells = [f"typed {style}"]
+        for s in systems:
+            for split in SPLITS:
+                group = [r for r in run.results[s] if split_of(r.id) == split and style in r.style]
+                cells.append(f"{_pct(rate(sum(r.ok for r in group), len(group)))} "
+                             f"({sum(r.ok for r in group)}/{len(group)})")
+        rows.append(cells)
+    for q in ("p50", "p95"):
+        rows.append([f"total latency {q}"] + [_secs(summaries[(s, split)]["latency"]["total_s"][q])
+                                               for s in systems for split in SPLITS])
     return header, rows
 
 
@@ -718,10 +790,11 @@ def _short(text: str, limit: int) -> str:
 
 def format_terminal(run: Run) -> str:
     """The tables printed at the end of a run."""
-    parts = [format_table(*_compare_rows(run)), "", format_table(*_type_rows(run))]
+    parts = [format_table(*_split_rows(run)), "", format_table(*_compare_rows(run)), "",
+             format_table(*_type_rows(run))]
     for system, results in run.results.items():
-        failed = failures(results)
-        parts += ["", f"{system}: {len(failed)} failure(s)"]
+        failed = [r for r in failures(results) if split_of(r.id) == "tune"]
+        parts += ["", f"{system}: {len(failed)} failure(s) on the tune split"]
         parts += [f"  {r.id:<6} {r.reason:<16} {_short(r.question, 60):<60}  -> {_short(r.answer, 70)}"
                   + (f"  [{r.stage}]" if r.stage else "") for r in failed]
     for system, why in run.skipped.items():
@@ -742,10 +815,14 @@ def failure_detail(result: Result) -> str:
     """What to look at: where an abstention came from, or the requirements an answer missed."""
     if result.abstained:
         if result.stage == "model declined":
-            return f"model declined: “{_short(result.raw, 160)}”"
-        if result.stage == "verifier":
-            return f"verifier removed: “{_short(' '.join(result.removed), 160)}”"
-        return result.stage
+            detail = f"model declined: “{_short(result.raw, 160)}”"
+        elif result.stage == "verifier":
+            detail = f"verifier removed: “{_short(' '.join(result.removed), 160)}”"
+        else:
+            detail = result.stage
+        if result.answer_in_passages is not None and result.reason != "retrieval miss":
+            detail += "; answer " + ("in" if result.answer_in_passages else "not in") + " the retrieved passages"
+        return detail
     if not result.answerable:
         return "should abstain" + (f"; model said “{_short(result.raw, 120)}”" if result.raw != result.answer else "")
     detail = "; ".join(" or ".join(f"`{a}`" for a in req) for req in result.unmet)
@@ -754,6 +831,8 @@ def failure_detail(result: Result) -> str:
     missing = [g for g in result.gold if not any(is_gold(s, [g]) for s in result.context)]
     if missing and len(missing) < len(result.gold):  # all missing is already the reason "retrieval miss"
         detail += f"; not in context: {', '.join(missing)}"
+    if result.answer_in_passages is False and result.reason != "retrieval miss":
+        detail += "; answer not in the retrieved passages"
     return detail
 
 
@@ -776,15 +855,18 @@ def format_markdown(run: Run, command: str = "") -> str:
     if command:
         lines.append(f"- Command: `{command}`")
     lines += ["", "Metrics are defined in [docs/evaluation.md](../evaluation.md). Counts in brackets.", "",
-              "## Headline", "", _md_table(*_compare_rows(run)), "",
+              "## Tune and check splits", "",
+              "Questions are split by a fixed hash of their id. Failures are read on **tune** only (listed "
+              "below); **check** is the honest number.", "", _md_table(*_split_rows(run)), "",
+              "## Headline (both splits)", "", _md_table(*_compare_rows(run)), "",
               "## By question type", "",
               "\"Right\" is answer accuracy for answerable types and correct abstention for `unanswerable`.", "",
               _md_table(*_type_rows(run)), "", f"![accuracy and abstention by type]({CHART})", ""]
     for system, results in run.results.items():
         s = run.summaries[system]
         reasons = ", ".join(f"{k} {v}" for k, v in s["failure_reasons"].items() if v) or "none"
-        lines += [f"## Failures: {system} ({s['n_failed']}: {reasons})", ""]
-        rows = _failure_rows(results)
+        lines += [f"## Failures: {system} ({s['n_failed']}: {reasons}); tune split listed", ""]
+        rows = _failure_rows([r for r in results if split_of(r.id) == "tune"])
         stages = ", ".join(f"{k} {v}" for k, v in s["false_abstention_stages"].items())
         if stages:
             lines += [f"Abstentions on answerable questions by stage: {stages}.", ""]
@@ -854,20 +936,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``assistant eval`` (the global --data-dir and --config come before it)."""
     parser.description = __doc__
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("qa_file", type=Path, help="questions as JSON Lines (format: docs/evaluation.md)")
+    parser.add_argument("qa_file", type=Path, nargs="+", help="questions as JSON Lines (format: docs/evaluation.md)")
     parser.add_argument("--corpus", nargs="+", type=Path, default=[], metavar="PATH",
                         help="ingest these into a temporary data dir first (default: use the existing --data-dir)")
     parser.add_argument("--baseline", choices=("naive",), help="also run the naive LangChain RAG, side by side")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT}/)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--ids", help="only these ids, comma-separated (e.g. q001,u003)")
+    parser.add_argument("--split", choices=SPLITS, help="only the questions of this split")
     parser.add_argument("--backend", choices=("embedded", "openai", "extractive"), help="override llm.backend")
     parser.add_argument("--fresh", action="store_true", help="ignore earlier progress in OUT and start over")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def select(items: Sequence[QAItem], ids: str | None = None, limit: int | None = None) -> list[QAItem]:
-    """Items with the given ids (in file order), then the first ``limit``.
+def select(items: Sequence[QAItem], ids: str | None = None, limit: int | None = None,
+           split: str | None = None) -> list[QAItem]:
+    """Items with the given ids (in file order) and of ``split``, then the first ``limit``.
 
     Raises:
         AssistantError: an id is not in the file.
@@ -879,6 +963,8 @@ def select(items: Sequence[QAItem], ids: str | None = None, limit: int | None = 
         if unknown:
             raise AssistantError(f"--ids names question(s) not in the QA file: {', '.join(unknown)}")
         chosen = [item for item in chosen if item.id in wanted]
+    if split:
+        chosen = [item for item in chosen if split_of(item.id) == split]
     if limit is not None:
         if limit <= 0:
             raise AssistantError(f"--limit must be positive, not {limit}")
@@ -890,7 +976,7 @@ def run_from_args(args: argparse.Namespace, settings: Settings) -> int:
     """``assistant eval``: run, print the tables, write JSON, Markdown and the chart."""
     if args.corpus and getattr(args, "data_dir", None):
         raise AssistantError("give either --corpus (ingested into a temporary data dir) or --data-dir, not both")
-    items = select(load_qa(args.qa_file), args.ids, args.limit)
+    items = select([item for path in args.qa_file for item in load_qa(path)], args.ids, args.limit, args.split)
 
     def say(message: str) -> None:
         print(message, file=sys.stderr)  # noqa: T201

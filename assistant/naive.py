@@ -50,6 +50,7 @@ class NaiveAnswer:
     sources: list[str]  # article refs of the context chunks, in rank order (repeats kept)
     ranking: list[str]  # article refs of up to RANKING_K chunks, in rank order (repeats kept)
     timings: Timings = field(default_factory=Timings)
+    passages: list[str] = field(default_factory=list)  # the context chunks' text
 
 
 def describe() -> dict[str, Any]:
@@ -180,4 +181,5 @@ class NaiveRAG:
         return NaiveAnswer(text=text, abstained=not text or is_decline(text), question=question,
                            sources=[d.metadata.get("source", "") for d in context],
                            ranking=[d.metadata.get("source", "") for d in docs],
-                           timings=Timings(retrieve_s, first_token_s, time.perf_counter() - started))
+                           timings=Timings(retrieve_s, first_token_s, time.perf_counter() - started),
+                           passages=[d.page_content for d in context])

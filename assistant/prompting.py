@@ -13,8 +13,11 @@ from dataclasses import replace
 from langchain_core.prompts import ChatPromptTemplate
 
 from .documents import Passage
-from .store import count_terms, keyword_terms
-from .text import split_sentences
+from .query import Question, date_prefixes
+from .text import count_terms, key_terms, split_sentences
+from .verify import names, numbers
+
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.IGNORECASE)
 
 DECLINE = "The articles don't say."
 
@@ -62,23 +65,40 @@ def format_sources(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def fit_passages(question: str, passages: Sequence[Passage], budget_chars: int) -> list[Passage]:
-    """Trim passages to the sentences nearest the question's terms so all fit the budget.
+def sentence_score(question: Question, sentence: str, wanted_terms: list[str] | None = None) -> float:
+    """How well a sentence matches the question: its stemmed terms, the names asked about, and a
+    fact of the kind asked for (an amount, a date, a name)."""
+    wanted_terms = key_terms(question.search_text) if wanted_terms is None else wanted_terms
+    lowered = sentence.lower()
+    score = float(count_terms(wanted_terms, sentence))
+    score += sum(1.5 for name in question.specific if name.lower() in lowered)
+    if question.asks == "amount" and any(v >= 10 for v in numbers(sentence)):
+        score += 1.5
+    elif question.asks == "when" and (date_prefixes(sentence) or _MONTH.search(sentence)):
+        score += 1.0
+    elif question.asks == "who" and len(names(sentence)) > 1:
+        score += 1.0
+    return score
 
-    Prompt evaluation dominates answer latency on a CPU, so the context stays tight:
-    each passage gets an equal share and keeps its best-matching window of sentences.
+
+def fit_passages(question: Question, passages: Sequence[Passage], budget_chars: int) -> list[Passage]:
+    """Trim passages to the sentences that best match the question so all fit the budget.
+
+    Prompt evaluation dominates answer latency on a CPU, so the context stays within a
+    budget: what short passages leave unused goes to the longer ones, and each long passage
+    keeps its best-matching window of sentences, grown around the best sentence.
     """
     if not passages:
         return []
-    share = budget_chars // len(passages)
-    terms = keyword_terms(question)
+    shares = _shares([len(p.text) for p in passages], budget_chars)
+    wanted_terms = key_terms(question.search_text)
     fitted = []
-    for passage in passages:
+    for passage, share in zip(passages, shares, strict=True):
         if len(passage.text) <= share:
             fitted.append(passage)
             continue
         spans = split_sentences(passage.text)
-        scores = [count_terms(terms, passage.text[s:e]) for s, e in spans]
+        scores = [sentence_score(question, passage.text[s:e], wanted_terms) for s, e in spans]
         best = max(range(len(spans)), key=lambda i: (scores[i], -i))
         lo = hi = best
         # Grow the window around the best sentence, preferring the better-scoring side.
@@ -98,3 +118,20 @@ def fit_passages(question: str, passages: Sequence[Passage], budget_chars: int) 
         fitted.append(replace(passage, text=passage.text[start:end], start=passage.start + start,
                               end=passage.start + end))
     return fitted
+
+
+def _shares(lengths: list[int], budget: int) -> list[int]:
+    """Split ``budget`` so that passages shorter than an equal share keep all their text."""
+    shares = [0] * len(lengths)
+    left, open_ = budget, sorted(range(len(lengths)), key=lambda i: lengths[i])
+    while open_:
+        equal = left // len(open_)
+        i = open_[0]
+        if lengths[i] > equal:
+            for j in open_:
+                shares[j] = equal
+            break
+        shares[i] = lengths[i]
+        left -= lengths[i]
+        open_.pop(0)
+    return shares

@@ -1,4 +1,5 @@
-"""Reading a question: the names it mentions, comparisons, dates, and follow-up rewriting.
+"""Reading a question once: the corpus names it mentions, the period, what it asks, comparisons,
+and follow-up rewriting.
 
 All deterministic and instant: a 1.5B model rewriting follow-ups is slower than the
 answer itself and often drops the name that retrieval needs.
@@ -7,51 +8,94 @@ answer itself and often drops the name that retrieval needs.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
-_QUESTION_WORDS = {
-    "how", "what", "who", "whom", "whose", "which", "when", "where", "why", "did", "does", "do", "is", "are",
-    "was", "were", "has", "have", "had", "can", "could", "tell", "list", "name", "give", "compare", "and", "or",
-    "the", "a", "an", "in", "on", "of", "for", "to", "by", "at", "with", "from", "about", "its", "it", "their",
-    "they", "that", "this", "those", "these", "between", "both", "each", "also", "please", "show", "according",
-    "series", "seed", "round", "ai", "ipo", "ceo", "cto", "cfo", "vc", "usd", "us", "u.s", "inc", "corp", "ltd",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "what's", "who's", "and", "more", "less", "most", "then", "than", "first", "second", "latest", "new",
-}
-# A run of capitalised or mixed-case words (with inner dots, ampersands, digits): "SenseTime",
-# "Suning.com", "Viz.ai", "AI21 Labs", "Andreessen Horowitz".
-_NAME = re.compile(r"\b(?:[A-Z][\w.&'’-]*[\w]|[a-z]+[A-Z][\w.]*|[A-Z])(?:\s+(?:[A-Z][\w.&'’-]*[\w]|[A-Z]{2,}|\d+\w*))*")
-_POSSESSIVE = re.compile(r"['’]s$")
-_ROUND = re.compile(r"\b(series [a-h]\b|seed round|seed|pre-seed|ipo|spac)", re.IGNORECASE)
+from .entities import Entity, Lexicon
+
 _YEAR = re.compile(r"\b(20[0-3]\d|19[89]\d)\b")
-_COMPARE = re.compile(r"\b(vs\.?|versus|compare|compared|comparison|more than|less than|bigger|larger|"
-                      r"smaller|both|each|either|which (?:one|company|startup)|or)\b", re.IGNORECASE)
+_COMPARE = re.compile(r"\b(vs\.?|versus|compare|compared|comparison|more|less|fewer|bigger|larger|smaller|higher|"
+                      r"lower|earlier|later|first|both|each|either|which (?:one|company|startup|firm)|or|than|"
+                      r"difference)\b", re.IGNORECASE)
 _PRONOUNS = re.compile(
     r"\b(?:the (?:company|startup|firm|business|group)|this (?:company|startup)|that (?:company|startup)|"
     r"it|its|they|their|them|he|she|his|her)\b", re.IGNORECASE)
 _ROUND_REF = re.compile(r"\b(?:that|the|this|same) (?:round|deal|funding|financing|raise|investment|acquisition)\b",
                         re.IGNORECASE)
-_WHAT_ABOUT = re.compile(r"^\s*(?:and|what|how)\s+(?:about\s+)?(.+?)\??\s*$", re.IGNORECASE)
+_WHAT_ABOUT = re.compile(r"^\s*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(.+?)\??\s*$", re.IGNORECASE)
+# What is asked, by the first cue found (checked in this order).
+_ASKS = (
+    ("amount", re.compile(r"\bhow (?:much|many|big|large)\b|\bwhat (?:amount|valuation|price|size|percent\w*|share)\b"
+                          r"|\bvaluation\b|\bvalued\b|\bworth\b|\bnumber of\b|\brevenue\b|\bprice\b"
+                          r"|\bpa(?:y|id)\b|\bcost\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|month)\b", re.I)),
+    ("where", re.compile(r"\bwhere\b|\bwhich (?:city|country|state)\b|\bheadquarter", re.I)),
+    ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\binvestors?\b|\bbackers?\b|\bfounders?\b|\bceo\b"
+                       r"|\bled\b|\blead\b|\bwhich (?:investors?|firms?|funds?|people|person|companies|company)\b",
+                       re.I)),
+    ("list", re.compile(r"^\s*(?:list|name)\b|\bwhat are\b", re.I)),
+    ("yesno", re.compile(r"^\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would)\b", re.I)),
+)
 
 
-def names(text: str) -> list[str]:
-    """Proper names in ``text``, in order, without question words or possessive endings."""
-    found: dict[str, None] = {}
-    for match in _NAME.finditer(text):
-        words = []
-        for word in match.group().rstrip(".").split():
-            words.append(_POSSESSIVE.sub("", word))
-            if word != words[-1]:
-                break  # "Pando's Series B": the name ends at the possessive
-        while words and words[0].lower().strip("'’") in _QUESTION_WORDS:
-            words.pop(0)
-        while words and words[-1].lower() in _QUESTION_WORDS:
-            words.pop()
-        name = " ".join(words)
-        if name and not _ROUND.fullmatch(name) and len(name) > 1 and not name.isdigit():
-            found.setdefault(name, None)
-    return list(found)
+@dataclass(frozen=True)
+class Question:
+    """A question read once: what it names (from the corpus lexicon), the period and what it asks.
+
+    Retrieval, the abstention gate, context focus, the prompt and the verifier all read this
+    record instead of re-parsing the text.
+    """
+
+    text: str
+    entities: tuple[Entity, ...] = ()
+    periods: tuple[str, ...] = ()
+    asks: str = "what"  # amount, when, where, who, list, yesno or what
+    members: tuple[str, ...] = ()  # the names compared or asked about one by one
+    unknown: tuple[str, ...] = ()  # names it writes that the corpus has never seen
+
+    @property
+    def names(self) -> list[str]:
+        """The corpus names asked about, as the articles write them."""
+        return [e.name for e in self.entities]
+
+    @property
+    def specific(self) -> list[str]:
+        """Names that single out articles (not "AI" or "Google" in a corpus of AI news)."""
+        return [e.name for e in self.entities if not e.generic]
+
+    @property
+    def search_text(self) -> str:
+        """The question with misspelt names written as the articles write them."""
+        text = self.text
+        for entity in self.entities:
+            if not entity.exact:
+                text = text.replace(entity.said, entity.name)
+        return text
+
+    def about(self, name: str) -> Question:
+        """The question asked about one member only: the other members taken out."""
+        text = self.search_text
+        for other in self.members:
+            if other != name:
+                text = re.sub(rf"(?i)(?<!\w){re.escape(other)}(?:['’]s)?(?!\w)", " ", text)
+        text = re.sub(r"\s+(?:and|or|vs\.?|versus)\s+(?=[?,.]|$)", " ", re.sub(r"\s+", " ", text)).strip()
+        if name.lower() not in text.lower():
+            text = f"{text.rstrip('?').rstrip()} ({name})?"
+        entities = tuple(e for e in self.entities if e.name == name or e.name not in self.members)
+        return replace(self, text=text, entities=entities, members=())
+
+
+def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
+    """Build the question record; names come only from ``lexicon`` (the corpus), never capital letters."""
+    text = text.strip()
+    entities = tuple(lexicon.find(text)) if lexicon else ()
+    asks = next((kind for kind, cue in _ASKS if cue.search(text)), "what")
+    specific = [e.name for e in entities if not e.generic]
+    candidates = specific if len(specific) >= 2 else [e.name for e in entities]
+    members = tuple(candidates) if len(candidates) >= 2 and _COMPARE.search(text) else ()
+    unknown = tuple(lexicon.unknown_names(text)) if lexicon else ()
+    return Question(text=text, entities=entities, periods=tuple(date_prefixes(text)), asks=asks, members=members,
+                    unknown=unknown)
 
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -66,21 +110,8 @@ def date_prefixes(text: str) -> list[str]:
     return found + [year for year in _YEAR.findall(text) if not any(f.startswith(year) for f in found)]
 
 
-def comparison_names(question: str) -> list[str]:
-    """The companies of a comparison question ("Which raised more, X or Y?"), else []."""
-    found = names(question)
-    return found if len(found) >= 2 and _COMPARE.search(question) else []
-
-
-def entity_query(question: str, name: str, others: Sequence[str]) -> str:
-    """The question asked about one company only: the other names taken out."""
-    for other in others:
-        if other != name:
-            question = question.replace(other, " ")
-    return re.sub(r"\s+", " ", question).strip()
-
-
-def standalone_question(question: str, history: Sequence[dict[str, str]] | None) -> str:
+def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
+                        entities: Callable[[str], list[Entity]]) -> str:
     """Rewrite a follow-up using the conversation so it can be retrieved on its own.
 
     "Which state fund joined it?" after "How much did SenseTime raise?" becomes
@@ -92,19 +123,22 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None)
     previous = [turn["content"] for turn in (history or []) if turn.get("role") == "user" and turn.get("content")]
     if not previous:
         return question
-    subject, subject_question = "", ""
+    def specific(text: str) -> list[Entity]:
+        return [e for e in entities(text) if not e.generic]
+
+    said, subject, subject_question = "", "", ""
     for earlier in reversed(previous):
-        found = names(earlier)
+        found = specific(earlier)
         if found:
-            subject, subject_question = found[0], earlier
+            said, subject, subject_question = found[0].said, found[0].name, earlier
             break
     if not subject:
         return question
-    own = names(question)
+    own = specific(question)
     what_about = _WHAT_ABOUT.match(question)
     if own and what_about and len(question.split()) <= 6:
         # Ellipsis: the earlier question, asked about the new company.
-        return subject_question.replace(subject, own[0])
+        return subject_question.replace(said, own[0].name)
     if own and not _PRONOUNS.search(question):
         return question
     rewritten = _ROUND_REF.sub(lambda m: f"{subject}'s {m.group().split()[-1]}", question)

@@ -18,8 +18,9 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .documents import Passage
-from .query import comparison_names, date_prefixes, entity_query, names
-from .store import Filters, count_terms, keyword_terms
+from .query import Question, read_question
+from .store import Filters
+from .text import count_terms, key_terms
 
 if TYPE_CHECKING:
     from .store import Store
@@ -51,34 +52,38 @@ class HybridRetriever(BaseRetriever):
                                 ) -> list[Document]:
         return [to_document(p) for p in self.search(query)]
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+    def search(self, question: str | Question, k: int | None = None, filters: Filters | None = None,
+               ) -> list[Passage]:
         """The ``k`` best passages for ``question``, best first."""
         k = k or self.k
         store: Store = self.store
+        if isinstance(question, str):
+            question = read_question(question, store.lexicon())
         allowed = store.allowed_articles(filters)
-        companies = comparison_names(question)
-        queries = [question] + [entity_query(question, name, companies) for name in companies]
-        vectors = self.embedder.embed_documents(queries) if queries else []
-        ranked = [self._fuse(q, v, allowed, date_prefixes(question)) for q, v in zip(queries, vectors, strict=True)]
-        if companies:
+        parts = [question] + [question.about(name) for name in question.members]
+        queries = [part.search_text for part in parts]
+        vectors = self.embedder.embed_documents(queries)
+        ranked = [self._fuse(part, vector, allowed, list(question.periods))
+                  for part, vector in zip(parts, vectors, strict=True)]
+        if question.members:
             # Round-robin over the per-company rankings so each company gets its passages.
             order = _interleave(ranked[1:] + ranked[:1])
         else:
             order = ranked[0]
         return self._select(order, k)
 
-    def _fuse(self, query: str, vector: list[float], allowed: list[str] | None, periods: list[str],
+    def _fuse(self, query: Question, vector: list[float], allowed: list[str] | None, periods: list[str],
               ) -> list[Passage]:
         store: Store = self.store
         dense = store.search_dense(vector, self.candidates, allowed)
-        keyword = store.search_keyword(query, self.candidates, allowed)
+        keyword = store.search_keyword(query.search_text, self.candidates, allowed)
         scores: dict[str, float] = defaultdict(float)
         for weight, hits in ((DENSE_WEIGHT, dense), (KEYWORD_WEIGHT, keyword)):
             for rank, (chunk_id, _) in enumerate(hits):
                 scores[chunk_id] += weight / (self.rrf_k + rank + 1)
         similarity = dict(dense)
         passages = store.passages(list(scores))
-        wanted = [name.lower() for name in names(query)]
+        wanted = [name.lower() for name in query.specific]
         fused = []
         for chunk_id, score in scores.items():
             passage = passages.get(chunk_id)
@@ -131,10 +136,10 @@ def _interleave(rankings: list[list[Passage]]) -> list[Passage]:
     return out
 
 
-def missing_names(question: str, passages: list[Passage]) -> list[str]:
-    """Names the question asks about that no passage mentions (a sign the answer isn't here)."""
+def missing_names(question: Question, passages: list[Passage]) -> list[str]:
+    """Specific names the question asks about that no passage mentions (a sign the answer isn't here)."""
     haystack = " ".join(f"{p.title} {p.text}" for p in passages).lower()
-    return [name for name in names(question) if not mentions(haystack, name.lower())]
+    return [name for name in question.specific if not mentions(haystack, name.lower())]
 
 
 def mentions(haystack: str, name: str) -> bool:
@@ -142,9 +147,9 @@ def mentions(haystack: str, name: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", haystack) is not None
 
 
-def keyword_overlap(question: str, passage: Passage) -> float:
+def keyword_overlap(question: Question, passage: Passage) -> float:
     """Share of the question's distinctive terms that the passage contains."""
-    terms = keyword_terms(question)
+    terms = key_terms(question.search_text)
     if not terms:
         return 0.0
     return count_terms(terms, f"{passage.title} {passage.text}") / len(terms)

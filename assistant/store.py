@@ -10,7 +10,6 @@ run re-adds them with no duplicate (chunk ids are content hashes) and no orphan.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -19,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .documents import Article, Chunk, Passage
+from .entities import Lexicon, extract_names, normal
 from .errors import BackendError, ConfigError
+from .text import index_text, key_terms, stem
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -40,62 +41,16 @@ CREATE TABLE IF NOT EXISTS chunks(
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, idx);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize="unicode61 remove_diacritics 2");
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+CREATE TABLE IF NOT EXISTS names(article_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL,
+    n INTEGER NOT NULL, PRIMARY KEY(article_id, norm));
+CREATE INDEX IF NOT EXISTS names_norm ON names(norm);
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
 """
 
-_AMOUNT = re.compile(r"(\d)\s*([mb])(?:n)?\b", re.IGNORECASE)
-_WORD = re.compile(r"\w+")
-STOPWORDS = frozenset(
-    "a an and are as at be by did do does for from had has have how in is it its of on or that the "
-    "their them they this to was were what when where which who whom whose why will with would "
-    "about after also any been before but can could into more most much many other over same "
-    "than then there these those through under up was we you your our us me my i s".split()
-)
-
-
-def keyword_text(text: str) -> str:
-    """Text as the keyword index sees it: "$30M" and "$30 million" both become "30 million"."""
-    return _AMOUNT.sub(lambda m: f"{m.group(1)} {'million' if m.group(2).lower() == 'm' else 'billion'}", text)
-
-
-def keyword_terms(question: str) -> list[str]:
-    """The distinctive lower-case terms of a question, stopwords dropped, order kept.
-
-    Capitalised words (names) stay exact, so "Nova" never matches "Novidea"; other long words
-    become prefixes of a crude stem marked with "*": "invested" -> "invest*" matches
-    "investors" and "investment" too.
-    """
-    exact = {w.lower() for w in _WORD.findall(question) if w[:1].isupper() or not w.isalpha()}
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(keyword_text(question).lower()):
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        seen.setdefault(word if word in exact or not word.isalpha() else _stem(word), None)
-    return list(seen)
-
-
-def _stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)] + "*"
-    return word
-
-
-_SUFFIXES = ("ments", "ment", "ings", "ing", "ers", "ors", "ed", "es", "s", "er", "or")
-
-
-def term_pattern(term: str) -> re.Pattern[str]:
-    """A regex finding ``term`` (from ``keyword_terms``) in lower-cased text."""
-    if term.endswith("*"):
-        return re.compile(rf"\b{re.escape(term[:-1])}")
-    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
-
-
-def count_terms(terms: list[str], text: str) -> int:
-    """How many of ``terms`` occur in ``text``."""
-    lowered = text.lower()
-    return sum(1 for term in terms if term_pattern(term).search(lowered))
-
+# Bumped when what the keyword index or the name lexicon store changes; older stores are rebuilt
+# from their own article text on open (no re-embedding).
+ANALYSIS_VERSION = "3"
 
 @dataclass(frozen=True)
 class Filters:
@@ -150,6 +105,8 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._check_model(embedding_model)
+        self._lexicon: tuple[tuple[int, int], Lexicon] | None = None
+        self._upgrade_analysis()
 
     def _check_model(self, embedding_model: str) -> None:
         row = self.db.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
@@ -160,6 +117,39 @@ class Store:
             raise ConfigError(
                 f"the store in {self.data_dir} was built with embedding model {row[0]!r}, not "
                 f"{embedding_model!r}; use another data dir (--data-dir) or delete this one and re-ingest")
+
+    def _upgrade_analysis(self) -> None:
+        """Rebuild the keyword index and name lexicon of a store written by an older version."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='analysis'").fetchone()
+        if row and row[0] == ANALYSIS_VERSION:
+            return
+        with self._transaction():
+            self.db.execute("DELETE FROM chunks_fts")
+            self.db.execute("DELETE FROM names")
+            for article_id, title, text in self.db.execute("SELECT id, title, text FROM articles").fetchall():
+                chunks = self.db.execute("SELECT rowid, text FROM chunks WHERE article_id=?", (article_id,))
+                self._index_article(article_id, title, text, chunks.fetchall())
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES('analysis', ?)", (ANALYSIS_VERSION,))
+
+    def _index_article(self, article_id: str, title: str, text: str, chunks: Iterable[tuple[int, str]]) -> None:
+        """Keyword rows (stemmed, title included) and lexicon names of one article."""
+        self.db.executemany("INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)",
+                            [(rowid, index_text(f"{title}\n{chunk}")) for rowid, chunk in chunks])
+        self.db.executemany("INSERT OR REPLACE INTO names VALUES(?,?,?,?)",
+                            [(article_id, name, normal(name), n) for name, n in extract_names(title, text).items()])
+
+    def lexicon(self) -> Lexicon:
+        """The corpus's names, rebuilt when the store has changed."""
+        counts = self.count()
+        if self._lexicon is None or self._lexicon[0] != counts:
+            rows = self.db.execute("SELECT norm, name, max(n), count(*) FROM names GROUP BY norm").fetchall()
+            lexicon = Lexicon({norm: (name, df) for norm, name, _, df in rows}, counts[0], self.known_word)
+            self._lexicon = (counts, lexicon)
+        return self._lexicon[1]
+
+    def known_word(self, word: str) -> bool:
+        """Whether the keyword index holds ``word`` (by its stem)."""
+        return self.db.execute("SELECT 1 FROM chunks_vocab WHERE term=?", (stem(word),)).fetchone() is not None
 
     @property
     def collection(self) -> Collection:
@@ -299,12 +289,13 @@ class Store:
             (article_id, article.title, article.date, article.url, article.publisher, article.ref,
              article.path, len(chunks), len(article.text), now, json.dumps(article.extra), article.text))
         self._delete_chunk_rows([article_id])
+        rows = []
         for chunk in chunks:
             rowid = self.db.execute(
                 'INSERT INTO chunks(id, article_id, idx, start, "end", text) VALUES(?,?,?,?,?,?)',
                 (chunk.id, article_id, chunk.index, chunk.start, chunk.end, chunk.text)).lastrowid
-            self.db.execute("INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)",
-                            (rowid, keyword_text(f"{article.title}\n{chunk.text}")))
+            rows.append((rowid, chunk.text))
+        self._index_article(article_id, article.title, article.text, rows)
 
     def _point_inputs(self, inputs: Iterable[tuple[str, str, str]]) -> list[str]:
         previous = set()
@@ -330,6 +321,7 @@ class Store:
             self.db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)",
                             (article_id,))
             self.db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+            self.db.execute("DELETE FROM names WHERE article_id=?", (article_id,))
 
     def _finish_deletes(self, article_ids: list[str]) -> None:
         for article_id in article_ids:
@@ -374,10 +366,10 @@ class Store:
 
     def search_keyword(self, question: str, n: int, allowed: list[str] | None = None) -> list[tuple[str, float]]:
         """``(chunk_id, bm25 score)`` of the best keyword matches (higher is better)."""
-        terms = keyword_terms(question)
-        if not terms or (allowed is not None and not allowed):
+        wanted = key_terms(question)
+        if not wanted or (allowed is not None and not allowed):
             return []
-        query = " OR ".join(f'"{t[:-1]}"*' if t.endswith("*") else f'"{t}"' for t in terms)
+        query = " OR ".join(f'"{t}"' for t in wanted)
         sql = ("SELECT c.id, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
                "WHERE chunks_fts MATCH ?")
         args: list[Any] = [query]

@@ -1,29 +1,94 @@
-"""Sentence splitting shared by chunking, context trimming and citation checks."""
+"""Text analysis shared by the store, retrieval, prompting, verification and the UI.
+
+One tokenizer, one stemmer and one sentence splitter, so the keyword index and every
+in-Python term count agree: the index stores stemmed tokens (``index_text``) and questions
+are reduced to the same stems (``key_terms``), so "raise" finds "raised" and "raising".
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import snowballstemmer
+
+STOPWORDS = frozenset(
+    "a an and are as at be by did do does for from had has have how in is it its of on or that the "
+    "their them they this to was were what when where which who whom whose why will with would "
+    "about after also any been before but can could into more most much many other over same "
+    "than then there these those through under up we you your our us me my i s "
+    "tell give show please whats who's what's get got".split()
+)
+
+_AMOUNT = re.compile(r"(\d)\s*([mb])(?:n)?\b", re.IGNORECASE)
+_TOKEN = re.compile(r"\w+")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def keyword_text(text: str) -> str:
+    """Amount shorthands spelled out: "$30M" and "$30 million" both read "30 million"."""
+    return _AMOUNT.sub(lambda m: f"{m.group(1)} {'million' if m.group(2).lower() == 'm' else 'billion'}", text)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball (Porter2) stem of a lower-case word: "raised" -> "rais", "investors" -> "investor"."""
+    return _STEMMER.stemWord(word) if word.isalpha() else word
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens, amounts spelled out."""
+    return _TOKEN.findall(keyword_text(text).lower())
+
+
+def key_terms(text: str) -> list[str]:
+    """The distinctive stemmed terms of ``text``, stopwords dropped, order kept, no repeats."""
+    seen: dict[str, None] = {}
+    for word in tokens(text):
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        seen.setdefault(stem(word), None)
+    return list(seen)
+
+
+def index_text(text: str) -> str:
+    """``text`` as the keyword index stores it: every token stemmed, separated by spaces."""
+    return " ".join(stem(word) for word in tokens(text))
+
+
+def count_terms(wanted: list[str], text: str) -> int:
+    """How many of ``wanted`` (from ``key_terms``) occur in ``text``."""
+    present = {stem(word) for word in tokens(text)}
+    return sum(1 for term in wanted if term in present)
+
 
 _ABBREVIATIONS = {
     "inc", "ltd", "co", "corp", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "u.s", "u.k", "e.g",
     "i.e", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     "etc", "approx", "est", "gov", "prof", "gen", "rep", "sen", "pte", "plc", "bros", "mt", "ft",
 }
+# Words that start sentences, not names: after "U.S." or "Series A." they mean a new sentence.
+_OPENERS = STOPWORDS | {"he", "she", "we", "but", "however", "meanwhile", "still", "yet", "so", "while",
+                        "according", "last", "earlier", "later", "today", "now", "since", "although"}
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before a space and
 # a capital, digit or opening quote; or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9$])|\n+")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` offsets of the sentences of ``text``."""
+    """Return ``(start, end)`` offsets of the sentences of ``text``.
+
+    A full stop after an abbreviation or an initial ("Inc.", "U.S.", "John D. Rockefeller")
+    ends the sentence only when the next word opens a sentence ("...the U.S. It raised",
+    "...a Series A. The round").
+    """
     spans, start = [], 0
     for match in _BOUNDARY.finditer(text):
-        if match.group().strip() == "" and "\n" not in match.group():
-            before = text[start:match.start()].rsplit(None, 1)
-            if before and before[-1].rstrip(".").lower() in _ABBREVIATIONS:
+        if match.group().strip() == "" and "\n" not in match.group() and _ambiguous_stop(text, start, match):
+            following = _TOKEN.match(text, match.end() + (text[match.end()] in "\"'“‘([" if match.end() < len(text)
+                                                         else 0))
+            if not following or following.group().lower() not in _OPENERS:
                 continue
-            if re.search(r"\b[A-Z]\.$", text[max(start, match.start() - 3):match.start()]):
-                continue  # an initial, as in "John D. Rockefeller"
         end = match.start()
         if text[start:end].strip():
             spans.append((start, end))
@@ -33,12 +98,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [_strip(text, s, e) for s, e in spans]
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+def _ambiguous_stop(text: str, start: int, match: re.Match[str]) -> bool:
+    before = text[start:match.start()].rsplit(None, 1)
+    if before and before[-1].rstrip(".").lower() in _ABBREVIATIONS:
+        return True
+    return re.search(r"\b[A-Z]\.$", text[max(start, match.start() - 3):match.start()]) is not None
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:

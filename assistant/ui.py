@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from .config import BACKENDS, Settings
 from .documents import Answer, Citation, Passage
 from .errors import AssistantError, ConfigError
-from .store import keyword_terms
+from .text import key_terms
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -165,9 +165,9 @@ def supporting(candidates: Sequence[str], sentences: Sequence[str], threshold: f
     may combine two sentences of the passage).
     """
     chosen: set[int] = set()
-    candidate_terms = [set(keyword_terms(c)) for c in candidates]
+    candidate_terms = [set(key_terms(c)) for c in candidates]
     for sentence in sentences:
-        terms = set(keyword_terms(_MARKERS.sub(" ", sentence)))
+        terms = set(key_terms(_MARKERS.sub(" ", sentence)))
         if not terms or not candidates:
             continue
         remaining, need = set(terms), threshold
@@ -458,7 +458,7 @@ class WebApp:
                 until: str = "", backend: str | None = None) -> Iterator[Update]:
         """Answer ``question`` as a follow-up of ``turns``: sources first, then the streamed text,
         then the verified answer replacing it."""
-        from .chain import Retrieved
+        from .chain import Retrieved, SecondLook
 
         question = (question or "").strip()
         turns = list(turns)
@@ -486,6 +486,10 @@ class WebApp:
                         last = time.monotonic()
                         yield Update(messages=shown + [{"role": "assistant",
                                                         "content": html.escape(streamed, quote=False) + " ▍"}])
+                elif isinstance(event, SecondLook):
+                    streamed = ""
+                    yield Update(messages=shown + [{"role": "assistant", "content": f"_{event.message}_"}],
+                                 status=event.message)
                 else:
                     final = event
             assert final is not None, "Engine.stream ended without an Answer"

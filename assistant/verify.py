@@ -10,11 +10,11 @@ The rule (deterministic, cheap, documented in docs/citations.md):
 3. A sentence is *supported* by a passage (or by all the passages it cites, taken together)
    when every number appears in it (bare numbers under 10 excepted) and at least
    half of its names do (names are matched case-insensitively as whole words). When the
-   question asks for a specific relation (a valuation, an acquisition price, who led a
-   round, how much was raised), at least one of the sentence's amounts (or, for "who led",
-   one of its new names) must also sit in a sentence of the cited article that states that relation
-   ("valued", "acquired", "led by", "raised"...): an earlier funding amount is not an
-   acquisition price.
+   question asks for an amount, at least one of the sentence's large amounts must also be
+   stated in the cited article of the entity asked about (in a sentence naming it, unless the
+   article's title does) and, for a valuation, a price or revenue, in a sentence using that
+   relation's words ("valued", "acquired", "revenue"): an earlier funding amount is not an
+   acquisition price. Other questions ("who led the team?") need only rule 3's support.
 4. A supported sentence keeps its markers. An unsupported one is re-pointed at another
    retrieved passage that supports it, or at the passages that together hold its facts (a
    comparison drawing on two articles), when there are such; otherwise it is removed from the
@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .documents import Citation, Passage
-from .query import names as question_names
+from .query import Question, read_question
 from .text import split_sentences
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -58,38 +58,39 @@ _DECLINE = re.compile(
     re.IGNORECASE)
 
 
-# (what the question asks, words a source sentence must use to state it, which facts to check)
-_ASPECTS = (
-    (re.compile(r"\bvaluation|\bvalued\b|\bworth\b", re.I), re.compile(r"valu|worth", re.I), "amount"),
+# For an amount question: (what it asks about, words a source sentence must use to state that amount).
+# An earlier funding amount is not an acquisition price, nor a valuation.
+_AMOUNT_RELATIONS = (
+    (re.compile(r"\bvaluation|\bvalued\b|\bworth\b", re.I), re.compile(r"valu|worth", re.I)),
     (re.compile(r"\b(pay|paid|price|sold for|sell for|purchase)\b", re.I),
-     re.compile(r"acqui|bought|\bbuy|purchas|\bpaid|\bpay|price|\bdeal\b|\bsold\b|\bsale\b", re.I), "amount"),
-    # "Led" must be said of a round: "X, who previously led Adobe's ..." names no lead investor.
-    (re.compile(r"\b(led|lead|co-led)\b", re.I),
-     re.compile(r"\b(led|lead\w*|co-led|spearhead\w*)\b.*\b(round|series|funding|financing|investment|raise)"
-                r"|\b(round|series|funding|financing|investment|raise)\b.*\b(led|lead\w*|co-led)\b", re.I), "name"),
+     re.compile(r"acqui|bought|\bbuy|purchas|\bpaid|\bpay|price|\bdeal\b|\bsold\b|\bsale\b", re.I)),
     (re.compile(r"\brevenue|\bsales\b|\bincome\b|\bprofit|\bearn", re.I),
-     re.compile(r"revenue|sales|income|profit|earn", re.I), "amount"),
-    (re.compile(r"\bhow much\b.*\b(rais\w*|fund\w*|secur\w*|land\w*|get|got|bring)\b", re.I),
-     re.compile(r"rais|fund|round|secur|land|nab|invest|capital|financ|series|seed|bag|clos", re.I), "amount"),
+     re.compile(r"revenue|sales|income|profit|earn", re.I)),
+    (re.compile(r"\b(rais\w*|fund\w*|secur\w*|land\w*|get|got|bring|bag\w*)\b", re.I),
+     re.compile(r"rais|fund|round|secur|land|nab|invest|capital|financ|series|seed|bag|clos", re.I)),
 )
+_ANY = re.compile(r".")
 
 
 @dataclass(frozen=True)
 class Asked:
-    """What the question brings: its own names and numbers (an answer may echo them), and the
-    relation a source sentence must state for the answer's facts."""
+    """What the question brings: its own names and numbers (an answer may echo them), and for an
+    amount question, the words a source sentence must use to state the answer's amounts."""
 
     names: frozenset[str] = frozenset()
     numbers: frozenset[float] = frozenset()
     cue: re.Pattern[str] | None = None
-    facts: str = ""  # "amount" or "name": which facts the cue must accompany
     article_text: Callable[[str], str] | None = None  # the whole article, where the relation may be stated
 
 
-def asked_by(question: str, article_text: Callable[[str], str] | None = None) -> Asked:
-    cue, facts = next(((cue, facts) for asks, cue, facts in _ASPECTS if asks.search(question)), (None, ""))
-    return Asked(frozenset(n.lower() for n in question_names(question)), frozenset(numbers(question)), cue, facts,
-                 article_text)
+def asked_by(question: Question | str, article_text: Callable[[str], str] | None = None) -> Asked:
+    if isinstance(question, str):
+        question = read_question(question)
+    cue = None
+    if question.asks == "amount":
+        cue = next((cue for asks, cue in _AMOUNT_RELATIONS if asks.search(question.text)), _ANY)
+    asked_names = {n.lower() for n in question.names} | {e.said.lower() for e in question.entities}
+    return Asked(frozenset(asked_names), frozenset(numbers(question.text)), cue, article_text)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,55 @@ def names(text: str) -> set[str]:
         if word.lower() not in _GLUE and len(word) > 1:
             found.add(word)
     return found
+
+
+_MONEY = re.compile(r"([$€£¥]\s?)?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+                    r"(thousand|million|billion|trillion|mn|bn|[kmb])?\b", re.IGNORECASE)
+
+
+def amounts_in(text: str) -> list[tuple[float, str]]:
+    """Amounts of at least 100,000 in ``text`` with how they are written: [(6e8, "$600 million")]."""
+    found = []
+    for match in _MONEY.finditer(text):
+        value = float(match.group(2).replace(",", "")) * _SCALE.get((match.group(3) or "").lower(), 1.0)
+        if value >= 1e5 and (match.group(1) or match.group(3)):
+            found.append((round(value, 6), match.group().strip()))
+    return found
+
+
+def format_amount(value: float, like: str = "") -> str:
+    """``value`` written like ``like`` (its currency sign): 4.8e8 -> "$480 million"."""
+    sign = like[0] if like[:1] in "$€£¥" and like else ""
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if value >= scale:
+            return f"{sign}{value / scale:.3g} {word}"
+    return f"{sign}{value:,.0f}"
+
+
+def conflicting_figures(checked: Checked, question: Question, article_text: Callable[[str], str]) -> Checked:
+    """Say so when a cited article also gives a different figure for the answer's amount (the
+    seed's $600 million body against its $620 million headline), citing it too."""
+    given = amounts_in(checked.text)
+    if not given:
+        return checked
+    asked = asked_by(question)
+    cue = asked.cue or _ANY
+    extra = []
+    for citation in checked.citations:
+        text = f"{citation.title}\n{article_text(citation.article_id) or citation.passage}"
+        for s, e in split_sentences(text):
+            sentence = text[s:e]
+            if not cue.search(sentence) or (asked.names and not _names_any(sentence, asked.names)
+                                             and not _names_any(citation.title, asked.names)):
+                continue
+            for value, written in amounts_in(sentence):
+                close = [v for v, _ in given if v != value and abs(v - value) <= 0.25 * max(v, value)]
+                if close and all(v != value for v, _ in given) and (written, citation.n) not in extra:
+                    extra.append((written, citation.n))
+    if not extra:
+        return checked
+    figures = "; ".join(f"{written} [{n}]" for written, n in extra)
+    return replace(checked, text=f"{checked.text} The articles also give a different figure: {figures}.")
 
 
 def is_decline(text: str) -> bool:
@@ -178,30 +228,27 @@ def _has_word(lowered: str, word: str) -> bool:
 
 
 def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
+    """An answer's amount must be stated, in the cited article, of what was asked: in a sentence
+    using the relation's words and, unless the article is about it, naming the entity asked about."""
     assert asked.cue is not None
+    amounts = {v for v in numbers(sentence) if v >= 1e5}
+    if not amounts:
+        return True  # nothing to pin down (e.g. "terms were not disclosed", "40 staff")
     text = passage.text + ("\n" + asked.article_text(passage.article_id) if asked.article_text else "")
-    cue_sentences = [text[s:e] for s, e in split_sentences(text)] + [passage.title]
-    cue_sentences = [s for s in cue_sentences if asked.cue.search(s)]
-    if asked.facts == "amount":
-        amounts = {v for v in numbers(sentence) if v >= 1e5}
-        if not amounts:
-            return True  # nothing to pin down (e.g. "terms were not disclosed")
-        if asked.names and not _names_any(passage.title, asked.names):
-            # In an article about another company, the amount must be stated of the one asked
-            # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
-            cue_sentences = [s for s in cue_sentences if _names_any(s, asked.names)]
-        return any(amounts & numbers(s) for s in cue_sentences)
-    new_names = {n.lower() for n in names(sentence)} - asked.names
-    if not new_names:
-        return True
-    return any(_has_word(s.lower(), n) for s in cue_sentences for n in new_names)
+    stated = [text[s:e] for s, e in split_sentences(text)] + [passage.title]
+    stated = [s for s in stated if asked.cue.search(s)]
+    if asked.names and not _names_any(passage.title, asked.names):
+        # In an article about another company, the amount must be stated of the one asked
+        # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
+        stated = [s for s in stated if _names_any(s, asked.names)]
+    return any(amounts & numbers(s) for s in stated)
 
 
 def has_facts(sentence: str) -> bool:
     return bool(numbers(sentence) or names(sentence))
 
 
-def check_answer(raw: str, passages: Sequence[Passage], question: str = "",
+def check_answer(raw: str, passages: Sequence[Passage], question: Question | str = "",
                  article_text: Callable[[str], str] | None = None) -> Checked:
     """Apply the rule above to the model's reply; number citations in order of first use.
 

@@ -7,11 +7,13 @@ store is finished; delete the folder to rebuild):
          a finished store; otherwise ingested)
     50k  the 10k store + vb-tech-news articles until ~50,000 chunks (~15 min of embedding)
 
-Each size is measured in its own subprocess: open the engine with the extractive backend
-(no LLM is loaded), warm up, then time ``engine.retrieve(q, k=4)`` for every question of
-tests/data/qa_dev.jsonl (first turns of conversations), ``--repeats`` passes. Reported: medians
-over passes of p50/p95, the parts (query embedding, dense search, keyword search), Hit@5 of the
-gold articles, RSS after warm-up and peak RSS.
+Latency: all sizes are opened in one subprocess (extractive backend, no LLM; one shared
+embedder) and every question of tests/data/qa_dev.jsonl (first turns of conversations) is asked
+of every store in rotating order, ``--repeats`` passes, so load from other processes hits all
+sizes alike. Reported: medians over passes of p50/p95 of ``engine.retrieve(q, k=4)``, of its
+store-dependent part (retrieve minus the query embedding) and of the parts timed separately
+(embedding, dense search, keyword search), and Hit@5 of the gold articles. Memory: each store
+opened and warmed up alone in a fresh subprocess (RSS after warm-up, peak RSS).
 
 Usage (from the repo root):
     .venv/bin/python bench/retrieval.py                   # 1k, 10k, 50k
@@ -152,54 +154,83 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def measure(data_dir: Path, repeats: int) -> dict:
-    """Latency of engine.retrieve and its parts over the QA questions (in this process)."""
+def measure_memory(data_dir: Path) -> dict:
+    """Open one store as the app does, warm it up, and report its memory (in a fresh process)."""
     from assistant.backends import set_offline
     from assistant.chain import Engine
-    from assistant.evaluate import is_gold, percentile
-    from assistant.store import Filters
 
     set_offline()
-    rss_before = rss_mb()
     started = time.perf_counter()
     engine = Engine.from_settings(_settings(data_dir), chat_model=None)
-    qs = questions()
-    for q, _ in qs[:5]:  # load the model, open Chroma, page in the HNSW index
+    for q, _ in questions()[:5]:  # load the model, open Chroma, page in the HNSW index
         engine.retrieve(q, k=K)
-    open_s = time.perf_counter() - started
-    rss_warm = rss_mb()
-    store, embedder = engine.store, engine.embedder
-    sources = [row[0] for row in store.db.execute("SELECT source FROM articles")]
-    passes: list[dict] = []
-    hits = []
-    for _ in range(repeats):
-        total, embed, dense, keyword = [], [], [], []
-        for q, gold in qs:
-            t0 = time.perf_counter()
-            passages = engine.retrieve(q, k=K)
-            total.append(time.perf_counter() - t0)
-            if not passes and gold and any(is_gold(s, gold) for s in sources):  # gold is in this store
-                hits.append(any(is_gold(p.source, gold) for p in passages))
-            t0 = time.perf_counter()
-            vector = embedder.embed_query(q)
-            t1 = time.perf_counter()
-            store.search_dense(vector, engine.retriever.candidates, store.allowed_articles(Filters.of(None)))
-            t2 = time.perf_counter()
-            store.search_keyword(q, engine.retriever.candidates)
-            t3 = time.perf_counter()
-            embed.append(t1 - t0)
-            dense.append(t2 - t1)
-            keyword.append(t3 - t2)
-        passes.append({name: {"p50": percentile(v, 50), "p95": percentile(v, 95)}
-                       for name, v in (("total", total), ("embed", embed), ("dense", dense), ("keyword", keyword))})
-    result = {name: {q: statistics.median(p[name][q] for p in passes) for q in ("p50", "p95")}
-              for name in passes[0]}
     articles, chunks = engine.store.count()
-    return {"articles": articles, "chunks": chunks, "questions": len(qs), "repeats": repeats, "latency": result,
-            "hit@5": sum(hits) / len(hits) if hits else None, "hit_n": len(hits), "open_s": open_s,
-            "rss_start_mb": rss_before,
-            "rss_warm_mb": rss_warm, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"articles": articles, "chunks": chunks, "open_s": time.perf_counter() - started,
+            "rss_warm_mb": rss_mb(), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "disk_mb": sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6}
+
+
+def measure_latency(paths: dict[str, Path], repeats: int) -> dict:
+    """Time engine.retrieve and its parts on every store, interleaved question by question.
+
+    All stores are open in one process with one shared embedder, and each question is asked of
+    every store in a rotating order, so load from other processes hits all sizes alike.
+    """
+    from assistant.backends import make_embedder, set_offline
+    from assistant.chain import Engine
+    from assistant.evaluate import is_gold, percentile
+
+    set_offline()
+    embedder = make_embedder(_settings(next(iter(paths.values()))))
+    engines = {size: Engine.from_settings(_settings(path), embedder=embedder, chat_model=None)
+               for size, path in paths.items()}
+    qs = questions()
+    for engine in engines.values():
+        for q, _ in qs[:5]:
+            engine.retrieve(q, k=K)
+    sources = {size: [row[0] for row in e.store.db.execute("SELECT source FROM articles")]
+               for size, e in engines.items()}
+    parts = ("total", "search", "embed", "dense", "keyword")
+    samples = {size: [{p: [] for p in parts} for _ in range(repeats)] for size in engines}
+    hits: dict[str, list[bool]] = {size: [] for size in engines}
+    sizes = list(engines)
+    for r in range(repeats):
+        for i, (q, gold) in enumerate(qs):
+            for size in sizes[(i + r) % len(sizes):] + sizes[:(i + r) % len(sizes)]:
+                engine, sample = engines[size], samples[size][r]
+                store = engine.store
+                t0 = time.perf_counter()
+                passages = engine.retrieve(q, k=K)
+                total = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                vector = embedder.embed_query(q)
+                t1 = time.perf_counter()
+                store.search_dense(vector, engine.retriever.candidates)
+                t2 = time.perf_counter()
+                store.search_keyword(q, engine.retriever.candidates)
+                t3 = time.perf_counter()
+                sample["total"].append(total)
+                sample["search"].append(max(total - (t1 - t0), 0.0))  # what depends on the store's size
+                sample["embed"].append(t1 - t0)
+                sample["dense"].append(t2 - t1)
+                sample["keyword"].append(t3 - t2)
+                if r == 0 and gold and any(is_gold(s, gold) for s in sources[size]):  # gold is in this store
+                    hits[size].append(any(is_gold(p.source, gold) for p in passages))
+    out = {}
+    for size in sizes:
+        latency = {p: {q: statistics.median(percentile(samples[size][r][p], float(q[1:])) for r in range(repeats))
+                       for q in ("p50", "p95")} for p in parts}
+        out[size] = {"latency": latency, "questions": len(qs), "hit_n": len(hits[size]),
+                     "hit@5": sum(hits[size]) / len(hits[size]) if hits[size] else None}
+    return out
+
+
+def _subprocess(args: list[str]) -> dict:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -210,11 +241,15 @@ def main() -> None:
                         help="a finished store of seeds + vb-startup-funding to copy for 10k (read only)")
     parser.add_argument("--build-only", action="store_true", help="build the stores, measure nothing")
     parser.add_argument("--no-record", action="store_true", help="do not append to docs/benchmarks.md")
-    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--memory", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--latency", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.measure:  # inside the subprocess
-        print(json.dumps(measure(args.measure, args.repeats)))
+    if args.memory:  # inside a subprocess
+        print(json.dumps(measure_memory(args.memory)))
+        return
+    if args.latency:
+        print(json.dumps(measure_latency({s: STORES / s for s in args.latency}, args.repeats)))
         return
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -227,48 +262,60 @@ def main() -> None:
     paths = {size: build_store(size, args.copy_10k) for size in sizes}
     if args.build_only:
         return
-    results = {}
+    memory = {}
     for size in sizes:
-        print(f"measuring {size} ...", file=sys.stderr, flush=True)
-        cmd = [sys.executable, __file__, "--measure", str(paths[size]), "--repeats", str(args.repeats)]
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-        if done.returncode != 0:
-            sys.exit(f"measuring {size} failed:\n{done.stderr[-3000:]}")
-        results[size] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"memory of {size} ...", file=sys.stderr, flush=True)
+        memory[size] = _subprocess(["--memory", str(paths[size])])
+    print(f"latency, {args.repeats} interleaved pass(es) ...", file=sys.stderr, flush=True)
+    latency = _subprocess(["--latency", *sizes, "--repeats", str(args.repeats)])
 
-    base = results[sizes[0]]
-    header = ["store", "articles", "chunks", "retrieve p50 ms", "retrieve p95 ms", "× p50 vs first",
-              "embed p50 ms", "dense p50 ms", "keyword p50 ms", "Hit@5", "RSS warm MB", "peak RSS MB", "disk MB"]
+    base = sizes[0]
+
+    def ms(size: str, part: str, q: str = "p50") -> str:
+        return f"{1000 * latency[size]['latency'][part][q]:.1f}"
+
+    def growth(size: str, part: str) -> float:
+        return latency[size]["latency"][part]["p50"] / latency[base]["latency"][part]["p50"]
+
+    header = ["store", "articles", "chunks", "retrieve p50 ms", "retrieve p95 ms", "search p50 ms",
+              "search × vs first", "embed p50 ms", "dense p50 ms", "keyword p50 ms", "Hit@5", "RSS warm MB",
+              "peak RSS MB", "disk MB"]
     rows = []
     for size in sizes:
-        r, lat = results[size], results[size]["latency"]
-        rows.append([size, r["articles"], r["chunks"], f"{1000 * lat['total']['p50']:.1f}",
-                     f"{1000 * lat['total']['p95']:.1f}",
-                     f"×{lat['total']['p50'] / base['latency']['total']['p50']:.2f}",
-                     f"{1000 * lat['embed']['p50']:.1f}", f"{1000 * lat['dense']['p50']:.1f}",
-                     f"{1000 * lat['keyword']['p50']:.1f}",
-                     "–" if r["hit@5"] is None else f"{100 * r['hit@5']:.0f}% (n={r['hit_n']})",
-                     f"{r['rss_warm_mb']:.0f}", f"{r['peak_rss_mb']:.0f}", f"{r['disk_mb']:.0f}"])
+        m, lat = memory[size], latency[size]
+        rows.append([size, m["articles"], m["chunks"], ms(size, "total"), ms(size, "total", "p95"),
+                     ms(size, "search"), f"×{growth(size, 'search'):.2f}", ms(size, "embed"), ms(size, "dense"),
+                     ms(size, "keyword"),
+                     "–" if lat["hit@5"] is None else f"{100 * lat['hit@5']:.0f}% (n={lat['hit_n']})",
+                     f"{m['rss_warm_mb']:.0f}", f"{m['peak_rss_mb']:.0f}", f"{m['disk_mb']:.0f}"])
     notes = []
     if len(sizes) > 1:
-        last = results[sizes[-1]]
-        growth = last["latency"]["total"]["p50"] / base["latency"]["total"]["p50"]
-        scale = last["chunks"] / base["chunks"]
-        exponent = math.log(growth) / math.log(scale) if scale > 1 and growth > 0 else float("nan")
-        notes.append(f"From {base['chunks']:,} to {last['chunks']:,} chunks (×{scale:.0f}) the median retrieve time "
-                     f"grows ×{growth:.2f}, i.e. about chunks^{exponent:.2f}.")
+        last = sizes[-1]
+        scale = memory[last]["chunks"] / memory[base]["chunks"]
+
+        def exponent(part: str) -> str:
+            g = growth(last, part)
+            return f"{math.log(g) / math.log(scale):.2f}" if scale > 1 and g > 0 else "n/a"
+
+        notes.append(f"From {memory[base]['chunks']:,} to {memory[last]['chunks']:,} chunks (×{scale:.0f}): the "
+                     f"whole retrieve p50 grows ×{growth(last, 'total'):.2f} (about chunks^{exponent('total')}), "
+                     f"the store-dependent search part ×{growth(last, 'search'):.2f} (chunks^{exponent('search')}); "
+                     f"keyword search ×{growth(last, 'keyword'):.2f}, dense (HNSW) ×{growth(last, 'dense'):.2f}. "
+                     "Embedding the question costs the same at every size.")
     print(table(header, rows))
     for note in notes:
         print(note)
     if not args.no_record:
         body = (f"`{' '.join(['bench/retrieval.py', *sys.argv[1:]])}`: `engine.retrieve(q, k={K})` (hybrid: "
-                f"MiniLM query embedding + Chroma HNSW + SQLite FTS5, fused), no LLM, {base['questions']} questions "
-                f"of tests/data/qa_dev.jsonl, median of {args.repeats} passes; each store measured in a fresh "
-                "process. Embed/dense/keyword are the parts timed separately (dense and keyword fetch "
-                "40 candidates each). Hit@5 is article-level over the answerable questions (first turns of "
-                "conversations): more distractor articles can push gold ones out.\n\n"
-                + markdown_table(header, rows) + ("\n\n" + "\n".join(notes) if notes else ""))
+                f"MiniLM query embedding + Chroma HNSW + SQLite FTS5, fused), no LLM, "
+                f"{latency[base]['questions']} questions of tests/data/qa_dev.jsonl (first turns of "
+                f"conversations), {args.repeats} pass(es), medians of the per-pass percentiles. All stores are "
+                "timed in one process with one embedder, each question asked of every store in rotating order, "
+                "so load from other processes hits all sizes alike. *Search* = retrieve − the query embedding "
+                "(the part that depends on the store); embed/dense/keyword are timed separately (dense and "
+                "keyword fetch 40 candidates each). Memory: each store opened and warmed up alone in a fresh "
+                "process. Hit@5 is article-level, over the answerable questions whose gold article is in that "
+                "store.\n\n" + markdown_table(header, rows) + ("\n\n" + "\n".join(notes) if notes else ""))
         append_section("retrieval latency vs. store size", body)
         print(f"\nappended to {DOC}")
 

@@ -124,16 +124,48 @@ def _fallback_title(text: str) -> str:
 
 
 def _read_txt(path: Path, text: str, warnings: list[str]) -> Loaded:
-    """Headline on the first line, an optional date line next, then the body."""
+    """A headline on the first line, an optional date line next, then the body.
+
+    The first line is a headline only when it looks like one: short, with no final full stop,
+    and followed by a blank line or a date line. Otherwise it is the body's first paragraph (it
+    often holds the answer) and the title comes from the file name. A date comes from a date
+    line, else from a date-like file name ("2018-05-31-sensetime.txt").
+    """
     lines = normalize(text).split("\n")
-    title, rest = lines[0], [line for line in lines[1:]]
+    title, rest = "", lines
+    following = lines[1:2] and lines[1]
+    if len(lines) > 1 and _is_headline(lines[0]) and (not following or _date_line(following)):
+        title, rest = lines[0], lines[1:]
     while rest and not rest[0]:
         rest.pop(0)
     date = ""
-    if rest and len(rest[0]) <= 40 and (date := parse_date(rest[0])):
+    if rest and (date := _date_line(rest[0])):
         rest.pop(0)
-    article = _article(path, None, title, "\n".join(rest), date=date)
+    article = _article(path, None, title or _title_from_name(path), "\n".join(rest),
+                       date=date or _date_from_name(path))
     return Loaded([article], [], warnings)
+
+
+def _is_headline(line: str) -> bool:
+    return 0 < len(line) <= 160 and not re.search(r"[.!:;,]$", line)
+
+
+def _date_line(line: str) -> str:
+    return parse_date(line) if len(line) <= 40 else ""
+
+
+_NAME_DATE = re.compile(r"^(\d{4})[-_.](\d{2})[-_.](\d{2})(?=\D|$)")
+
+
+def _date_from_name(path: Path) -> str:
+    match = _NAME_DATE.match(path.stem)
+    return parse_date("-".join(match.groups())) if match else ""
+
+
+def _title_from_name(path: Path) -> str:
+    """"05-31-sensetime-raises-620m.txt" -> "Sensetime raises 620m"."""
+    words = re.sub(r"^[\d_.-]+(?=[A-Za-z])", "", path.stem).replace("_", " ").replace("-", " ").split()
+    return " ".join(words).capitalize() if words else path.stem
 
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)

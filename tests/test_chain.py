@@ -59,7 +59,9 @@ def test_stream_yields_sources_first_then_deltas_then_answer(engine: Engine, cha
     assert all(isinstance(e, str) for e in events[1:-1]) and len(events) > 3
     final = events[-1]
     assert isinstance(final, Answer) and not final.abstained
-    assert final.text == "SenseTime raised $600 Million from Alibaba [1]."
+    # The seed's headline gives another figure for the same round; the answer says so.
+    assert final.text == ("SenseTime raised $600 Million from Alibaba [1]. "
+                          "The articles also give a different figure: $620 Million [1].")
     assert final.citations[0].source.endswith("000_6892b4931faf7592.txt")
     assert final.citations[0].passage in engine.store.article_text(events[0].passages[0].article_id)
     assert final.timings.total_s >= final.timings.first_token_s >= final.timings.retrieve_s > 0

@@ -164,7 +164,17 @@ def test_failure_table_lists_exactly_the_failed_ids_with_reasons():
                                          summaries={"engine": s}))
     failure_rows = [line for line in markdown.splitlines() if line.startswith("| ") and "|" in line[2:]
                     and line.split("|")[1].strip() in {r.id for r in results}]
-    assert [row.split("|")[1].strip() for row in failure_rows] == ["a3", "a4", "u2"]
+    # Only the tune split's failures are listed (a4 falls in check): read failures on tune only.
+    assert [ev.split_of(i) for i in ("a3", "a4", "u2")] == ["tune", "check", "tune"]
+    assert [row.split("|")[1].strip() for row in failure_rows] == ["a3", "u2"]
+    assert "## Tune and check splits" in markdown
+
+
+def test_split_is_a_fixed_hash_of_the_id():
+    ids = [f"q{i:03d}" for i in range(200)]
+    splits = [ev.split_of(i) for i in ids]
+    assert splits == [ev.split_of(i) for i in ids] and 70 < splits.count("check") < 130
+    assert [i.id for i in ev.select([item(x) for x in ("a2", "a4")], split="check")] == ["a4"]
 
 
 def test_abstentions_say_where_they_came_from():
@@ -187,6 +197,25 @@ def test_abstentions_say_where_they_came_from():
     s = ev.summarize([gate, declined, verified, answered])
     assert s["false_abstention_stages"] == {"retrieval gate": 1, "model declined": 1, "verifier": 1}
     assert ev.Result.from_dict(verified.to_dict()) == verified
+
+
+def test_answer_in_passages_checks_the_requirements_against_what_retrieval_handed_over():
+    it = item("a1", must=(("620 million",), ("Alibaba",)))
+
+    def scored(text, passages):
+        return ev.score(it, "engine", answer=text, abstained=False, standalone="", cited=("vb-1",),
+                        context=("vb-1",), ranking=(), passages_text=passages)
+
+    found = scored("$620 million from Alibaba", "SenseTime raised $620 million.\nAlibaba led.")
+    lost = scored("$600 million", "SenseTime raised $620 million from Temasek.")
+    assert (found.answer_in_passages, lost.answer_in_passages) == (True, False)
+    assert result(it, "x").answer_in_passages is None  # not recorded
+    unanswerable = item("u1", type="unanswerable", abstain=True)
+    assert ev.score(unanswerable, "engine", answer="", abstained=True, standalone="", cited=(), context=(),
+                    ranking=(), passages_text="anything").answer_in_passages is None
+    assert ev.failure_detail(lost).endswith("; answer not in the retrieved passages")
+    s = ev.summarize([found, lost, result(it, "x")])
+    assert (s["retrieval"]["answer_in_passages"], s["retrieval"]["n_answer_in_passages"]) == (0.5, 2)
 
 
 def test_empty_groups_give_undefined_rates_not_errors():
@@ -267,7 +296,7 @@ def test_reports_are_written(tmp_path):
     assert "Δ engine − naive" in paths["markdown"].read_text()
     assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     terminal = ev.format_terminal(run)
-    assert "engine: 3 failure(s)" in terminal and "naive: 7 failure(s)" in terminal
+    assert "engine: 2 failure(s) on the tune split" in terminal and "naive: 4 failure(s) on the tune split" in terminal
 
 
 # -- the orchestration, with a fake engine ---------------------------------------------------------------
@@ -340,6 +369,7 @@ def test_run_resumes_and_fresh_starts_over(tmp_path, monkeypatch):
     assert [r.ok for r in run.results["engine"]] == [True, False]
     assert run.results["engine"][1].reason == "wrong answer"
     assert run.results["engine"][0].ranking == ["vb-2", "vb-1"]
+    assert [r.answer_in_passages for r in run.results["engine"]] == [False, False]  # passages hold "text"
 
     run = ev.evaluate(items, settings, qa_path=qa, out=out, show_progress=False)
     assert len(fake.asked) == 4  # only "u" was new
@@ -399,7 +429,7 @@ def test_eval_command_end_to_end(tmp_path, monkeypatch, capsys):
         assert all(bool(r["reason"]) == (not r["ok"]) for r in results)
         rates = [s[k] for k in ("accuracy", "overall", "correct_abstention_rate", "false_abstention_rate",
                                 "citation_precision", "citation_coverage", "conversation_accuracy")]
-        rates += [v for k, v in s["retrieval"].items() if k != "n"]
+        rates += [v for k, v in s["retrieval"].items() if not k.startswith("n")]
         assert all(v is None or 0.0 <= v <= 1.0 for v in rates)
         assert s["latency"]["total_s"]["n"] == len(ids)
         assert s["retrieval"]["n"] == sum(1 for i in ids if not items[i].abstain)

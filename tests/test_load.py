@@ -28,6 +28,28 @@ def test_seed_headline_date_and_debris() -> None:
     assert article.ref == "seeds/000_6892b4931faf7592.txt" or article.ref.endswith("000_6892b4931faf7592.txt")
 
 
+def test_txt_without_a_headline_keeps_its_first_paragraph(tmp_path: Path) -> None:
+    lead = ("SenseTime Group Ltd. has raised $600 million from Alibaba in a Series C round, the company said on "
+            "Thursday.")
+    path = tmp_path / "2018-05-31-sensetime-raises-600m.txt"
+    path.write_text(f"{lead}\nTemasek and Suning.com also invested.\n")
+    [article] = load_file(path, MB).articles
+    assert article.text.startswith(lead) and "Temasek" in article.text
+    assert article.title == "Sensetime raises 600m"
+    assert article.date == "2018-05-31"
+    short = tmp_path / "05-31-pando-series-b.txt"
+    short.write_text("Pando raised $30 million in a Series B led by Nexus.")  # one line, ends with a full stop
+    [article] = load_file(short, MB).articles
+    assert article.text == "Pando raised $30 million in a Series B led by Nexus." and article.title == "Pando series b"
+
+
+def test_txt_headline_needs_a_blank_or_date_line_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Acme raises $5M\nMarch 3, 2021\n\nAcme raised $5 million.\n")
+    [article] = load_file(path, MB).articles
+    assert (article.title, article.date, article.text) == ("Acme raises $5M", "2021-03-03", "Acme raised $5 million.")
+
+
 def test_markdown_front_matter(tmp_path: Path) -> None:
     md = tmp_path / "nova.md"
     md.write_text("---\ntitle: Nova raises $5M\ndate: 2021-04-02\nurl: https://example.com/nova\n"

@@ -1,37 +1,92 @@
-"""Question reading: names, comparisons and deterministic follow-up rewriting."""
+"""Reading a question: names from the corpus lexicon (any case, typos), what is asked, comparisons,
+and deterministic follow-up rewriting."""
 
 from __future__ import annotations
 
-from assistant.query import comparison_names, date_prefixes, entity_query, names, standalone_question
+from collections import Counter
 
-HISTORY = [{"role": "user", "content": "How much did SenseTime raise?"},
-           {"role": "assistant", "content": "SenseTime raised $600 million [1]."}]
+from assistant.entities import Lexicon, extract_names, normal
+from assistant.query import date_prefixes, read_question, standalone_question
+
+ARTICLES = {
+    "seed": ("SenseTime Raises $620 Million", "SenseTime Group Ltd. has raised $600 Million from Alibaba Group "
+             "Holding Ltd. and other investors. Roughly 60 people joined. The company said SenseTime will grow. "
+             "Temasek Holdings Pte and Suning.com Co. also participated."),
+    "scale": ("Scale AI lands $100 million", "During the round, Scale AI raised $100 million led by Founders Fund. "
+              "GPUs are scarce, said Alexandr Wang, who founded Scale AI."),
+    "graphcore": ("Graphcore raises $222 million", "Graphcore raised $222 million. Rival SambaNova Systems raised "
+                  "$676 million, while Graphcore makes IPUs."),
+    "hugging": ("Hugging Face raises", "The startup Hugging Face raised $40 million, and Hugging Face hosts models."),
+}
 
 
-def test_names() -> None:
-    assert names("Who led Pando's Series B?") == ["Pando"]
-    assert names("What does Viz.ai do?") == ["Viz.ai"]
-    assert names("Which raised more, Graphcore or SambaNova Systems?") == ["Graphcore", "SambaNova Systems"]
-    assert names("How much did SenseTime raise in May 2018?") == ["SenseTime"]
+def lexicon() -> Lexicon:
+    df: Counter[str] = Counter()
+    surface: dict[str, str] = {}
+    for title, body in ARTICLES.values():
+        for name in extract_names(title, body):
+            df[normal(name)] += 1
+            surface.setdefault(normal(name), name)
+    corpus_words = {w.lower().strip(".,$") for _, body in ARTICLES.values() for w in body.split()}
+    return Lexicon({k: (surface[k], n) for k, n in df.items()}, len(ARTICLES), lambda w: w in corpus_words)
 
 
-def test_comparisons_get_one_query_per_company() -> None:
-    question = "Which raised more, Graphcore or SambaNova Systems?"
-    assert comparison_names(question) == ["Graphcore", "SambaNova Systems"]
-    assert comparison_names("Who invested in SenseTime?") == []
-    assert "SambaNova" not in entity_query(question, "Graphcore", comparison_names(question))
+def test_names_come_from_the_articles_not_the_questions_capitals() -> None:
+    lex = lexicon()
+    assert [e.name for e in lex.find("how much did sensetime raise?")] == ["SenseTime"]
+    assert [e.name for e in lex.find("Roughly how many GPUs did Scale AI buy?")] == ["Scale AI"]
+    assert [e.name for e in lex.find("During 2021, who backed hugging face?")] == ["Hugging Face"]
+    assert lex.find("Who led the round?") == []
+
+
+def test_misspelt_names_are_found_but_corpus_words_are_not_typos() -> None:
+    lex = lexicon()
+    (typo,) = lex.find("how much did SenseTmie raise")
+    assert (typo.name, typo.said, typo.exact) == ("SenseTime", "SenseTmie", False)
+    assert [e.name for e in lex.find("who invested in graphcoer?")] == ["Graphcore"]
+    assert lex.find("how many people joined the startup?") == []  # "people", "joined": words of the corpus
+
+
+def test_question_record() -> None:
+    lex = lexicon()
+    q = read_question("how much did sensetmie raise in may 2018?", lex)
+    assert (q.names, q.asks, q.periods) == (["SenseTime"], "amount", ("2018-05",))
+    assert q.search_text == "how much did SenseTime raise in may 2018?"
+    assert read_question("who founded scale ai", lex).asks == "who"
+    assert read_question("pando investors?", lex).asks == "who"
+    assert read_question("When did Graphcore raise?", lex).asks == "when"
+    assert read_question("Did Graphcore raise money?", lex).asks == "yesno"
+
+
+def test_comparisons_are_split_into_one_question_per_member() -> None:
+    q = read_question("Which raised more, graphcore or SambaNova Systems?", lexicon())
+    assert q.members == ("Graphcore", "SambaNova Systems")
+    graphcore = q.about("Graphcore")
+    assert "SambaNova" not in graphcore.text and graphcore.names == ["Graphcore"] and not graphcore.members
+    assert read_question("Who invested in SenseTime?", lexicon()).members == ()
 
 
 def test_follow_ups_become_standalone() -> None:
-    assert standalone_question("Which state fund joined it?", HISTORY) == "Which state fund joined SenseTime?"
-    assert standalone_question("Who led that round?", HISTORY) == "Who led SenseTime's round?"
-    assert standalone_question("What about Graphcore?", HISTORY) == "How much did Graphcore raise?"
-    assert standalone_question("How much did Pando raise?", HISTORY) == "How much did Pando raise?"
-    assert standalone_question("What was its valuation?", HISTORY) == "What was SenseTime's valuation?"
-    assert standalone_question("How much did SenseTime raise?", None) == "How much did SenseTime raise?"
+    find = lexicon().find
+    history = [{"role": "user", "content": "how much did sensetime raise?"},
+               {"role": "assistant", "content": "SenseTime raised $600 million [1]."}]
+    assert standalone_question("Which state fund joined it?", history, find) == "Which state fund joined SenseTime?"
+    assert standalone_question("Who led that round?", history, find) == "Who led SenseTime's round?"
+    assert standalone_question("What about Graphcore?", history, find) == "how much did Graphcore raise?"
+    assert standalone_question("How much did Graphcore raise?", history, find) == "How much did Graphcore raise?"
+    assert standalone_question("What was its valuation?", history, find) == "What was SenseTime's valuation?"
+    assert standalone_question("How much did SenseTime raise?", None, find) == "How much did SenseTime raise?"
 
 
 def test_dates_named_in_a_question() -> None:
     assert date_prefixes("How much did Graphcore raise in December 2020?") == ["2020-12"]
     assert date_prefixes("Who invested in 2019 or Sept. 2021?") == ["2021-09", "2019"]
     assert date_prefixes("Who led the round?") == []
+
+
+def test_written_names_the_corpus_never_saw_are_unknown() -> None:
+    lex = lexicon()
+    assert read_question("Who led Zyxcorp's Series D?", lex).unknown == ("Zyxcorp's",)
+    assert read_question("who led zyxcorp's round?", lex).unknown == ()  # lower case: maybe just a word
+    assert read_question("Who led SenseTmie's round?", lex).unknown == ()  # a typo of a corpus name
+    assert read_question("Which backers joined Graphcore?", lex).unknown == ()  # first word: any word

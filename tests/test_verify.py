@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from assistant.documents import Passage
-from assistant.verify import check_answer, is_decline, names, numbers, supports
+from assistant.entities import Entity
+from assistant.query import Question, read_question
+from assistant.verify import check_answer, conflicting_figures, is_decline, names, numbers, supports
 
 
 def _p(text: str, title: str = "Acme AI raises $12 million", n: int = 0) -> Passage:
@@ -85,7 +87,9 @@ def test_relation_asked_must_be_stated_for_the_amount() -> None:
 def test_amount_of_another_company_is_not_an_answer() -> None:
     other = _p("Prior to now, CrowdStrike was valued at $1 billion. Cylance was acquired by BlackBerry.",
                "SentinelOne raises $120 million", n=3)
-    checked = check_answer("Cylance was valued at $1 billion [1].", [other], "What was Cylance's valuation?")
+    cylance = Entity(name="Cylance", said="cylance", articles=1, exact=True, generic=False)
+    question = Question("what was cylance's valuation?", entities=(cylance,), asks="amount")
+    checked = check_answer("Cylance was valued at $1 billion [1].", [other], question)
     assert checked.declined
 
 
@@ -94,9 +98,26 @@ def test_comparison_sentence_is_cited_to_both_sources() -> None:
     assert checked.text.endswith("[1][2].") and not checked.removed
 
 
-def test_lead_must_be_said_of_a_round_and_revenue_of_revenue() -> None:
-    bio = _p("Typeface raised $100 million. Its CEO Abhay Parasnis previously led product at Adobe.", "Typeface", n=4)
-    assert check_answer("Abhay Parasnis led Typeface's round [1].", [bio], "Who led Typeface's round?").declined
-    lead = _p("The $222 million Series E round was led by the Ontario Teachers' Pension Plan Board.", "Graphcore", n=5)
-    assert not check_answer("Ontario Teachers' Pension Plan Board led it [1].", [lead], "Who led Graphcore's round?").declined
+def test_who_led_answers_are_kept_whatever_was_led() -> None:
+    team = _p("Jan Leike co-led OpenAI's superalignment team with Ilya Sutskever before leaving.", "OpenAI", n=4)
+    question = "who led openai's superalignment team?"
+    checked = check_answer("Jan Leike co-led the superalignment team [1].", [team], question)
+    assert not checked.declined and not checked.removed
+    suit = _p("The lawsuit, led by the Authors Guild, accuses OpenAI of copyright infringement.", "Authors sue", n=5)
+    assert not check_answer("The Authors Guild led the lawsuit [1].", [suit], "who led the lawsuit?").declined
+    lead = _p("The $222 million Series E round was led by the Ontario Teachers' Pension Plan Board.", "Graphcore", n=6)
+    answer = "Ontario Teachers' Pension Plan Board led it [1]."
+    assert not check_answer(answer, [lead], "Who led Graphcore's round?").declined
+
+
+def test_revenue_must_be_stated_as_revenue() -> None:
     assert check_answer("Acme AI's revenue was $12 million [1].", [ACME], "What was Acme AI's revenue?").declined
+
+
+def test_a_different_figure_for_the_same_fact_is_reported_with_its_source() -> None:
+    seed = _p("SenseTime has raised $600 million from Alibaba at a valuation of more than $3 billion.",
+              "SenseTime Raises $620 Million, Its Second Funding Round In Two Months", n=7)
+    question = read_question("How much did SenseTime raise?")
+    checked = check_answer("SenseTime raised $600 million [1].", [seed], question)
+    flagged = conflicting_figures(checked, question, lambda _: seed.text)
+    assert "$620 Million [1]" in flagged.text and "3 billion" not in flagged.text.split("$600 million")[1]

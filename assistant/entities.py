@@ -1,0 +1,187 @@
+"""The entity lexicon: the names the articles themselves use, found at ingest, matched at question time.
+
+Edited news capitalises names reliably, so the article side is where case helps: a name is a
+run of capitalised or mixed-case words that appears at least once away from the start of a
+sentence (so "Roughly" and "During" never qualify), or that spans several words. Questions
+are then matched against the lexicon case-insensitively, with typo tolerance, and never by
+their own capital letters: "sensetime", "SenseTmie" and "SenseTime" all find SenseTime, and
+a question word is a name only if the corpus knows it as one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from .text import STOPWORDS, split_sentences
+
+# A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai".
+_WORD = r"(?:[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*|\d+[A-Za-z][\w]*)"
+_RUN = re.compile(rf"(?<![\w.]){_WORD}(?:[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
+_POSSESSIVE = re.compile(r"['’]s$")
+_ADJECTIVE = re.compile(r"^[\w.]+-[a-z]+$")
+_NAME_SHAPE = re.compile(r"[a-z][A-Z]|\d|\.[a-z]|^[A-Z]{2,}$")  # "SenseTime", "AI21", "Suning.com", "IBM"
+# Corporate suffixes: "SenseTime Group Ltd" is also known as "SenseTime".
+_SUFFIXES = {"inc", "ltd", "llc", "corp", "corporation", "co", "group", "holdings", "holding", "plc", "pte",
+             "limited", "gmbh", "sa", "ag"}
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_NOT_NAMES = STOPWORDS | _MONTHS | {"series", "round", "ceo", "cto", "cfo", "coo", "vp", "mr", "ms", "dr", "million",
+                                    "billion", "thousand", "trillion", "percent"}
+# How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
+GENERIC_SHARE = 0.2
+FUZZY_MIN_LENGTH = 5
+
+
+def normal(name: str) -> str:
+    """The lexicon key of a name: lower case, possessive and final full stop dropped, spaces single."""
+    words = [_POSSESSIVE.sub("", w) for w in re.sub(r"[^\w.&'’ -]", " ", name.lower()).split()]
+    return " ".join(w for w in words if w).strip(".")
+
+
+def extract_names(title: str, text: str) -> Counter[str]:
+    """Names in an article and how often each appears.
+
+    Headline-like lines (the title, Title Case subtitles) capitalise every word, so they only
+    add to the count of names the running text has.
+    """
+    counts: Counter[str] = Counter()
+    surface: dict[str, str] = {}
+    # A lone capitalised word opening a sentence is a name when the title has it too and the
+    # article never writes it in lower case ("Pando raises $30M" ... "Pando, a supply chain startup").
+    lower = {w for w in re.findall(r"\b[a-z][\w'’-]*", text)}
+    in_title = {w for w in re.findall(r"[\w'’.-]+", title)}
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    headlines = [title] + [s for s in sentences if _title_case(s)]
+    for sentence in sentences:
+        if _title_case(sentence):
+            continue
+        for match in _RUN.finditer(sentence):
+            run = match.group()
+            opening = match.start() == 0 or not sentence[:match.start()].strip(" \"'“‘(")
+            if opening and " " not in run:
+                word = _POSSESSIVE.sub("", run).rstrip(".,")
+                opening = not (word in in_title and word.lower() not in lower and word.lower() not in _NOT_NAMES)
+            for name in _names_in_run(run, at_start=opening):
+                key = normal(name)
+                counts[key] += 1
+                surface.setdefault(key, name)
+    for line in headlines:
+        for match in _RUN.finditer(line):
+            for name in _names_in_run(match.group(), at_start=True):
+                if normal(name) in counts:
+                    counts[normal(name)] += 1
+    return Counter({surface[k]: n for k, n in counts.items()})
+
+
+def _title_case(line: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if len(w) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+def _names_in_run(run: str, *, at_start: bool) -> list[str]:
+    words = [_POSSESSIVE.sub("", w).rstrip(".,") for w in run.split()]
+    if words and words[0].lower() in _NOT_NAMES:
+        words, at_start = words[1:], False
+    while words and words[-1].lower() in _NOT_NAMES | {"of", "de", "&"}:
+        words.pop()
+    if not words or (len(words) == 1 and (len(words[0]) < 2 or at_start and not _NAME_SHAPE.search(words[0]))):
+        return []  # a lone capitalised word opening a sentence may be any word; "SenseTime" is still a name
+    found = [" ".join(words)]
+    if at_start and len(words) > 1 and not _NAME_SHAPE.search(words[0]):
+        found += _names_in_run(" ".join(words[1:]), at_start=False)  # "Rival SambaNova Systems raised"
+    if len(words) > 1 and words[-1].lower() in _SUFFIXES:
+        core = list(words)
+        while len(core) > 1 and core[-1].lower() in _SUFFIXES:
+            core.pop()
+        if len(core) > 1 or not at_start:
+            found.append(" ".join(core))
+    # Not "AI-powered" or "California-based": an adjective, not a name.
+    return [name for name in found if not name.replace(".", "").isdigit() and not _ADJECTIVE.search(name)]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A name of the corpus as found in a question."""
+
+    name: str  # as the articles write it: "SenseTime"
+    said: str  # as the question wrote it: "sensetmie"
+    articles: int  # how many articles mention it
+    exact: bool  # False when matched despite a typo
+    generic: bool  # mentioned by so much of the corpus that it singles out nothing
+
+
+@dataclass
+class Lexicon:
+    """Names of the corpus by their normal form, with how many articles mention each."""
+
+    names: dict[str, tuple[str, int]] = field(default_factory=dict)  # normal -> (surface, article count)
+    total_articles: int = 0
+    # Whether a lower-case word occurs in the corpus: such a word is spelt right, so never a typo of a name.
+    known_word: Callable[[str], bool] = lambda word: False
+    _fuzzy_keys: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._fuzzy_keys = [k for k in self.names if len(k) >= FUZZY_MIN_LENGTH]
+
+    def find(self, question: str) -> list[Entity]:
+        """The corpus names in ``question``, longest first at each position, in question order."""
+        words = [(m.start(), m.end(), normal(m.group())) for m in re.finditer(r"[\w][\w.&'’-]*", question)]
+        words = [(s, e, w.strip(".")) for s, e, w in words]
+        found: list[Entity] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(5, len(words) - i), 0, -1):
+                phrase = " ".join(w for _, _, w in words[i:i + n])
+                entity = self._lookup(phrase, question[words[i][0]:words[i + n - 1][1]])
+                if entity:
+                    found.append(entity)
+                    i += n
+                    break
+            else:
+                i += 1
+        unique: dict[str, Entity] = {}
+        for entity in found:
+            unique.setdefault(entity.name.lower(), entity)
+        return list(unique.values())
+
+    def unknown_names(self, question: str) -> list[str]:
+        """Names the question writes that the corpus has never seen, not even as a word or a near
+        spelling: "Zyxcorp" in "Who led Zyxcorp's Series D?". Only written names count (capitalised
+        past the first word, or mixed case), since a lower-case word may be a synonym."""
+        known = {w for e in self.find(question) for w in normal(e.said).split()}
+        unknown = []
+        for i, match in enumerate(re.finditer(r"[\w][\w.&'’-]*", question)):
+            word = normal(match.group()).strip(".")
+            shaped = _NAME_SHAPE.search(match.group()) or (i > 0 and match.group()[:1].isupper())
+            if (shaped and len(word) >= 3 and word.isalpha() and word not in known and word not in _NOT_NAMES
+                    and not self.known_word(word)):
+                unknown.append(match.group())
+        return unknown
+
+    def _lookup(self, phrase: str, said: str) -> Entity | None:
+        if not phrase or phrase in _NOT_NAMES or phrase.isdigit():
+            return None
+        hit = self.names.get(phrase)
+        exact = hit is not None
+        if (hit is None and len(phrase) >= FUZZY_MIN_LENGTH and phrase.isascii() and phrase.count(" ") < 2
+                and not all(self.known_word(w) for w in phrase.split())):
+            # A misspelt name: close in spelling to one name of the corpus, and itself no corpus word.
+            best = process.extractOne(phrase, self._fuzzy_keys, scorer=fuzz.ratio,
+                                      score_cutoff=_fuzzy_cutoff(phrase))
+            if best is not None:
+                hit = self.names[best[0]]
+        if hit is None:
+            return None
+        surface, articles = hit
+        generic = self.total_articles > 10 and articles > GENERIC_SHARE * self.total_articles
+        return Entity(name=surface, said=said, articles=articles, exact=exact, generic=generic)
+
+
+def _fuzzy_cutoff(phrase: str) -> float:
+    # One slip in a short name, two in a long one ("SenseTmie", "antropic").
+    return 88.0 if len(phrase) < 8 else 85.0
