@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 NOT_FOUND = "I couldn't find the answer in the articles."
 SECOND_LOOK = "Taking a second look at the whole article…"
 # A named funding round: "Series B", "series-b", "Series A-2", "seed", "pre-seed".
+_MORE = re.compile(r"\b(more|most|less|least|bigger|biggest|larger|largest|higher|smaller|fewer)\b", re.I)
 _ROUND = re.compile(r"\b(pre-?seed|seed|series[\s-]?[a-z](?:-?\d)?)\b(?!-)", re.IGNORECASE)
 
 
@@ -337,7 +338,7 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
             figures.append((member, value, written, markers))
     if not citations:
         return Checked("", [], removed, True)
-    if asked.asks == "amount" and len(figures) >= 2:
+    if len(figures) >= 2 and (asked.asks == "amount" or _MORE.search(asked.text)):
         ranked = sorted(figures, key=lambda f: f[1], reverse=True)
         (top, high, high_text, m1), (low_name, low, low_text, m2) = ranked[0], ranked[-1]
         if high > low:

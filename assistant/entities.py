@@ -15,23 +15,32 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from .text import STOPWORDS, split_sentences
 
 # A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai".
 _WORD = r"(?:[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*|\d+[A-Za-z][\w]*)"
-_RUN = re.compile(rf"(?<![\w.]){_WORD}(?:[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
-_POSSESSIVE = re.compile(r"['’]s$")
-_ADJECTIVE = re.compile(r"^[\w.]+-[a-z]+$")
+# A run of them, which a possessive ends: "Google's PaLM" is two names.
+_RUN = re.compile(rf"(?<![\w.]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
+_POSSESSIVE = re.compile(r"['’]s?$")  # "Pando's", "Databricks'"
+_ADJECTIVE = re.compile(r"-(?:based|powered|made|led|backed|owned|driven|focused|first|like|style|born|founded|"
+                        r"funded|related|specific|enabled|native|centric|friendly|ready|level|scale|wide)$", re.I)
 _NAME_SHAPE = re.compile(r"[a-z][A-Z]|\d|\.[a-z]|^[A-Z]{2,}$")  # "SenseTime", "AI21", "Suning.com", "IBM"
 # Corporate suffixes: "SenseTime Group Ltd" is also known as "SenseTime".
 _SUFFIXES = {"inc", "ltd", "llc", "corp", "corporation", "co", "group", "holdings", "holding", "plc", "pte",
              "limited", "gmbh", "sa", "ag"}
 _MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-_NOT_NAMES = STOPWORDS | _MONTHS | {"series", "round", "ceo", "cto", "cfo", "coo", "vp", "mr", "ms", "dr", "million",
-                                    "billion", "thousand", "trillion", "percent"}
+# Words that open sentences or count things, never names on their own or at a name's edge.
+_FUNCTION = set("""if so as because while although though once since unless until after before when whenever
+where here there now today yesterday tomorrow then thus also even just only still yet but nor not no yes
+one two three four five six seven eight nine ten first second third last next new other another each every
+all some many most more less few several both either neither such per via like unlike instead meanwhile
+however moreover furthermore additionally indeed perhaps maybe already again above below inside outside
+mr ms mrs dr series round ceo cto cfo coo vp million billion thousand trillion percent""".split())
+_NOT_NAMES = STOPWORDS | _MONTHS | _FUNCTION
 # How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
 GENERIC_SHARE = 0.2
 FUZZY_MIN_LENGTH = 5
@@ -43,18 +52,17 @@ def normal(name: str) -> str:
     return " ".join(w for w in words if w).strip(".")
 
 
-def extract_names(title: str, text: str) -> Counter[str]:
-    """Names in an article and how often each appears.
+def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
+    """Names in an article: how often each is written as a name, and how often in lower case.
 
     Headline-like lines (the title, Title Case subtitles) capitalise every word, so they only
-    add to the count of names the running text has.
+    add to the count of names the running text has. The lower-case count lets the lexicon drop
+    words that are names only now and then ("Model 3", but "the model" far more often).
     """
     counts: Counter[str] = Counter()
     surface: dict[str, str] = {}
-    # A lone capitalised word opening a sentence is a name when the title has it too and the
-    # article never writes it in lower case ("Pando raises $30M" ... "Pando, a supply chain startup").
-    lower = {w for w in re.findall(r"\b[a-z][\w'’-]*", text)}
-    in_title = {w for w in re.findall(r"[\w'’.-]+", title)}
+    lower_words = Counter(re.findall(r"\b[a-z][\w'’-]*", text))
+    in_title = set(re.findall(r"[\w'’.-]+", title))
     sentences = [text[s:e] for s, e in split_sentences(text)]
     headlines = [title] + [s for s in sentences if _title_case(s)]
     for sentence in sentences:
@@ -64,8 +72,11 @@ def extract_names(title: str, text: str) -> Counter[str]:
             run = match.group()
             opening = match.start() == 0 or not sentence[:match.start()].strip(" \"'“‘(")
             if opening and " " not in run:
+                # A lone capitalised word opening a sentence is a name when the title has it too and
+                # the article never writes it in lower case ("Pando raises $30M" ... "Pando, a startup").
                 word = _POSSESSIVE.sub("", run).rstrip(".,")
-                opening = not (word in in_title and word.lower() not in lower and word.lower() not in _NOT_NAMES)
+                opening = not (word in in_title and word.lower() not in lower_words
+                               and word.lower() not in _NOT_NAMES)
             for name in _names_in_run(run, at_start=opening):
                 key = normal(name)
                 counts[key] += 1
@@ -75,7 +86,7 @@ def extract_names(title: str, text: str) -> Counter[str]:
             for name in _names_in_run(match.group(), at_start=True):
                 if normal(name) in counts:
                     counts[normal(name)] += 1
-    return Counter({surface[k]: n for k, n in counts.items()})
+    return {surface[k]: (n, lower_words[k] if " " not in k else text.count(k)) for k, n in counts.items()}
 
 
 def _title_case(line: str) -> bool:
@@ -85,7 +96,7 @@ def _title_case(line: str) -> bool:
 
 def _names_in_run(run: str, *, at_start: bool) -> list[str]:
     words = [_POSSESSIVE.sub("", w).rstrip(".,") for w in run.split()]
-    if words and words[0].lower() in _NOT_NAMES:
+    while words and words[0].lower() in _NOT_NAMES:
         words, at_start = words[1:], False
     while words and words[-1].lower() in _NOT_NAMES | {"of", "de", "&"}:
         words.pop()
@@ -115,6 +126,11 @@ class Entity:
     generic: bool  # mentioned by so much of the corpus that it singles out nothing
 
 
+# A word is a name's when the corpus writes it as part of names at least this share of the times
+# it writes it at all: "Apple" (583 of 1,047), not "Company" (75 of 10,169) or "Founded".
+NAME_SHARE = 0.3
+
+
 @dataclass
 class Lexicon:
     """Names of the corpus by their normal form, with how many articles mention each."""
@@ -126,7 +142,28 @@ class Lexicon:
     _fuzzy_keys: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self._fuzzy_keys = [k for k in self.names if len(k) >= FUZZY_MIN_LENGTH]
+        self._fuzzy_keys = [k for k in self.names if len(k) >= FUZZY_MIN_LENGTH - 1]
+
+    @classmethod
+    def build(cls, rows: list[tuple[str, str, int, int]], word_counts: Callable[[str], int], total_articles: int,
+              known_word: Callable[[str], bool]) -> Lexicon:
+        """From ``(normal, surface, articles, mentions)`` rows, keeping the names of several words and
+        the one-word names that the corpus mostly writes as names (``word_counts``: all occurrences
+        of a word, in any case). "Bear Flag Robotics" stays a name; "Company" and "Founded" do not."""
+        as_name: Counter[str] = Counter()
+        for norm, _, _, mentions in rows:
+            for word in norm.split():
+                as_name[word] += mentions
+
+        def name_word(word: str, surface: str) -> bool:
+            if word in _NOT_NAMES:
+                return False
+            total = word_counts(word)
+            return bool(_NAME_SHAPE.search(surface)) or not total or as_name[word] >= NAME_SHARE * total
+
+        kept = {norm: (surface, articles) for norm, surface, articles, _ in rows
+                if (" " in norm and any(w not in _NOT_NAMES for w in norm.split())) or name_word(norm, surface)}
+        return cls(kept, total_articles, known_word)
 
     def find(self, question: str) -> list[Entity]:
         """The corpus names in ``question``, longest first at each position, in question order."""
@@ -166,22 +203,20 @@ class Lexicon:
     def _lookup(self, phrase: str, said: str) -> Entity | None:
         if not phrase or phrase in _NOT_NAMES or phrase.isdigit():
             return None
-        hit = self.names.get(phrase)
+        # "Ankis assets": a possessive typed without its apostrophe.
+        hit = self.names.get(phrase) or (self.names.get(phrase[:-1]) if phrase.endswith("s") else None)
         exact = hit is not None
-        if (hit is None and len(phrase) >= FUZZY_MIN_LENGTH and phrase.isascii() and phrase.count(" ") < 2
-                and not all(self.known_word(w) for w in phrase.split())):
-            # A misspelt name: close in spelling to one name of the corpus, and itself no corpus word.
-            best = process.extractOne(phrase, self._fuzzy_keys, scorer=fuzz.ratio,
-                                      score_cutoff=_fuzzy_cutoff(phrase))
-            if best is not None:
+        words = phrase.split()
+        if (hit is None and len(phrase) >= FUZZY_MIN_LENGTH and phrase.isascii() and len(words) < 3
+                and not any(w in _NOT_NAMES for w in words) and not all(self.known_word(w) for w in words)):
+            # A misspelt name: within one or two slips (a transposition is one) of a name of the
+            # corpus with the same first letter, and itself no corpus word.
+            best = process.extractOne(phrase, self._fuzzy_keys, scorer=OSA.distance,
+                                      score_cutoff=1 if len(phrase) < 8 else 2)
+            if best is not None and best[0][0] == phrase[0]:
                 hit = self.names[best[0]]
         if hit is None:
             return None
         surface, articles = hit
         generic = self.total_articles > 10 and articles > GENERIC_SHARE * self.total_articles
         return Entity(name=surface, said=said, articles=articles, exact=exact, generic=generic)
-
-
-def _fuzzy_cutoff(phrase: str) -> float:
-    # One slip in a short name, two in a long one ("SenseTmie", "antropic").
-    return 88.0 if len(phrase) < 8 else 85.0

@@ -14,9 +14,13 @@ from dataclasses import dataclass, replace
 from .entities import Entity, Lexicon
 
 _YEAR = re.compile(r"\b(20[0-3]\d|19[89]\d)\b")
-_COMPARE = re.compile(r"\b(vs\.?|versus|compare|compared|comparison|more|less|fewer|bigger|larger|smaller|higher|"
-                      r"lower|earlier|later|first|both|each|either|which (?:one|company|startup|firm)|or|than|"
-                      r"difference)\b", re.IGNORECASE)
+# Names joined as alternatives ("X or Y", "X vs. Y") are compared; names joined by "and" only
+# when the question also compares or asks for each ("Did X and Y both...", "What did X and Y each...").
+_ALTERNATIVE = re.compile(r"^[\s,]*(?:or|vs\.?|versus)[\s,]*$", re.IGNORECASE)
+_OWNED = re.compile(r"^['’]s?\s+$")
+_CONJUNCTION = re.compile(r"^[\s,]*(?:and|&)[\s,]*$|^\s*,\s*$", re.IGNORECASE)
+_COMPARE = re.compile(r"\b(vs\.?|versus|compare[sd]?|comparison|more|less|fewer|\w+er than|earlier|later|first|"
+                      r"both|each|either|respectively|difference|which|whose)\b", re.IGNORECASE)
 _PRONOUNS = re.compile(
     r"\b(?:the (?:company|startup|firm|business|group)|this (?:company|startup)|that (?:company|startup)|"
     r"it|its|they|their|them|he|she|his|her)\b", re.IGNORECASE)
@@ -51,6 +55,7 @@ class Question:
     periods: tuple[str, ...] = ()
     asks: str = "what"  # amount, when, where, who, list, yesno or what
     members: tuple[str, ...] = ()  # the names compared or asked about one by one
+    owners: tuple[str, ...] = ()  # names that own a member ("Naver" in "Naver's HyperCLOVA vs ...")
     unknown: tuple[str, ...] = ()  # names it writes that the corpus has never seen
 
     @property
@@ -75,14 +80,15 @@ class Question:
     def about(self, name: str) -> Question:
         """The question asked about one member only: the other members taken out."""
         text = self.search_text
-        for other in self.members:
-            if other != name:
+        own = self.owners[self.members.index(name)] if name in self.members and self.owners else ""
+        for other in (*self.members, *self.owners):
+            if other not in (name, own) and other:
                 text = re.sub(rf"(?i)(?<!\w){re.escape(other)}(?:['’]s)?(?!\w)", " ", text)
         text = re.sub(r"\s+(?:and|or|vs\.?|versus)\s+(?=[?,.]|$)", " ", re.sub(r"\s+", " ", text)).strip()
         if name.lower() not in text.lower():
             text = f"{text.rstrip('?').rstrip()} ({name})?"
         entities = tuple(e for e in self.entities if e.name == name or e.name not in self.members)
-        return replace(self, text=text, entities=entities, members=())
+        return replace(self, text=text, entities=entities, members=(), owners=())
 
 
 def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
@@ -90,12 +96,36 @@ def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
     text = text.strip()
     entities = tuple(lexicon.find(text)) if lexicon else ()
     asks = next((kind for kind, cue in _ASKS if cue.search(text)), "what")
-    specific = [e.name for e in entities if not e.generic]
-    candidates = specific if len(specific) >= 2 else [e.name for e in entities]
-    members = tuple(candidates) if len(candidates) >= 2 and _COMPARE.search(text) else ()
+    groups = _members(text, entities)
     unknown = tuple(lexicon.unknown_names(text)) if lexicon else ()
-    return Question(text=text, entities=entities, periods=tuple(date_prefixes(text)), asks=asks, members=members,
-                    unknown=unknown)
+    return Question(text=text, entities=entities, periods=tuple(date_prefixes(text)), asks=asks,
+                    members=tuple(group[-1] for group in groups),
+                    owners=tuple(group[0] if len(group) > 1 else "" for group in groups), unknown=unknown)
+
+
+def _members(text: str, entities: tuple[Entity, ...]) -> list[list[str]]:
+    """The names a question compares or asks about one by one: a run of names joined by "or",
+    "vs" or a comma, or by "and" in a question that compares or says "each" or "both". A
+    possessive joins an owner to its member: "Naver's HyperCLOVA vs Huawei's PanGu-Alpha"."""
+    lowered = text.lower()
+    spans = sorted(((lowered.find(e.said.lower()), e) for e in entities if e.said.lower() in lowered),
+                   key=lambda span: span[0])
+    best: list[list[str]] = []
+    run: list[list[str]] = []
+    end, owner = 0, False
+    for start, entity in spans:
+        between = lowered[end:start]
+        if run and (_OWNED.match(between) or owner and not between.strip()):
+            run[-1].append(entity.name)
+        elif run and (_ALTERNATIVE.match(between) or (_CONJUNCTION.match(between) and _COMPARE.search(text))):
+            run.append([entity.name])
+        else:
+            run = [[entity.name]]
+        end = start + len(entity.said)
+        owner = re.search(r"['’]s?$", entity.said) is not None  # "Naver's" owns what follows
+        if len(run) >= len(best):  # ">=": an owned name extends the current run's last member
+            best = [list(group) for group in run]
+    return best if len(best) >= 2 else []
 
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",

@@ -143,8 +143,10 @@ def missing_names(question: Question, passages: list[Passage]) -> list[str]:
 
 
 def mentions(haystack: str, name: str) -> bool:
-    """Whether lower-cased ``haystack`` contains ``name`` as a whole word or phrase."""
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", haystack) is not None
+    """Whether lower-cased ``haystack`` contains ``name`` as a whole word or phrase (its words may
+    take a possessive: "google palm" is in "google's palm")."""
+    words = r"(?:['’]s)?\s+".join(re.escape(w) for w in name.split())
+    return re.search(rf"(?<!\w){words}(?!\w)", haystack) is not None
 
 
 def keyword_overlap(question: Question, passage: Passage) -> float:

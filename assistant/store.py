@@ -42,15 +42,18 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, idx);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize="unicode61 remove_diacritics 2");
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-CREATE TABLE IF NOT EXISTS names(article_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL,
-    n INTEGER NOT NULL, PRIMARY KEY(article_id, norm));
-CREATE INDEX IF NOT EXISTS names_norm ON names(norm);
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
 """
 
+# The name lexicon: per article, each name with how often it is written as a name and in lower case.
+NAMES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS names(article_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL, "
+    "n INTEGER NOT NULL, lower INTEGER NOT NULL, PRIMARY KEY(article_id, norm))",
+    "CREATE INDEX IF NOT EXISTS names_norm ON names(norm)",
+)
 # Bumped when what the keyword index or the name lexicon store changes; older stores are rebuilt
 # from their own article text on open (no re-embedding).
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 
 @dataclass(frozen=True)
 class Filters:
@@ -104,6 +107,8 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        for statement in NAMES_SCHEMA:
+            self.db.execute(statement)
         self._check_model(embedding_model)
         self._lexicon: tuple[tuple[int, int], Lexicon] | None = None
         self._upgrade_analysis()
@@ -125,7 +130,9 @@ class Store:
             return
         with self._transaction():
             self.db.execute("DELETE FROM chunks_fts")
-            self.db.execute("DELETE FROM names")
+            self.db.execute("DROP TABLE names")  # its columns may have changed too
+            for statement in NAMES_SCHEMA:
+                self.db.execute(statement)
             for article_id, title, text in self.db.execute("SELECT id, title, text FROM articles").fetchall():
                 chunks = self.db.execute("SELECT rowid, text FROM chunks WHERE article_id=?", (article_id,))
                 self._index_article(article_id, title, text, chunks.fetchall())
@@ -135,21 +142,25 @@ class Store:
         """Keyword rows (stemmed, title included) and lexicon names of one article."""
         self.db.executemany("INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)",
                             [(rowid, index_text(f"{title}\n{chunk}")) for rowid, chunk in chunks])
-        self.db.executemany("INSERT OR REPLACE INTO names VALUES(?,?,?,?)",
-                            [(article_id, name, normal(name), n) for name, n in extract_names(title, text).items()])
+        self.db.executemany("INSERT OR REPLACE INTO names VALUES(?,?,?,?,?)",
+                            [(article_id, name, normal(name), n, lower)
+                             for name, (n, lower) in extract_names(title, text).items()])
 
     def lexicon(self) -> Lexicon:
         """The corpus's names, rebuilt when the store has changed."""
         counts = self.count()
         if self._lexicon is None or self._lexicon[0] != counts:
-            rows = self.db.execute("SELECT norm, name, max(n), count(*) FROM names GROUP BY norm").fetchall()
-            lexicon = Lexicon({norm: (name, df) for norm, name, _, df in rows}, counts[0], self.known_word)
+            # (With max(n), SQLite takes the name column from the article that writes it most.)
+            rows = self.db.execute("SELECT norm, name, count(*), sum(n), max(n) FROM names GROUP BY norm "
+                                   "HAVING sum(n) > sum(lower)").fetchall()
+            vocabulary = dict(self.db.execute("SELECT term, cnt FROM chunks_vocab").fetchall())
+
+            def word_count(word: str) -> int:  # how often the keyword index holds the word, in any case
+                return vocabulary.get(stem(word), 0)
+
+            lexicon = Lexicon.build([row[:4] for row in rows], word_count, counts[0], lambda word: word_count(word) > 0)
             self._lexicon = (counts, lexicon)
         return self._lexicon[1]
-
-    def known_word(self, word: str) -> bool:
-        """Whether the keyword index holds ``word`` (by its stem)."""
-        return self.db.execute("SELECT 1 FROM chunks_vocab WHERE term=?", (stem(word),)).fetchone() is not None
 
     @property
     def collection(self) -> Collection:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, FakeChatModel, FakeEmbedder, make_fake_engine
 
-from assistant.chain import NOT_FOUND, Engine, Retrieved
+from assistant.chain import NOT_FOUND, Engine, Retrieved, SecondLook
 from assistant.config import Settings
 from assistant.documents import Answer
 from assistant.errors import IndexNotFoundError
@@ -139,3 +139,51 @@ def test_empty_store_is_a_clear_error(settings: Settings, fake_embedder: FakeEmb
     engine = make_fake_engine(settings, fake_embedder, FakeChatModel(), [])
     with pytest.raises(IndexNotFoundError, match='run "assistant ingest seeds/"'):
         engine.answer("How much did SenseTime raise?")
+
+
+def test_lower_case_and_misspelt_names_reach_the_right_article(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["Novidea raised $50 million from Round2 Capital [1]."]
+    for question in ("how much did novidea raise?", "How much did Novdiea raise?", "novidea funding?"):
+        final = engine.answer(question)
+        assert not final.abstained, question
+        assert final.citations[0].source == "novidea", question
+    prompt = chat.received[-1][1].content
+    assert "[1] Novidea lands $50 million" in prompt
+
+
+def test_headline_less_txt_is_answered_from_its_first_line(tmp_path: Path, settings: Settings,
+                                                           fake_embedder: FakeEmbedder, chat: FakeChatModel) -> None:
+    lead = "Quillion, a maker of legal software, laid off 120 employees on Tuesday, chief executive Ada Brand said."
+    path = tmp_path / "headless" / "03-14-quillion-layoffs.txt"
+    path.parent.mkdir()
+    path.write_text(f"{lead}\nThe company had raised $20 million from Foo Partners in 2021.\n")
+    engine = make_fake_engine(settings, fake_embedder, chat, [SEEDS, path])
+    chat.replies = ["Quillion laid off 120 employees [1]."]
+    final = engine.answer("how many people did quillion lay off")
+    assert not final.abstained and final.citations[0].source.endswith("03-14-quillion-layoffs.txt")
+    assert lead in chat.received[-1][1].content
+
+
+def test_a_decline_gets_a_second_look_at_the_whole_article(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["The articles don't say.", "Temasek Holdings Pte and Suning.com Co. also participated [1]."]
+    events = list(engine.stream("Which other investors joined SenseTime's round?"))
+    assert any(isinstance(e, SecondLook) for e in events)
+    final = events[-1]
+    assert isinstance(final, Answer) and not final.abstained and "Temasek" in final.text
+    assert len(chat.received) == 2
+
+
+def test_comparison_is_answered_per_company_and_computed_in_code(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["Nova raised $20 million [1].", "Pando raised $30 million [1]."]
+    final = engine.answer("which raised more, nova or pando?")
+    assert len(chat.received) == 2  # one sub-question per company, each on its own evidence
+    assert "Pando" not in chat.received[0][1].content.split("Question:")[1]
+    assert "Pando's $30 million is $10 million more than Nova's $20 million [2][1]." in final.text
+    assert [c.source for c in final.citations] == ["nova", "pando"]
+
+
+def test_a_missing_side_of_a_comparison_is_said_to_be_missing(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["Nova raised $20 million [1].", "The articles don't say."]
+    final = engine.answer("Which raised more, Nova or Pando?")
+    assert not final.abstained and "Nova raised $20 million [1]." in final.text
+    assert "The articles don't give the answer for Pando." in final.text

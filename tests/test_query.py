@@ -90,3 +90,18 @@ def test_written_names_the_corpus_never_saw_are_unknown() -> None:
     assert read_question("who led zyxcorp's round?", lex).unknown == ()  # lower case: maybe just a word
     assert read_question("Who led SenseTmie's round?", lex).unknown == ()  # a typo of a corpus name
     assert read_question("Which backers joined Graphcore?", lex).unknown == ()  # first word: any word
+
+
+def test_only_names_joined_as_alternatives_or_each_are_members() -> None:
+    lex = lexicon()
+    assert read_question("graphcore vs sambanova systems funding", lex).members == ("Graphcore", "SambaNova Systems")
+    assert read_question("Did Graphcore and SambaNova Systems both raise?", lex).members == (
+        "Graphcore", "SambaNova Systems")
+    assert read_question("What did Graphcore and SambaNova Systems announce?", lex).members == ()
+    assert read_question("How much more did Alibaba put into SenseTime?", lex).members == ()
+
+
+def test_possessive_owners_stay_with_their_member() -> None:
+    q = read_question("Which raised more: Alibaba's SenseTime or Graphcore?", lexicon())
+    assert q.members == ("SenseTime", "Graphcore") and q.owners == ("Alibaba", "")
+    assert "Alibaba" in q.about("SenseTime").text and "Alibaba" not in q.about("Graphcore").text
