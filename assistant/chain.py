@@ -208,14 +208,16 @@ class Engine:
 
     def _wide_window(self, asked: Question, passages: list[Passage]) -> Passage | None:
         """The top article's best window at the wide budget, when retrieval is confident: the
-        top article names what was asked (or, for a question naming nothing, is close to it)."""
+        top article names at least half of what was asked (or, for a question naming nothing,
+        is close to it)."""
         if not self.wide_context_chars or not passages:
             return None
         top = passages[0]
         text = self.store.article_text(top.article_id)
         haystack = f"{top.title}\n{text}".lower()
         if asked.specific:
-            if not all(mentions(haystack, name.lower()) for name in asked.specific):
+            named = sum(mentions(haystack, name.lower()) for name in asked.specific)
+            if named * 2 < len(asked.specific) or not named:
                 return None
         elif top.similarity < self.min_similarity + 0.1:
             return None

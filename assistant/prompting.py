@@ -31,12 +31,12 @@ Rules:
 
 Example:
 Sources:
-[1] Acme AI raises $12 million (2021-03-02)
-Acme AI raised $12 million in a Series A round led by Foo Ventures, with Bar Capital also investing.
+[1] Acme AI names a new chief executive (2021-03-02)
+Acme AI named Jane Roe chief executive on Tuesday. Roe previously led the startup's robotics team. Acme AI raised $12 million last year.
 [2] Beta Labs is acquired (2020-05-01)
 Beta Labs was bought by Gamma Corp.
-Question: Who led Acme AI's Series A?
-Answer: Foo Ventures led Acme AI's $12 million Series A, and Bar Capital also invested [1]."""
+Question: who runs acme ai now and what did she do before?
+Answer: Jane Roe is Acme AI's chief executive [1]. She previously led its robotics team [1]."""
 
 PROMPT = ChatPromptTemplate.from_messages([
     ("system", SYSTEM_PROMPT),

@@ -8,6 +8,7 @@ are reduced to the same stems (``key_terms``), so "raise" finds "raised" and "ra
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
@@ -32,7 +33,10 @@ def keyword_text(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The Snowball (Porter2) stem of a lower-case word: "raised" -> "rais", "investors" -> "investor"."""
+    """The Snowball (Porter2) stem of a lower-case word, accents dropped as the index drops them:
+    "raised" -> "rais", "investors" -> "investor", "reykjavík" -> "reykjavik"."""
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
     return _STEMMER.stemWord(word) if word.isalpha() else word
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from .documents import Citation, Passage
 from .query import Question, read_question
-from .text import split_sentences
+from .text import count_terms, key_terms, split_sentences
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "billion": 1e9, "bn": 1e9,
@@ -64,12 +64,14 @@ _AMOUNT_RELATIONS = (
     (re.compile(r"\bvaluation|\bvalued\b|\bworth\b", re.I), re.compile(r"valu|worth", re.I)),
     (re.compile(r"\b(pay|paid|price|sold for|sell for|purchase)\b", re.I),
      re.compile(r"acqui|bought|\bbuy|purchas|\bpaid|\bpay|price|\bdeal\b|\bsold\b|\bsale\b", re.I)),
-    (re.compile(r"\brevenue|\bsales\b|\bincome\b|\bprofit|\bearn", re.I),
-     re.compile(r"revenue|sales|income|profit|earn", re.I)),
+    (re.compile(r"\bprofit|\bloss\b|\bnet income\b", re.I), re.compile(r"profit|loss|net income", re.I)),
+    (re.compile(r"\brevenue|\bsales\b|\bincome\b|\bearn", re.I), re.compile(r"revenue|sales|income|earn", re.I)),
     (re.compile(r"\b(rais\w*|fund\w*|secur\w*|land\w*|get|got|bring|bag\w*)\b", re.I),
      re.compile(r"rais|fund|round|secur|land|nab|invest|capital|financ|series|seed|bag|clos", re.I)),
 )
 _ANY = re.compile(r".")
+# Words of an amount question that say nothing about what is counted.
+_QUANTITY_WORDS = frozenset(key_terms("much many number amount total size big large how what"))
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,9 @@ class Asked:
     numbers: frozenset[float] = frozenset()
     cue: re.Pattern[str] | None = None
     article_text: Callable[[str], str] | None = None  # the whole article, where the relation may be stated
+    words: frozenset[str] = frozenset()  # the question's own words, lower case
+    terms: frozenset[str] = frozenset()  # its stemmed terms, other than the names asked about
+    yes_no: bool = False
 
 
 def asked_by(question: Question | str, article_text: Callable[[str], str] | None = None) -> Asked:
@@ -90,7 +95,11 @@ def asked_by(question: Question | str, article_text: Callable[[str], str] | None
     if question.asks == "amount":
         cue = next((cue for asks, cue in _AMOUNT_RELATIONS if asks.search(question.text)), _ANY)
     asked_names = {n.lower() for n in question.names} | {e.said.lower() for e in question.entities}
-    return Asked(frozenset(asked_names), frozenset(numbers(question.text)), cue, article_text)
+    name_terms = {t for name in asked_names for t in key_terms(name)}
+    return Asked(frozenset(asked_names), frozenset(numbers(question.text)), cue, article_text,
+                 words=frozenset(re.findall(r"[\w.&'’-]+", question.search_text.lower())),
+                 terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS),
+                 yes_no=question.asks == "yesno")
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,7 @@ def conflicting_figures(checked: Checked, question: Question, article_text: Call
                                              and not _names_any(citation.title, asked.names)):
                 continue
             for value, written in amounts_in(sentence):
-                close = [v for v, _ in given if v != value and abs(v - value) <= 0.25 * max(v, value)]
+                close = [v for v, _ in given if v != value and max(v, value) <= 1.5 * min(v, value)]
                 if close and all(v != value for v, _ in given) and (written, citation.n) not in extra:
                     extra.append((written, citation.n))
     if not extra:
@@ -231,12 +240,15 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
     """An answer's amount must be stated, in the cited article, of what was asked: in a sentence
     using the relation's words and, unless the article is about it, naming the entity asked about."""
     assert asked.cue is not None
-    amounts = {v for v in numbers(sentence) if v >= 1e5}
+    amounts = {v for v in numbers(sentence) if v >= 10} - asked.numbers
     if not amounts:
-        return True  # nothing to pin down (e.g. "terms were not disclosed", "40 staff")
+        return True  # nothing to pin down (e.g. "terms were not disclosed")
     text = passage.text + ("\n" + asked.article_text(passage.article_id) if asked.article_text else "")
     stated = [text[s:e] for s, e in split_sentences(text)] + [passage.title]
     stated = [s for s in stated if asked.cue.search(s)]
+    if asked.terms:
+        # ... and about what was asked: "Intrinsic has 10 employees" needs a sentence about employees.
+        stated = [s for s in stated if count_terms(list(asked.terms), s)]
     if asked.names and not _names_any(passage.title, asked.names):
         # In an article about another company, the amount must be stated of the one asked
         # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
@@ -246,6 +258,14 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
 
 def has_facts(sentence: str) -> bool:
     return bool(numbers(sentence) or names(sentence))
+
+
+def adds_facts(sentence: str, asked: Asked) -> bool:
+    """Whether a sentence tells more than the question did: a number or a name the question did
+    not bring. "Apple gave the 200 employees severance [1]" only restates its question."""
+    new_numbers = {v for v in numbers(sentence) if v >= 10} - asked.numbers
+    new_names = {n.lower() for n in names(sentence)} - asked.names - asked.words
+    return bool(new_numbers or new_names)
 
 
 def check_answer(raw: str, passages: Sequence[Passage], question: Question | str = "",
@@ -289,7 +309,10 @@ def check_answer(raw: str, passages: Sequence[Passage], question: Question | str
             supported_by[m].append(sentence)
     citations = [_citation(order[m], passages[m - 1], tuple(supported_by[m])) for m in order]
     text = " ".join(parts).strip()
-    declined = not any(markers and has_facts(s) and not is_decline(s) for s, markers in kept)
+    # Only sentences that tell something new answer; for a yes/no question a restatement does.
+    answers = [s for s, markers in kept if markers and has_facts(s) and not is_decline(s)
+               and (adds_facts(s, asked) or asked.yes_no)]
+    declined = not answers
     return Checked(text=text, citations=citations, removed=removed, declined=declined)
 
 

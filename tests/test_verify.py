@@ -121,3 +121,11 @@ def test_a_different_figure_for_the_same_fact_is_reported_with_its_source() -> N
     checked = check_answer("SenseTime raised $600 million [1].", [seed], question)
     flagged = conflicting_figures(checked, question, lambda _: seed.text)
     assert "$620 Million [1]" in flagged.text and "3 billion" not in flagged.text.split("$600 million")[1]
+
+
+def test_a_valuation_answer_flags_the_other_valuation() -> None:
+    seed = _p("SenseTime raised $600 million at a valuation of more than $3 billion.",
+              "The New Round Of Funding Values The Company At $4.5 Billion", n=8)
+    question = read_question("What is SenseTime valued at?")
+    checked = check_answer("SenseTime was valued at more than $3 billion [1].", [seed], question)
+    assert "$4.5 Billion [1]" in conflicting_figures(checked, question, lambda _: seed.text).text
