@@ -86,6 +86,7 @@ class Asked:
     words: frozenset[str] = frozenset()  # the question's own words, lower case
     terms: frozenset[str] = frozenset()  # its stemmed terms, other than the names asked about
     yes_no: bool = False
+    facts: str = "amount"  # which of the answer's facts the relation pins down: "amount" or "name"
 
 
 def asked_by(question: Question | str, article_text: Callable[[str], str] | None = None) -> Asked:
@@ -94,12 +95,15 @@ def asked_by(question: Question | str, article_text: Callable[[str], str] | None
     cue = None
     if question.asks == "amount":
         cue = next((cue for asks, cue in _AMOUNT_RELATIONS if asks.search(question.text)), _ANY)
+    elif question.asks == "who":
+        cue = _ANY  # the names must be stated in a sentence about what was asked (below)
     asked_names = {n.lower() for n in question.names} | {e.said.lower() for e in question.entities}
     name_terms = {t for name in asked_names for t in key_terms(name)}
     return Asked(frozenset(asked_names), frozenset(numbers(question.text)), cue, article_text,
-                 words=frozenset(re.findall(r"[\w.&'’-]+", question.search_text.lower())),
+                 words=frozenset(re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w.&'’-]+", question.search_text.lower())
+                                 ) | {w for name in asked_names for w in name.split()},
                  terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS),
-                 yes_no=question.asks == "yesno")
+                 yes_no=question.asks == "yesno", facts="name" if question.asks == "who" else "amount")
 
 
 @dataclass(frozen=True)
@@ -238,13 +242,23 @@ def _has_word(lowered: str, word: str) -> bool:
 
 def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
     """An answer's amount must be stated, in the cited article, of what was asked: in a sentence
-    using the relation's words and, unless the article is about it, naming the entity asked about."""
+    using the relation's words and the question's terms and, unless the article is about it,
+    naming the entity asked about. For a "who" question, one of the answer's new names must sit in
+    a sentence that uses the question's terms or names the entity asked about."""
     assert asked.cue is not None
+    text = passage.text + ("\n" + asked.article_text(passage.article_id) if asked.article_text else "")
+    stated = [text[s:e] for s, e in split_sentences(text)] + [passage.title]
+    if asked.facts == "name":
+        # One of the answer's new names sits in a sentence about what was asked: "who led the
+        # Series B?" is not answered by the investors who "also participated".
+        new = {n.lower() for n in names(sentence)} - asked.names - asked.words
+        if not new or not asked.terms:
+            return True
+        about = [s.lower() for s in stated if count_terms(list(asked.terms), s) or _names_any(s, asked.names)]
+        return any(_has_word(s, n) for s in about for n in new)
     amounts = {v for v in numbers(sentence) if v >= 10} - asked.numbers
     if not amounts:
         return True  # nothing to pin down (e.g. "terms were not disclosed")
-    text = passage.text + ("\n" + asked.article_text(passage.article_id) if asked.article_text else "")
-    stated = [text[s:e] for s, e in split_sentences(text)] + [passage.title]
     stated = [s for s in stated if asked.cue.search(s)]
     if asked.terms:
         # ... and about what was asked: "Intrinsic has 10 employees" needs a sentence about employees.

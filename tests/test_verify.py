@@ -129,3 +129,18 @@ def test_a_valuation_answer_flags_the_other_valuation() -> None:
     question = read_question("What is SenseTime valued at?")
     checked = check_answer("SenseTime was valued at more than $3 billion [1].", [seed], question)
     assert "$4.5 Billion [1]" in conflicting_figures(checked, question, lambda _: seed.text).text
+
+
+def test_who_answers_must_come_from_a_sentence_about_what_was_asked() -> None:
+    text = ("Zorblax Robotics has raised $42 million in a Series B round led by Quux Capital. "
+            "Existing investors Plonk Ventures and Frobnitz Partners also participated.")
+    article = _p(text, "Zorblax Robotics raises $42 million", n=9)
+    question = "Who led Zorblax Robotics' Series B?"
+    assert check_answer("Plonk Ventures and Frobnitz Partners led the Series B [1].", [article], question).declined
+    assert not check_answer("Quux Capital led the Series B [1].", [article], question).declined
+
+
+def test_a_restatement_of_the_question_is_no_answer() -> None:
+    cut = _p("Apple dismissed 200 employees from Project Titan in 2019.", "Apple cuts 200 from Project Titan", n=10)
+    question = "How much severance did Apple give the 200 employees cut from Project Titan in 2019?"
+    assert check_answer("Apple gave the 200 employees cut from Project Titan severance [1].", [cut], question).declined
