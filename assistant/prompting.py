@@ -32,11 +32,13 @@ Rules:
 Example:
 Sources:
 [1] Acme AI names a new chief executive (2021-03-02)
-Acme AI named Jane Roe chief executive. Roe previously led the startup's robotics team. Acme AI raised $12 million last year in a round led by Foo Ventures; Bar Capital also invested.
+Acme AI named Jane Roe chief executive. Roe previously led the startup's robotics team. \
+Acme AI raised $12 million last year in a round led by Foo Ventures; Bar Capital also invested.
 [2] Beta Labs is acquired (2020-05-01)
 Beta Labs was bought by Gamma Corp.
 Question: who runs acme ai now, and who led its last round?
-Answer: Jane Roe is Acme AI's chief executive [1]. Foo Ventures led its $12 million round, and Bar Capital also invested [1]."""
+Answer: Jane Roe is Acme AI's chief executive [1]. \
+Foo Ventures led its $12 million round, and Bar Capital also invested [1]."""
 
 PROMPT = ChatPromptTemplate.from_messages([
     ("system", SYSTEM_PROMPT),

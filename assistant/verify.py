@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from .documents import Citation, Passage
 from .query import Question, read_question
-from .text import count_terms, key_terms, split_sentences
+from .text import key_terms, split_sentences, stem, tokens
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "billion": 1e9, "bn": 1e9,
@@ -100,10 +100,13 @@ def asked_by(question: Question | str, article_text: Callable[[str], str] | None
     asked_names = {n.lower() for n in question.names} | {e.said.lower() for e in question.entities}
     name_terms = {t for name in asked_names for t in key_terms(name)}
     return Asked(frozenset(asked_names), frozenset(numbers(question.text)), cue, article_text,
-                 words=frozenset(re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w.&'’-]+", question.search_text.lower())
-                                 ) | {w for name in asked_names for w in name.split()},
+                 words=frozenset(_question_words(question.search_text)) | {w for n in asked_names for w in n.split()},
                  terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS),
                  yes_no=question.asks == "yesno", facts="name" if question.asks == "who" else "amount")
+
+
+def _question_words(text: str) -> set[str]:
+    return {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w.&'’-]+", text.lower())}
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,7 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
         new = {n.lower() for n in names(sentence)} - asked.names - asked.words
         if not new or not asked.terms:
             return True
-        about = [s.lower() for s in stated if count_terms(list(asked.terms), s) or _names_any(s, asked.names)]
+        about = [s.lower() for s in stated if _shares_term(asked.terms, s) or _names_any(s, asked.names)]
         return any(_has_word(s, n) for s in about for n in new)
     amounts = {v for v in numbers(sentence) if v >= 10} - asked.numbers
     if not amounts:
@@ -262,12 +265,19 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
     stated = [s for s in stated if asked.cue.search(s)]
     if asked.terms:
         # ... and about what was asked: "Intrinsic has 10 employees" needs a sentence about employees.
-        stated = [s for s in stated if count_terms(list(asked.terms), s)]
+        stated = [s for s in stated if _shares_term(asked.terms, s)]
     if asked.names and not _names_any(passage.title, asked.names):
         # In an article about another company, the amount must be stated of the one asked
         # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
         stated = [s for s in stated if _names_any(s, asked.names)]
     return any(amounts & numbers(s) for s in stated)
+
+
+def _shares_term(terms: frozenset[str], sentence: str) -> bool:
+    """Whether the sentence uses one of the question's terms, by their first five letters, so
+    that "investors" meets "investment" and "employees" meets "employed"."""
+    prefixes = {t[:5] for t in terms}
+    return any(stem(word)[:5] in prefixes for word in tokens(sentence))
 
 
 def has_facts(sentence: str) -> bool:
