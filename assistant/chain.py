@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 NOT_FOUND = "I couldn't find the answer in the articles."
 SECOND_LOOK = "Taking a second look at the whole article…"
-# A named funding round: "Series B", "series-b", "Series A-2", "seed", "pre-seed".
+# A comparison by size: the composed answer then computes the difference.
 _MORE = re.compile(r"\b(more|most|less|least|bigger|biggest|larger|largest|higher|smaller|fewer)\b", re.I)
+# A named funding round: "Series B", "series-b", "Series A-2", "seed", "pre-seed".
 _ROUND = re.compile(r"\b(pre-?seed|seed|series[\s-]?[a-z](?:-?\d)?)\b(?!-)", re.IGNORECASE)
 
 
@@ -163,7 +164,7 @@ class Engine:
             yield self._abstain(asked.text, passages, Timings(retrieve_s, 0.0, time.perf_counter() - started))
             return
         clock = _Clock(started)
-        if asked.members:
+        if asked.members or asked.parts:
             checked, model, notice = yield from self._compare(asked, filters, clock)
         else:
             checked, model, notice = yield from self._answer_one(asked, passages, clock)
@@ -226,13 +227,14 @@ class Engine:
 
     def _compare(self, asked: Question, filters: Filters | dict[str, str] | None, clock: _Clock,
                  ) -> Generator[Event, None, tuple[Checked, str, str]]:
-        """One sub-question per member, each on its own evidence; the answer composed in code."""
+        """One sub-question per member (or part), each on its own evidence; the answer composed in code."""
         parts: list[tuple[str, Checked, list[Passage]]] = []
         model, notice = self.model_name, ""
-        for n, member in enumerate(asked.members):
-            sub = asked.about(member)
+        lexicon = self.store.lexicon()
+        subs = [(m, asked.about(m)) for m in asked.members] or [(p, read_question(p, lexicon)) for p in asked.parts]
+        for n, (member, sub) in enumerate(subs):
             passages = [p for p in self.retriever.search(sub, filters=Filters.of(filters))
-                        if mentions(f"{p.title} {p.text}".lower(), member.lower())]
+                        if not asked.members or mentions(f"{p.title} {p.text}".lower(), member.lower())]
             if n:
                 yield "\n"
             if not passages:
@@ -319,8 +321,8 @@ def focus(question: Question, passages: list[Passage]) -> list[Passage]:
 
 
 def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) -> Checked:
-    """Join the members' verified sub-answers, renumbering their citations, and compare their
-    amounts in code; a member with no answer is said to be missing."""
+    """Join the members' (or parts') verified sub-answers, renumbering their citations, and compare
+    the members' amounts in code; a member or part with no answer is said to be missing."""
     text, citations, removed, missing = [], [], [], []
     figures: list[tuple[str, float, str, str]] = []  # member, value, as written, markers
     for member, checked, _ in parts:
@@ -340,14 +342,15 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
             figures.append((member, value, written, markers))
     if not citations:
         return Checked("", [], removed, True)
-    if len(figures) >= 2 and (asked.asks == "amount" or _MORE.search(asked.text)):
+    if asked.members and len(figures) >= 2 and (asked.asks == "amount" or _MORE.search(asked.text)):
         ranked = sorted(figures, key=lambda f: f[1], reverse=True)
         (top, high, high_text, m1), (low_name, low, low_text, m2) = ranked[0], ranked[-1]
         if high > low:
             text.append(f"{top}'s {high_text} is {format_amount(high - low, high_text)} more than "
                         f"{low_name}'s {low_text} {m1}{m2}.")
     for member in missing:
-        text.append(f"The articles don't give the answer for {member}.")
+        text.append(f"The articles don't give the answer for {member}." if asked.members else
+                    f"The articles don't answer “{member}”")
     return Checked(" ".join(text), citations, removed, False)
 
 

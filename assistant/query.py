@@ -17,6 +17,8 @@ _YEAR = re.compile(r"\b(20[0-3]\d|19[89]\d)\b")
 # Names joined as alternatives ("X or Y", "X vs. Y") are compared; names joined by "and" only
 # when the question also compares or asks for each ("Did X and Y both...", "What did X and Y each...").
 _ALTERNATIVE = re.compile(r"^[\s,]*(?:or|vs\.?|versus)[\s,]*$", re.IGNORECASE)
+# "How much did X raise, and who invested?": a second question joined by "and".
+_PART = re.compile(r",?\s+and\s+(?=(?:who|whom|whose|what|when|where|which|how|why|in which|in what)\b)", re.I)
 _OWNED = re.compile(r"^['’]s?\s+$")
 _CONJUNCTION = re.compile(r"^[\s,]*(?:and|&)[\s,]*$|^\s*,\s*$", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(vs\.?|versus|compare[sd]?|comparison|more|less|fewer|\w+er than|earlier|later|first|"
@@ -57,6 +59,7 @@ class Question:
     members: tuple[str, ...] = ()  # the names compared or asked about one by one
     owners: tuple[str, ...] = ()  # names that own a member ("Naver" in "Naver's HyperCLOVA vs ...")
     unknown: tuple[str, ...] = ()  # names it writes that the corpus has never seen
+    parts: tuple[str, ...] = ()  # a multi-part question's parts, each standalone ("..., and who invested?")
 
     @property
     def names(self) -> list[str]:
@@ -88,7 +91,7 @@ class Question:
         if name.lower() not in text.lower():
             text = f"{text.rstrip('?').rstrip()} ({name})?"
         entities = tuple(e for e in self.entities if e.name == name or e.name not in self.members)
-        return replace(self, text=text, entities=entities, members=(), owners=())
+        return replace(self, text=text, entities=entities, members=(), owners=(), parts=())
 
 
 def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
@@ -98,9 +101,17 @@ def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
     asks = next((kind for kind, cue in _ASKS if cue.search(text)), "what")
     groups = _members(text, entities)
     unknown = tuple(lexicon.unknown_names(text)) if lexicon else ()
+    pieces = [p.strip(" ,") for p in _PART.split(text) if p.strip(" ,?")]
+    parts: tuple[str, ...] = ()
+    if len(pieces) > 1 and not groups and lexicon:
+        # Each later part leans on the first, as a follow-up does: "and in which month did he leave?"
+        first = [{"role": "user", "content": pieces[0]}]
+        parts = (pieces[0].rstrip("?") + "?",
+                 *(standalone_question(p.rstrip("?") + "?", first, lexicon.find) for p in pieces[1:]))
     return Question(text=text, entities=entities, periods=tuple(date_prefixes(text)), asks=asks,
                     members=tuple(group[-1] for group in groups),
-                    owners=tuple(group[0] if len(group) > 1 else "" for group in groups), unknown=unknown)
+                    owners=tuple(group[0] if len(group) > 1 else "" for group in groups), unknown=unknown,
+                    parts=parts)
 
 
 def _members(text: str, entities: tuple[Entity, ...]) -> list[list[str]]:

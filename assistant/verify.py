@@ -164,12 +164,12 @@ def format_amount(value: float, like: str = "") -> str:
 def conflicting_figures(checked: Checked, question: Question, article_text: Callable[[str], str]) -> Checked:
     """Say so when a cited article also gives a different figure for the answer's amount (the
     seed's $600 million body against its $620 million headline), citing it too."""
-    given = amounts_in(checked.text)
+    given = amounts_in(checked.text)[:1]  # the answer's own figure, not the others it mentions
     if not given:
         return checked
     asked = asked_by(question)
     cue = asked.cue or _ANY
-    extra = []
+    extra: list[tuple[float, str, int]] = []  # value, as written, citation
     for citation in checked.citations:
         text = f"{citation.title}\n{article_text(citation.article_id) or citation.passage}"
         for s, e in split_sentences(text):
@@ -179,11 +179,11 @@ def conflicting_figures(checked: Checked, question: Question, article_text: Call
                 continue
             for value, written in amounts_in(sentence):
                 close = [v for v, _ in given if v != value and max(v, value) <= 1.5 * min(v, value)]
-                if close and all(v != value for v, _ in given) and (written, citation.n) not in extra:
-                    extra.append((written, citation.n))
+                if close and all(value != v for v, _, _ in extra):
+                    extra.append((value, written, citation.n))
     if not extra:
         return checked
-    figures = "; ".join(f"{written} [{n}]" for written, n in extra)
+    figures = "; ".join(f"{written} [{n}]" for _, written, n in extra)
     return replace(checked, text=f"{checked.text} The articles also give a different figure: {figures}.")
 
 

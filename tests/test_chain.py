@@ -187,3 +187,11 @@ def test_a_missing_side_of_a_comparison_is_said_to_be_missing(engine: Engine, ch
     final = engine.answer("Which raised more, Nova or Pando?")
     assert not final.abstained and "Nova raised $20 million [1]." in final.text
     assert "The articles don't give the answer for Pando." in final.text
+
+
+def test_a_multi_part_question_answers_each_part(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["SenseTime raised $600 Million [1].",
+                    "Temasek Holdings Pte and Suning.com Co. also participated [1]."]
+    final = engine.answer("how much did sensetime raise, and who invested?")
+    assert len(chat.received) == 2 and not final.abstained
+    assert "$600 Million [1]" in final.text and "Temasek" in final.text

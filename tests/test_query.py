@@ -105,3 +105,9 @@ def test_possessive_owners_stay_with_their_member() -> None:
     q = read_question("Which raised more: Alibaba's SenseTime or Graphcore?", lexicon())
     assert q.members == ("SenseTime", "Graphcore") and q.owners == ("Alibaba", "")
     assert "Alibaba" in q.about("SenseTime").text and "Alibaba" not in q.about("Graphcore").text
+
+
+def test_a_multi_part_question_is_split_into_standalone_parts() -> None:
+    q = read_question("how much did sensetime raise, and who invested?", lexicon())
+    assert q.parts == ("how much did sensetime raise?", "who invested (SenseTime)?") and q.members == ()
+    assert read_question("Who invested in SenseTime and Graphcore?", lexicon()).parts == ()
