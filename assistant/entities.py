@@ -1,11 +1,13 @@
 """The entity lexicon: the names the articles themselves use, found at ingest, matched at question time.
 
 Edited news capitalises names reliably, so the article side is where case helps: a name is a
-run of capitalised or mixed-case words that appears at least once away from the start of a
-sentence (so "Roughly" and "During" never qualify), or that spans several words. Questions
-are then matched against the lexicon case-insensitively, with typo tolerance, and never by
-their own capital letters: "sensetime", "SenseTmie" and "SenseTime" all find SenseTime, and
-a question word is a name only if the corpus knows it as one.
+run of capitalised or mixed-case words that appears away from the start of a sentence (so
+"Roughly" and "During" never qualify) outside headline-like lines. Across the corpus, a
+one-word name stays in the lexicon only when the corpus mostly writes that word as a name
+("Apple", not "Company" or "Founded"). Questions are then matched against the lexicon
+case-insensitively, with typo tolerance, and never by their own capital letters:
+"sensetime", "SenseTmie" and "SenseTime" all find SenseTime, and a question word is a name
+only if the corpus knows it as one.
 """
 
 from __future__ import annotations
