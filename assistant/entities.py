@@ -188,11 +188,12 @@ class Lexicon:
             unique.setdefault(entity.name.lower(), entity)
         return list(unique.values())
 
-    def unknown_names(self, question: str) -> list[str]:
+    def unknown_names(self, question: str, found: list[Entity] | None = None) -> list[str]:
         """Names the question writes that the corpus has never seen, not even as a word or a near
         spelling: "Zyxcorp" in "Who led Zyxcorp's Series D?". Only written names count (capitalised
-        past the first word, or mixed case), since a lower-case word may be a synonym."""
-        known = {w for e in self.find(question) for w in normal(e.said).split()}
+        past the first word, or mixed case), since a lower-case word may be a synonym. ``found``:
+        the names ``find`` already matched in it."""
+        known = {w for e in (self.find(question) if found is None else found) for w in normal(e.said).split()}
         unknown = []
         for i, match in enumerate(re.finditer(r"[\w][\w.&'’-]*", question)):
             word = normal(match.group()).strip(".")

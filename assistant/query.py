@@ -100,7 +100,7 @@ def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
     entities = tuple(lexicon.find(text)) if lexicon else ()
     asks = next((kind for kind, cue in _ASKS if cue.search(text)), "what")
     groups = _members(text, entities)
-    unknown = tuple(lexicon.unknown_names(text)) if lexicon else ()
+    unknown = tuple(lexicon.unknown_names(text, list(entities))) if lexicon else ()
     pieces = [p.strip(" ,") for p in _PART.split(text) if p.strip(" ,?")]
     parts: tuple[str, ...] = ()
     if len(pieces) > 1 and not groups and lexicon:
