@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip install --quiet -e ".[local,dev]"
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip install --quiet -e ".[local,dev,eval]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -18,10 +18,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/assistant serve --ingest seeds
 
+# Lint first (seconds), then every test; the import-layer contracts run as tests/test_architecture.py.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not slow"
 
 clean:

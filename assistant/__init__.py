@@ -29,7 +29,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .chain import Event
-    from .store import Filters
+    from .documents import Filters
 
 __all__ = [
     "Answer",

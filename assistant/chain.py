@@ -15,13 +15,12 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .documents import Answer, Passage, Timings
+from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .extractive import extractive_answer
 from .prompting import DECLINE, PROMPT, fit_passages, format_sources
 from .query import Question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
-from .store import Filters
 from .verify import Checked, amounts_in, check_answer, conflicting_figures, format_amount
 
 if TYPE_CHECKING:
@@ -331,7 +330,7 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
             missing.append(member)
             continue
         offset = len(citations)
-        renumbered = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", checked.text)
+        renumbered = re.sub(r"\[(\d+)\]", lambda m, offset=offset: f"[{int(m.group(1)) + offset}]", checked.text)
         citations += [replace(c, n=c.n + offset) for c in checked.citations]
         text.append(renumbered)
         found = amounts_in(renumbered)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import Settings, load_settings
+from .config import BACKENDS, Settings, load_settings, parse_bool
 from .documents import Answer
 from .errors import AssistantError
 
@@ -39,15 +39,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _global_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    parser.add_argument("--data-dir", default=default,
+                        help="where the store lives (default: $ASSISTANT_DATA_DIR or ./data)")
+    parser.add_argument("--config", default=default, help="a TOML settings file (default: $ASSISTANT_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="count", default=default or 0, help="log more (-vv for debug)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="where the store lives (default: $ASSISTANT_DATA_DIR or ./data)")
-    parser.add_argument("--config", help="a TOML settings file (default: $ASSISTANT_CONFIG)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    _global_options(parser)
+    # The same options after the subcommand ("assistant ingest seeds/ --data-dir D"), where most people
+    # type them; SUPPRESS keeps a subcommand that doesn't repeat them from resetting the ones given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    p = commands.add_parser("ingest", help="add, update (and with --prune remove) articles")
+    p = commands.add_parser("ingest", parents=[common], help="add, update (and with --prune remove) articles")
     p.add_argument("paths", nargs="+", type=Path, help="files (.txt .md .html .pdf .json .jsonl) or directories")
     p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -55,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, run, help_text in (("ask", _ask, "answer one question"),
                                  ("chat", _chat, "a conversation in the terminal")):
-        p = commands.add_parser(name, help=help_text)
+        p = commands.add_parser(name, parents=[common], help=help_text)
         if name == "ask":
             p.add_argument("question")
             p.add_argument("--json", action="store_true", help="print the answer as JSON")
@@ -63,23 +72,24 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--since", help="only articles dated on or after YYYY-MM-DD")
         p.add_argument("--until", help="only articles dated on or before YYYY-MM-DD")
         p.add_argument("--match", help="only articles whose title or source contains this")
-        p.add_argument("--backend", choices=("embedded", "openai", "extractive"), help="override llm.backend")
+        p.add_argument("--backend", choices=BACKENDS, help="override llm.backend")
         p.set_defaults(run=run)
 
-    p = commands.add_parser("serve", help="the web chat")
+    p = commands.add_parser("serve", parents=[common], help="the web chat")
     p.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
     p.add_argument("--share", type=_flag, help="create a public Gradio share link (default false)")
     p.add_argument("--ingest", nargs="*", type=Path, default=[], help="ingest these first when the store is empty")
-    p.add_argument("--backend", choices=("embedded", "openai", "extractive"), help="override llm.backend")
+    p.add_argument("--backend", choices=BACKENDS, help="override llm.backend")
     p.set_defaults(run=_serve)
 
-    p = commands.add_parser("articles", help="list the articles in the store")
+    p = commands.add_parser("articles", parents=[common], help="list the articles in the store")
     p.add_argument("--match", default="", help="only titles or sources containing this")
     p.set_defaults(run=_articles)
 
-    p = commands.add_parser("eval", help="measure accuracy, abstention, citations and latency on a QA file")
-    from .evaluate import add_arguments
+    p = commands.add_parser("eval", parents=[common],
+                            help="measure accuracy, abstention, citations and latency on a QA file")
+    from .eval import add_arguments
 
     add_arguments(p)
     p.set_defaults(run=_eval)
@@ -87,11 +97,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _flag(value: str) -> bool:
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}")
+    try:
+        return parse_bool(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}") from None
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,7 +204,7 @@ def _articles(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import run_from_args
+    from .eval import run_from_args
 
     return run_from_args(args, settings)
 

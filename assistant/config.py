@@ -166,7 +166,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     kind = _TYPES[str(field.type)]
     try:
         if kind is bool:
-            coerced = _to_bool(value)
+            coerced = parse_bool(value)
         elif kind in (int, float) and isinstance(value, bool):
             raise ValueError
         elif kind is int and isinstance(value, float) and not value.is_integer():
@@ -182,7 +182,8 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     return coerced
 
 
-def _to_bool(value: Any) -> bool:
+def parse_bool(value: Any) -> bool:
+    """true/false, yes/no, on/off, 1/0 (any case), as settings files, the environment and the CLI write them."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

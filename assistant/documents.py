@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Article:
@@ -67,6 +69,10 @@ class Citation:
     score: float
     sentences: tuple[str, ...] = ()  # answer sentences supported by this passage
     article_id: str = ""  # the stored article (Store.article_text gives the text around the passage)
+    # Where the passage states those sentences' facts, as the verifier found them: (start, end)
+    # of each supporting sentence, offsets into ``passage``; and whether the title states some.
+    support: tuple[tuple[int, int], ...] = ()
+    title_supports: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,8 @@ class Answer:
             "abstained": self.abstained,
             "citations": [
                 {"n": c.n, "title": c.title, "date": c.date, "url": c.url, "source": c.source,
-                 "passage": c.passage, "start": c.start, "end": c.end}
+                 "passage": c.passage, "start": c.start, "end": c.end,
+                 "support": [list(span) for span in c.support]}  # the sentences that back it, in passage
                 for c in self.citations
             ],
             "standalone_question": self.standalone_question,
@@ -108,3 +115,35 @@ class Answer:
             "suggestions": [{"title": p.title, "date": p.date, "url": p.url, "source": p.source}
                             for p in self.suggestions],
         }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to a date range and/or articles whose title or source matches."""
+
+    since: str = ""  # YYYY-MM-DD, inclusive
+    until: str = ""  # YYYY-MM-DD, inclusive
+    match: str = ""  # case-insensitive substring of title, source, publisher or url
+
+    @classmethod
+    def of(cls, value: Filters | dict[str, str] | None) -> Filters | None:
+        if value is None or isinstance(value, Filters):
+            return value or None
+        unknown = set(value) - {"since", "until", "match"}
+        if unknown:
+            raise ConfigError(f"unknown filter(s) {sorted(unknown)}; use since, until, match")
+        return cls(**{k: str(v or "") for k, v in value.items()}) or None
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.match)
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    id: str
+    title: str
+    date: str
+    url: str
+    publisher: str
+    source: str
+    n_chunks: int

@@ -56,7 +56,7 @@ class LlamaCppChat(BaseChatModel):
                     raise BackendError('the embedded LLM needs llama-cpp-python: pip install -e ".[local]"') from None
                 model_path = self.model_path
                 if not model_path:
-                    from .backends import assemble_gguf
+                    from .models import assemble_gguf
 
                     model_path = str(assemble_gguf(Path(self.model_dir)))
                 try:

@@ -17,9 +17,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .documents import Passage
+from .documents import Filters, Passage
 from .query import Question, read_question
-from .store import Filters
 from .text import count_terms, key_terms
 
 if TYPE_CHECKING:

@@ -13,11 +13,10 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .documents import Article, Chunk, Passage
+from .documents import Article, ArticleInfo, Chunk, Filters, Passage
 from .entities import Lexicon, extract_names, normal
 from .errors import BackendError, ConfigError
 from .text import index_text, key_terms, stem
@@ -54,38 +53,6 @@ NAMES_SCHEMA = (
 # Bumped when what the keyword index or the name lexicon store changes; older stores are rebuilt
 # from their own article text on open (no re-embedding).
 ANALYSIS_VERSION = "4"
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict retrieval to a date range and/or articles whose title or source matches."""
-
-    since: str = ""  # YYYY-MM-DD, inclusive
-    until: str = ""  # YYYY-MM-DD, inclusive
-    match: str = ""  # case-insensitive substring of title, source, publisher or url
-
-    @classmethod
-    def of(cls, value: Filters | dict[str, str] | None) -> Filters | None:
-        if value is None or isinstance(value, Filters):
-            return value or None
-        unknown = set(value) - {"since", "until", "match"}
-        if unknown:
-            raise ConfigError(f"unknown filter(s) {sorted(unknown)}; use since, until, match")
-        return cls(**{k: str(v or "") for k, v in value.items()}) or None
-
-    def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.match)
-
-
-@dataclass(frozen=True)
-class ArticleInfo:
-    id: str
-    title: str
-    date: str
-    url: str
-    publisher: str
-    source: str
-    n_chunks: int
-
 
 class Store:
     """Open (or create) the store in ``data_dir``, or on a Chroma server when ``host`` is set.
@@ -434,10 +401,10 @@ def _chroma_embedding(embedder: Embedder) -> Any:
         def __init__(self) -> None:
             self._embedder = embedder
 
-        def __call__(self, input: list[str]) -> list[list[float]]:  # noqa: A002 - Chroma's name
+        def __call__(self, input: list[str]) -> list[list[float]]:
             return self._embedder.embed_documents(list(input))
 
-        def embed_query(self, input: list[str]) -> list[list[float]]:  # noqa: A002
+        def embed_query(self, input: list[str]) -> list[list[float]]:
             return [self._embedder.embed_query(text) for text in input]
 
         @staticmethod

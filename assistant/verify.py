@@ -21,6 +21,9 @@ The rule (deterministic, cheap, documented in docs/citations.md):
    answer and listed in ``Answer.removed``. A sentence with no facts is kept as it is.
 5. An answer with no supported, cited sentence left, or whose supported sentences all
    decline ("the price was not disclosed [1]"), is an abstention.
+
+Each citation also records which of its passage's sentences (and whether its title) state the
+facts of the sentences it supports (``Citation.support``): the web page highlights exactly those.
 """
 
 from __future__ import annotations
@@ -366,7 +369,40 @@ def _sentences_with_markers(raw: str) -> list[tuple[str, list[int]]]:
 
 
 def _citation(n: int, passage: Passage, sentences: tuple[str, ...]) -> Citation:
+    support, title_supports = supporting_sentences(passage, sentences)
     return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date, url=passage.url,
                     source=passage.source,
                     passage=passage.text, start=passage.start, end=passage.end, score=passage.score,
-                    sentences=sentences)
+                    sentences=sentences, support=support, title_supports=title_supports)
+
+
+def supporting_sentences(passage: Passage, sentences: Sequence[str]) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """Where ``passage`` states the facts (rule 2) of the answer sentences it supports.
+
+    For each answer sentence, the passage sentence (or the title) stating most of its facts
+    not yet accounted for is chosen, then the next, until none adds one: an answer sentence may
+    combine two sentences of the passage. Returns the chosen sentences' ``(start, end)`` offsets
+    into ``passage.text`` (from ``split_sentences``), in order, and whether the title was chosen.
+    """
+    spans = split_sentences(passage.text)
+    candidates = [passage.text[s:e] for s, e in spans] + [passage.title]  # on a tie, a passage sentence
+    chosen: set[int] = set()
+    for sentence in sentences:
+        remaining = {("number", v) for v in numbers(sentence) if v >= 10} | {
+            ("name", n.lower()) for n in names(sentence)}
+        held = [_facts_held(remaining, candidate) for candidate in candidates]
+        while remaining:
+            gains = [len(remaining & facts) for facts in held]
+            best = max(range(len(gains)), key=gains.__getitem__)
+            if not gains[best]:
+                break
+            chosen.add(best)
+            remaining -= held[best]
+    return tuple(spans[i] for i in sorted(chosen) if i < len(spans)), len(spans) in chosen
+
+
+def _facts_held(facts: set[tuple[str, object]], text: str) -> set[tuple[str, object]]:
+    """The facts of ``facts`` that ``text`` states, matched as ``supports`` matches them."""
+    values, lowered = numbers(text), text.lower()
+    return {(kind, fact) for kind, fact in facts
+            if (fact in values if kind == "number" else _has_word(lowered, str(fact)))}

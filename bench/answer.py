@@ -54,7 +54,7 @@ def pick_questions(n: int) -> list[dict]:
     return picked
 
 
-def run_engine(engine, llama, question: str) -> dict:  # noqa: ANN001
+def run_engine(engine, llama, question: str) -> dict:
     from assistant.documents import Answer
 
     raw, final = "", None
@@ -70,7 +70,7 @@ def run_engine(engine, llama, question: str) -> dict:  # noqa: ANN001
             "llm": t.first_token_s > 0, "abstained": final.abstained}
 
 
-def run_naive(rag, llama, question: str) -> dict:  # noqa: ANN001
+def run_naive(rag, llama, question: str) -> dict:
     reply = rag.answer(question)
     t = reply.timings
     return {"first_token_s": t.first_token_s, "total_s": t.total_s, "retrieve_s": t.retrieve_s,
@@ -100,10 +100,11 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="do not append to docs/benchmarks.md")
     args = parser.parse_args()
 
-    from assistant import load_settings, naive
+    from assistant import load_settings
     from assistant.backends import set_offline
     from assistant.chain import Engine
-    from assistant.evaluate import _with_model
+    from assistant.eval import naive
+    from assistant.eval.run import _with_model
 
     set_offline()
     settings = _with_model(load_settings(data_dir=args.data_dir, llm_backend="embedded"))

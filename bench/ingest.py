@@ -70,7 +70,7 @@ def phase_engine(inputs: list[Path], work: Path) -> dict:
 
 def phase_naive(inputs: list[Path], work: Path) -> dict:
     """Load with the same loaders, split 1000/200, embed with HuggingFaceEmbeddings, Chroma.from_documents."""
-    from assistant import naive
+    from assistant.eval import naive
 
     started = time.perf_counter()
     embeddings = naive.make_embeddings()

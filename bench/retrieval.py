@@ -54,7 +54,7 @@ TARGETS = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
 K = 4
 
 
-def _settings(data_dir: Path):  # noqa: ANN202
+def _settings(data_dir: Path):
     from assistant import load_settings
 
     return load_settings(env={}, data_dir=data_dir, llm_backend="extractive")
@@ -134,7 +134,7 @@ def _finished(data_dir: Path) -> bool:
             articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
         finally:
             db.close()
-    except Exception:  # noqa: BLE001 - any problem means "not a usable store"
+    except Exception:
         return False
     return articles > 0 and pending == 0
 
@@ -178,7 +178,7 @@ def measure_latency(paths: dict[str, Path], repeats: int) -> dict:
     """
     from assistant.backends import make_embedder, set_offline
     from assistant.chain import Engine
-    from assistant.evaluate import is_gold, percentile
+    from assistant.eval import is_gold, percentile
 
     set_offline()
     embedder = make_embedder(_settings(next(iter(paths.values()))))

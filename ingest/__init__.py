@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from assistant.protocols import Embedder
     from assistant.store import Store
 
-__all__ = ["IngestReport", "ingest", "store_lock"]
+__all__ = ["IngestReport", "ingest", "store_lock", "writing"]
 
 log = logging.getLogger(__name__)
 # Articles embedded and committed together: large enough to fill embedding batches,
@@ -64,12 +65,30 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def store_lock(settings: Settings):  # noqa: ANN201 - filelock's type is imported lazily
+def store_lock(settings: Settings):
     """The one-writer-at-a-time lock of a data dir."""
     from filelock import FileLock
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return FileLock(settings.data_dir / "ingest.lock", timeout=0)
+
+
+@contextmanager
+def writing(settings: Settings) -> Iterator[None]:
+    """Hold the data dir's writer lock meanwhile; ``StoreLockedError`` when another run holds it."""
+    from filelock import Timeout
+
+    lock = store_lock(settings)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreLockedError(
+            f"another ingest is writing to {settings.data_dir} (lock {lock.lock_file}); wait for it to finish"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def ingest(
@@ -95,19 +114,8 @@ def ingest(
     Raises:
         StoreLockedError: another ingest is writing to the same data dir.
     """
-    from filelock import Timeout
-
-    lock = store_lock(settings)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise StoreLockedError(
-            f"another ingest is writing to {settings.data_dir} (lock {lock.lock_file}); wait for it to finish"
-        ) from None
-    try:
+    with writing(settings):
         return _ingest(inputs, settings, prune, store, embedder, progress, on_file)
-    finally:
-        lock.release()
 
 
 def _ingest(inputs: Sequence[Path | str], settings: Settings, prune: bool, store: Store | None,

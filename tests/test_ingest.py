@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SEED, SEED_TITLE, SEEDS, FakeEmbedder
+from conftest import SEED, SEED_TITLE, SEEDS
 
 from assistant.config import Settings
 from assistant.errors import StoreLockedError
 from assistant.store import Store
+from assistant.testing import FakeEmbedder
 from ingest import ingest, store_lock
 
 
@@ -25,7 +26,7 @@ def _open(settings: Settings, embedder: FakeEmbedder) -> Store:
     return Store(settings.data_dir, embedding_model=embedder.name, embedder=embedder)
 
 
-def _run(paths: list[Path], settings: Settings, embedder: FakeEmbedder, **kwargs: object):  # noqa: ANN202
+def _run(paths: list[Path], settings: Settings, embedder: FakeEmbedder, **kwargs: object):
     return ingest(paths, settings, store=_open(settings, embedder), embedder=embedder, progress=False, **kwargs)
 
 
@@ -207,3 +208,20 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
     store = Store(data)
     assert store.count()[0] == 400
     _consistent(store)
+
+
+def test_global_options_after_the_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder) -> None:
+    """`assistant ingest seeds/ --data-dir D`, the way most people type it, and D is where the store goes."""
+    from assistant import cli
+
+    monkeypatch.setattr("assistant.backends.make_embedder", lambda settings: fake_embedder)
+    store = tmp_path / "typed-after"
+    assert cli.main(["ingest", str(SEEDS), "--data-dir", str(store), "-v", "--no-progress"]) == 0
+    assert "added 1" in capsys.readouterr().out
+    assert (store / "index.sqlite3").exists()
+    assert cli.main(["articles", "--data-dir", str(store)]) == 0
+    assert SEED_TITLE in capsys.readouterr().out
+    # before the subcommand still works, and a subcommand without the option doesn't reset it
+    assert cli.main(["--data-dir", str(store), "articles"]) == 0
+    assert SEED_TITLE in capsys.readouterr().out

@@ -9,12 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, FakeEmbedder
+from conftest import SEEDS
 
 from assistant.backends import chat_model_name, make_chat_model
 from assistant.chain import Engine
 from assistant.config import Settings
 from assistant.store import Store
+from assistant.testing import FakeEmbedder
 from ingest import ingest
 
 REPLY = ["Temasek Holdings ", "and Suning.com ", "also participated [1]."]
@@ -23,7 +24,7 @@ REPLY = ["Temasek Holdings ", "and Suning.com ", "also participated [1]."]
 class _Handler(BaseHTTPRequestHandler):
     requests: list[dict] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Handler.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
         self.send_response(200)

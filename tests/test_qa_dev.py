@@ -140,7 +140,7 @@ def test_counts():
 
 def test_gold_ids_are_known_prefixes():
     bad = [(it.get("id"), g) for it in _parsed() for g in it.get("gold", [])
-           if not (g.startswith(SEED_PREFIX) or g.startswith(VB_PREFIX))]
+           if not g.startswith((SEED_PREFIX, VB_PREFIX))]
     assert not bad, f"gold ids with unknown prefix: {bad}"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluate import load_qa, split_of
+from assistant.eval import load_qa, split_of
 
 REPO = Path(__file__).resolve().parents[1]
 QA = REPO / "tests" / "data" / "qa_tech.jsonl"

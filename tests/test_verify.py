@@ -35,6 +35,27 @@ def test_supported_sentence_keeps_citation_and_markers_are_renumbered() -> None:
     assert not checked.removed and not checked.declined
 
 
+def test_citation_support_points_at_the_passage_sentences_that_back_the_answer() -> None:
+    seed = _p("SenseTime Group Ltd. has raised $600 Million from Alibaba Group Holding Ltd. and other investors. "
+              "Singaporean state investment firm Temasek Holdings Pte also participated. It will hire.",
+              "SenseTime Raises $620 Million In Second Round", n=11)
+
+    def backing(answer: str, passages: list[Passage] | None = None) -> list[tuple[list[str], bool]]:
+        checked = check_answer(answer, passages or [seed])
+        return [([c.passage[s:e] for s, e in c.support], c.title_supports) for c in checked.citations]
+
+    temasek = "Singaporean state investment firm Temasek Holdings Pte also participated."
+    assert backing("Temasek Holdings took part [1].") == [([temasek], False)]
+    # "Ltd. has raised" stays one sentence; an answer combining two sentences points at both.
+    both = backing("SenseTime raised $600 million from Alibaba, and Temasek Holdings participated [1].")
+    assert both == [([seed.text.split(" Singaporean")[0], temasek], False)]
+    assert backing("SenseTime raised $620 million in its second round [1].") == [([], True)]  # only the title says so
+    # Each citation of a two-source answer points into its own passage.
+    assert backing("Gamma Corp bought Beta Labs for $300 million [2]. Foo Ventures led Acme AI's round [1].",
+                   [ACME, BETA]) == [([BETA.text], False),
+                                     (["Acme AI raised $12 million in a Series A round led by Foo Ventures."], False)]
+
+
 def test_wrong_number_is_removed_and_listed() -> None:
     checked = check_answer("Acme AI raised $15 million [1]. Foo Ventures led the round [1].", [ACME, BETA])
     assert checked.removed == ["Acme AI raised $15 million."]

