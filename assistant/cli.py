@@ -6,6 +6,7 @@ Examples:
     assistant ask "How much did Graphcore raise?" --json --since 2020-01-01
     assistant chat
     assistant serve --port 7860
+    ASSISTANT_WEB_AUTH_USER=me WEB_CHAT_PASSWORD=... assistant serve --host 0.0.0.0
     assistant eval tests/data/qa_dev.jsonl --corpus seeds ../shared/corpora/vb-startup-funding/articles.jsonl
 """
 
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, help="files (.txt .md .html .pdf .json .jsonl) or directories")
     p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="follow symbolic links inside a directory that point outside it (default: report them)")
     p.set_defaults(run=_ingest)
 
     for name, run, help_text in (("ask", _ask, "answer one question"),
@@ -79,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
     p.add_argument("--share", type=_flag, help="create a public Gradio share link (default false)")
+    p.add_argument("--no-auth", action="store_true", default=None,
+                   help="serve without a login even off 127.0.0.1 (otherwise web.auth_user and its password "
+                        "are required there)")
     p.add_argument("--ingest", nargs="*", type=Path, default=[], help="ingest these first when the store is empty")
     p.add_argument("--backend", choices=BACKENDS, help="override llm.backend")
     p.set_defaults(run=_serve)
@@ -106,7 +112,8 @@ def _flag(value: str) -> bool:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest import ingest
 
-    report = ingest(args.paths, settings, prune=args.prune, progress=False if args.no_progress else None)
+    report = ingest(args.paths, settings, prune=args.prune, progress=False if args.no_progress else None,
+                    follow_links=args.follow_symlinks)
     print(report.summary())  # noqa: T201
     return 0 if report.ok else 1
 
@@ -189,7 +196,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from .ui import serve
 
     settings = settings.replace(**{k: v for k, v in (("web_host", args.host), ("web_port", args.port),
-                                                    ("web_share", args.share)) if v is not None})
+                                                    ("web_share", args.share), ("web_no_auth", args.no_auth))
+                                   if v is not None})
     serve(settings, ingest_paths=args.ingest)
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -37,6 +38,7 @@ class Settings:
     ingest_chunk_tokens: int = 160
     ingest_overlap_tokens: int = 48
     ingest_max_file_mb: float = 50.0
+    ingest_max_upload_files: int = 20
 
     retrieval_k: int = 4
     retrieval_candidates: int = 40
@@ -56,10 +58,14 @@ class Settings:
     llm_model: str = "qwen2.5"
     llm_api_key_env: str = "OPENAI_API_KEY"
     llm_timeout_s: float = 60.0
+    llm_total_timeout_s: float = 120.0
 
     web_host: str = "127.0.0.1"
     web_port: int = 7860
     web_share: bool = False
+    web_auth_user: str = ""
+    web_auth_password_env: str = "WEB_CHAT_PASSWORD"
+    web_no_auth: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -85,9 +91,10 @@ class Settings:
 _FIELDS = {f.name: f for f in fields(Settings)}
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "Path": Path}
 _POSITIVE = {
-    "store_port", "embedding_batch_size", "ingest_chunk_tokens", "ingest_max_file_mb",
+    "store_port", "embedding_batch_size", "ingest_chunk_tokens", "ingest_max_file_mb", "ingest_max_upload_files",
     "retrieval_k", "retrieval_candidates", "retrieval_per_article", "retrieval_rrf_k",
     "retrieval_context_chars", "retrieval_wide_context_chars", "llm_context_size", "llm_max_tokens", "llm_timeout_s",
+    "llm_total_timeout_s",
     "web_port",
 }
 
@@ -124,6 +131,11 @@ def _build(values: dict[str, Any]) -> Settings:
         raise ConfigError(f"llm.backend must be one of {', '.join(BACKENDS)}, not {settings.llm_backend!r}")
     if settings.ingest_overlap_tokens >= settings.ingest_chunk_tokens:
         raise ConfigError("ingest.overlap_tokens must be smaller than ingest.chunk_tokens")
+    env_name = settings.web_auth_password_env
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env_name) or env_name.upper().startswith("ASSISTANT_"):
+        # The value is not echoed: it may be the password, put in the wrong place.
+        raise ConfigError("web.auth_password_env must be the name of an environment variable (letters, digits "
+                          "and _, not ASSISTANT_*, which are settings); the password itself goes in that variable")
     return settings
 
 
@@ -161,6 +173,9 @@ def _check(values: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any, where: str) -> Any:
     field = _FIELDS.get(name)
+    if field is None and "password" in name:
+        raise ConfigError(f"{where}: a password never goes in the settings; put it in an environment variable "
+                          "and give that variable's name as web.auth_password_env")
     if field is None:
         raise ConfigError(f"unknown setting {where}")
     kind = _TYPES[str(field.type)]

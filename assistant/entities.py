@@ -70,9 +70,10 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
     for sentence in sentences:
         if _title_case(sentence):
             continue
+        lead = len(sentence) - len(sentence.lstrip(" \"'“‘("))  # (not a slice per match: long lines)
         for match in _RUN.finditer(sentence):
             run = match.group()
-            opening = match.start() == 0 or not sentence[:match.start()].strip(" \"'“‘(")
+            opening = match.start() <= lead
             if opening and " " not in run:
                 # A lone capitalised word opening a sentence is a name when the title has it too and
                 # the article never writes it in lower case ("Pando raises $30M" ... "Pando, a startup").

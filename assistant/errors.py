@@ -29,3 +29,7 @@ class ModelAssemblyError(BackendError):
 
 class StoreLockedError(AssistantError):
     """Another process is writing to the store."""
+
+
+class StoreCorruptError(AssistantError):
+    """The store's files are damaged; the message says which command repairs or rebuilds it."""

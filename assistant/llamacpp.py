@@ -65,19 +65,38 @@ class LlamaCppChat(BaseChatModel):
                 except (ValueError, RuntimeError, OSError) as exc:
                     raise BackendError(f"cannot load GGUF model {model_path}: {exc}") from exc
                 # Free it before interpreter teardown, when llama.cpp's own finaliser fails noisily.
-                atexit.register(llama.close)
+                atexit.register(self._close_when_idle)
                 self._llama = llama
             return self._llama
+
+    def _close_when_idle(self) -> None:
+        """Free the model at exit once no generation uses it: one abandoned after a timeout may be
+        finishing its token in a daemon thread, and freeing the model under it crashes the process."""
+        if self._lock.acquire(timeout=120):
+            self._llama.close()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in the model's own tokenizer (loads the model)."""
+        return len(self.load().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama = self.load()
         payload = [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
         with self._lock:
-            stream = llama.create_chat_completion(
-                messages=payload, stream=True, stop=stop, max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                temperature=kwargs.get("temperature", self.temperature), top_p=1.0, repeat_penalty=1.05)
-            for part in stream:
+            try:
+                stream = iter(llama.create_chat_completion(
+                    messages=payload, stream=True, stop=stop, max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                    temperature=kwargs.get("temperature", self.temperature), top_p=1.0, repeat_penalty=1.05))
+            except (RuntimeError, ValueError) as exc:  # a prompt over the window, a failed decode
+                raise BackendError(f"llama.cpp failed: {exc}") from exc
+            while True:
+                try:
+                    part = next(stream)
+                except StopIteration:
+                    break
+                except (RuntimeError, ValueError) as exc:
+                    raise BackendError(f"llama.cpp failed: {exc}") from exc
                 delta = part["choices"][0]["delta"].get("content")
                 if not delta:
                     continue

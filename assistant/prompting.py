@@ -14,6 +14,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from .documents import Passage
 from .query import Question, date_prefixes
+from .sanitize import strip_links
 from .text import count_terms, key_terms, split_sentences
 from .verify import names, numbers
 
@@ -45,17 +46,25 @@ PROMPT = ChatPromptTemplate.from_messages([
     ("human", "Sources:\n{sources}\n\nQuestion: {question}\nAnswer:"),
 ])
 
-# Text in an article that addresses the model rather than the reader.
+# Text in an article that addresses the model rather than the reader: orders to drop its
+# rules, to reveal them, to write links or images, or words to AI readers of the article.
 _INJECTION = re.compile(
-    r"[^.!?\n]*\b(ignore|disregard|forget)\b[^.!?\n]{0,40}\b(instructions?|prompts?|rules|above|previous)\b[^.!?\n]*[.!?]?"
-    r"|[^.!?\n]*\b(system prompt|you are now|new instructions|reply with|respond with|answer with)\b[^.!?\n]*[.!?]?",
+    r"[^.!?\n]*\b(ignore|disregard|forget|override)\b[^.!?\n]{0,40}"
+    r"\b(instructions?|prompts?|rules|above|previous|prior|earlier)\b[^.!?\n]*[.!?]?"
+    r"|[^.!?\n]*\b(system prompt|you are now|new instructions|reply with|respond with|answer with"
+    r"|your (instructions|prompt|rules|guidelines))\b[^.!?\n]*[.!?]?"
+    r"|[^.!?\n]*(\b(your|every|each) (answers?|repl(y|ies)|responses?|summar(y|ies)|output)"
+    r"|\b(in|into|to) (their|any) (answers?|repl(y|ies)|summar(y|ies)|output))\b[^.!?\n]*[.!?]?"
+    r"|[^.!?\n]*\b(AI|assistants?|chatbots?|language models?|LLMs?|bots?)\b[^.!?\n]{0,30}"
+    r"\b(reading|summari[sz]ing|processing|answering|parsing|quoting)\b[^.!?\n]{0,20}\b(this|these)\b[^.!?\n]*[.!?]?",
     re.IGNORECASE,
 )
 
 
 def neutralize(text: str) -> str:
-    """Replace instruction-like sentences in article text (it is data, never instructions)."""
-    return _INJECTION.sub(" [instruction-like text removed] ", text)
+    """Replace instruction-like sentences in article text (it is data, never instructions), and
+    its links and images (a model never needs an address to answer)."""
+    return _INJECTION.sub(" [instruction-like text removed] ", strip_links(text))
 
 
 def format_sources(passages: Sequence[Passage]) -> str:
@@ -115,8 +124,9 @@ def fit_passages(question: Question, passages: Sequence[Passage], budget_chars: 
                 break
             _, lo, hi = max(grown)
         start, end = spans[lo][0], spans[hi][1]
-        if end - start > share:  # one sentence longer than the share: cut at a word
-            end = start + passage.text[start:start + share].rfind(" ")
+        if end - start > share:  # one sentence longer than the share: cut at a word (anywhere, in a script
+            space = passage.text[start:start + share].rfind(" ")  # written without spaces)
+            end = start + (space if space > share // 2 else share)
         fitted.append(replace(passage, text=passage.text[start:end], start=passage.start + start,
                               end=passage.start + end))
     return fitted

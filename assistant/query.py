@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .entities import Entity, Lexicon
+from .sanitize import clean_text
 
+MAX_QUESTION_CHARS = 1000  # longer questions are cut (at a word) with a notice
+_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 _YEAR = re.compile(r"\b(20[0-3]\d|19[89]\d)\b")
 # Names joined as alternatives ("X or Y", "X vs. Y") are compared; names joined by "and" only
 # when the question also compares or asks for each ("Did X and Y both...", "What did X and Y each...").
@@ -92,6 +95,17 @@ class Question:
             text = f"{text.rstrip('?').rstrip()} ({name})?"
         entities = tuple(e for e in self.entities if e.name == name or e.name not in self.members)
         return replace(self, text=text, entities=entities, members=(), owners=(), parts=())
+
+
+def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
+    """The question as the engine reads it: on one line, without invisible characters or
+    ``[n]`` markers (they point at no source of this answer), at most ``limit`` characters (cut
+    at a word); and whether it was cut."""
+    text = " ".join(_MARKERS.sub(" ", clean_text(text)).split())
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[limit // 2:limit + 1] else text[:limit]
+    return cut.rstrip(), True
 
 
 def read_question(text: str, lexicon: Lexicon | None = None) -> Question:

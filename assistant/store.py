@@ -1,6 +1,7 @@
 """The store: Chroma holds the vectors, one SQLite file holds the manifest and keyword index.
 
-This is the only module that touches chromadb. The two cannot share a transaction, so
+This is the only module that touches chromadb (``storecheck`` holds the SQLite schema, the checks
+on open, the repairs and the journal's SQL). The two cannot share a transaction, so
 writes follow a journal: an article's id goes into ``pending`` before Chroma is touched and
 leaves it in the same SQLite transaction that records the article as complete. A run killed
 at any point leaves ids in ``pending``; ``recover()`` deletes their Chroma rows, so the next
@@ -10,49 +11,28 @@ run re-adds them with no duplicate (chunk ids are content hashes) and no orphan.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import storecheck
 from .documents import Article, ArticleInfo, Chunk, Filters, Passage
-from .entities import Lexicon, extract_names, normal
-from .errors import BackendError, ConfigError
-from .text import index_text, key_terms, stem
+from .entities import Lexicon
+from .errors import BackendError, ConfigError, StoreCorruptError
+from .storecheck import ANALYSIS_VERSION, DAMAGED, REINDEX, SCHEMA, chroma_errors
+from .text import key_terms, stem
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from .protocols import Embedder
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles(
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT NOT NULL, url TEXT NOT NULL,
-    publisher TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL, n_chunks INTEGER NOT NULL,
-    chars INTEGER NOT NULL, added_at REAL NOT NULL, extra TEXT NOT NULL, text TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS inputs(key TEXT PRIMARY KEY, article_id TEXT NOT NULL, path TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS inputs_article ON inputs(article_id);
-CREATE INDEX IF NOT EXISTS inputs_path ON inputs(path);
-CREATE TABLE IF NOT EXISTS chunks(
-    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL, idx INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, idx);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize="unicode61 remove_diacritics 2");
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
-"""
+log = logging.getLogger(__name__)
 
-# The name lexicon: per article, each name with how often it is written as a name and in lower case.
-NAMES_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS names(article_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL, "
-    "n INTEGER NOT NULL, lower INTEGER NOT NULL, PRIMARY KEY(article_id, norm))",
-    "CREATE INDEX IF NOT EXISTS names_norm ON names(norm)",
-)
-# Bumped when what the keyword index or the name lexicon store changes; older stores are rebuilt
-# from their own article text on open (no re-embedding).
-ANALYSIS_VERSION = "4"
 
 class Store:
     """Open (or create) the store in ``data_dir``, or on a Chroma server when ``host`` is set.
@@ -63,22 +43,41 @@ class Store:
     """
 
     def __init__(self, data_dir: Path, *, collection: str = "articles", embedding_model: str = "",
-                 host: str = "", port: int = 8000, embedder: Embedder | None = None) -> None:
+                 host: str = "", port: int = 8000, embedder: Embedder | None = None, repair: bool = False) -> None:
+        """``repair``: salvage a damaged file (an ingest does, holding the writer lock); otherwise
+        ``StoreCorruptError``. What is checked on open, and what is rebuilt, is in ``storecheck``."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._collection_name = collection
-        self._host, self._port = host, port
+        self.host, self._port = host, port  # host: vectors on a Chroma server, "" for the local folder
         self._embedder = embedder
         self._collection: Collection | None = None
-        self.db = sqlite3.connect(self.data_dir / "index.sqlite3", check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        for statement in NAMES_SCHEMA:
-            self.db.execute(statement)
-        self._check_model(embedding_model)
         self._lexicon: tuple[tuple[int, int], Lexicon] | None = None
-        self._upgrade_analysis()
+        path = self.data_dir / "index.sqlite3"
+        try:
+            self.db = self._connect(path)
+            state, why = storecheck.inspect(self.db, self.data_dir)
+            if state == DAMAGED and not repair:
+                raise StoreCorruptError(storecheck.repaired_by_ingest(self.data_dir, why))
+            if state == DAMAGED:
+                self.db.close()
+                kept = storecheck.salvage(path, self.data_dir, lambda p: sqlite3.connect(p, isolation_level=None))
+                log.warning("damaged index salvaged", extra={"why": why, "kept": str(kept)})
+                self.db = self._connect(path)
+            self.db.executescript(SCHEMA)
+            self._check_model(embedding_model)
+            self._upgrade_analysis(force=state in (REINDEX, DAMAGED), why=why)
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, sqlite3.Error):
+                raise storecheck.failure(exc, f"opening {path}", opening=self.data_dir) from exc
+            raise
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
 
     def _check_model(self, embedding_model: str) -> None:
         row = self.db.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
@@ -90,28 +89,13 @@ class Store:
                 f"the store in {self.data_dir} was built with embedding model {row[0]!r}, not "
                 f"{embedding_model!r}; use another data dir (--data-dir) or delete this one and re-ingest")
 
-    def _upgrade_analysis(self) -> None:
-        """Rebuild the keyword index and name lexicon of a store written by an older version."""
+    def _upgrade_analysis(self, force: bool = False, why: str = "") -> None:
+        """Rebuild the keyword index and name lexicon of a store written by an older version, or
+        found missing or out of step on open, from the manifest's own text."""
         row = self.db.execute("SELECT value FROM meta WHERE key='analysis'").fetchone()
-        if row and row[0] == ANALYSIS_VERSION:
-            return
-        with self._transaction():
-            self.db.execute("DELETE FROM chunks_fts")
-            self.db.execute("DROP TABLE names")  # its columns may have changed too
-            for statement in NAMES_SCHEMA:
-                self.db.execute(statement)
-            for article_id, title, text in self.db.execute("SELECT id, title, text FROM articles").fetchall():
-                chunks = self.db.execute("SELECT rowid, text FROM chunks WHERE article_id=?", (article_id,))
-                self._index_article(article_id, title, text, chunks.fetchall())
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES('analysis', ?)", (ANALYSIS_VERSION,))
-
-    def _index_article(self, article_id: str, title: str, text: str, chunks: Iterable[tuple[int, str]]) -> None:
-        """Keyword rows (stemmed, title included) and lexicon names of one article."""
-        self.db.executemany("INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)",
-                            [(rowid, index_text(f"{title}\n{chunk}")) for rowid, chunk in chunks])
-        self.db.executemany("INSERT OR REPLACE INTO names VALUES(?,?,?,?,?)",
-                            [(article_id, name, normal(name), n, lower)
-                             for name, (n, lower) in extract_names(title, text).items()])
+        if force or not (row and row[0] == ANALYSIS_VERSION):
+            with self._transaction():
+                storecheck.rebuild_derived(self.db, why)
 
     def lexicon(self) -> Lexicon:
         """The corpus's names, rebuilt when the store has changed."""
@@ -131,8 +115,12 @@ class Store:
 
     @property
     def collection(self) -> Collection:
-        """The Chroma collection, opened on first use (importing chromadb takes a second)."""
+        """The Chroma collection, opened on first use (importing chromadb takes a second). After a
+        writer died mid-way its files are first opened in a subprocess (``storecheck``)."""
         if self._collection is None:
+            if not self.host and storecheck.writer_died(self.db):
+                if why := storecheck.probe_vectors(self.data_dir, self._collection_name):
+                    raise StoreCorruptError(storecheck.repaired_by_ingest(self.data_dir, why))
             self._collection = self._open_collection()
         return self._collection
 
@@ -142,8 +130,8 @@ class Store:
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
-            if self._host:
-                client = chromadb.HttpClient(host=self._host, port=self._port, settings=chroma_settings)
+            if self.host:
+                client = chromadb.HttpClient(host=self.host, port=self._port, settings=chroma_settings)
             else:
                 client = chromadb.PersistentClient(path=str(self.data_dir / "chroma"), settings=chroma_settings)
             return client.get_or_create_collection(
@@ -152,7 +140,7 @@ class Store:
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as exc:  # chromadb raises many unrelated types; name the place instead
-            where = f"Chroma server {self._host}:{self._port}" if self._host else f"Chroma in {self.data_dir}"
+            where = f"Chroma server {self.host}:{self._port}" if self.host else f"Chroma in {self.data_dir}"
             raise BackendError(f"cannot open {where}: {exc}") from exc
 
     # -- manifest -------------------------------------------------------------------------
@@ -195,12 +183,19 @@ class Store:
     # -- writes (journaled) ---------------------------------------------------------------
 
     def recover(self) -> int:
-        """Finish what a killed run left half-done; return how many articles were cleaned."""
+        """Finish what a killed run left half-done; return how many articles were cleaned. Then make
+        Chroma and the manifest agree if their chunk counts differ (``storecheck.sweep``)."""
         ids = [row[0] for row in self.db.execute("SELECT article_id FROM pending")]
         for article_id in ids:
             if not self.has_article(article_id):
-                self.collection.delete(where={"article_id": article_id})
-            self.db.execute("DELETE FROM pending WHERE article_id=?", (article_id,))
+                with chroma_errors("deleting half-written vectors from Chroma"):
+                    self.collection.delete(where={"article_id": article_id})
+            with self._transaction():
+                self.db.execute("DELETE FROM pending WHERE article_id=?", (article_id,))
+        with chroma_errors("counting the vectors in Chroma"):
+            vectors = self.collection.count()
+        if vectors != self.count()[1]:
+            storecheck.sweep(self)
         return len(ids)
 
     def add(self, items: Sequence[tuple[Article, list[Chunk]]], vectors: Sequence[Sequence[float]],
@@ -217,7 +212,7 @@ class Store:
         with self._transaction():
             self.db.executemany("INSERT OR IGNORE INTO pending VALUES(?)", [(i,) for i in ids])
         if ids:
-            self._upsert_vectors(items, vectors)
+            self.upsert_vectors(items, vectors)
         now = time.time()
         with self._transaction():
             for article, chunks in items:
@@ -234,16 +229,46 @@ class Store:
                 row = self.db.execute("DELETE FROM inputs WHERE key=? RETURNING article_id", (key,)).fetchone()
                 if row:
                     affected.add(row[0])
-            orphans = self._drop_unreferenced(affected)
+            orphans = storecheck.drop_unreferenced(self.db, affected)
         self._finish_deletes(orphans)
         return len(orphans)
 
     def remove_article(self, article_id: str) -> None:
         """Delete one article and every input that pointed at it."""
-        keys = [row[0] for row in self.db.execute("SELECT key FROM inputs WHERE article_id=?", (article_id,))]
-        self.remove_inputs(keys)
+        self.forget_articles([article_id])
 
-    def _upsert_vectors(self, items: Sequence[tuple[Article, list[Chunk]]], vectors: Sequence[Sequence[float]]) -> None:
+    def forget_articles(self, article_ids: Sequence[str]) -> None:
+        """Delete articles and the inputs that point at them (so the next ingest adds them anew)."""
+        with self._transaction():
+            self.db.executemany("DELETE FROM inputs WHERE article_id=?", [(a,) for a in article_ids])
+            orphans = storecheck.drop_unreferenced(self.db, article_ids)
+        self._finish_deletes(orphans)
+
+    def start_writing(self) -> str | None:
+        """Mark a writer at work. If the last one never finished (killed), first open Chroma in a
+        subprocess: a kill while Chroma persists its index can leave files that make it fail, or crash
+        whoever opens them. Returns why the check failed, if it did (``storecheck.probe_vectors``)."""
+        with self._transaction():
+            interrupted = storecheck.begin_writing(self.db)
+        return storecheck.probe_vectors(self.data_dir, self._collection_name) if interrupted and not self.host else None
+
+    def finish_writing(self) -> None:
+        with self._transaction():
+            storecheck.end_writing(self.db)
+
+    def reset_vectors(self) -> None:
+        """Move the local Chroma folder aside (opening it may crash the process) for an empty one; the
+        caller re-embeds the stored chunks."""
+        from chromadb.api.client import SharedSystemClient
+
+        self._collection = None
+        SharedSystemClient.clear_system_cache()  # forget the open client of the damaged folder
+        chroma = self.data_dir / "chroma"
+        if chroma.exists():
+            chroma.rename(chroma.with_name(f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}"))
+
+    def upsert_vectors(self, items: Sequence[tuple[Article, list[Chunk]]], vectors: Sequence[Sequence[float]]) -> None:
+        """Vectors with their chunk text and article metadata into Chroma (``add`` journals them first)."""
         ids, docs, metas = [], [], []
         for article, chunks in items:
             for chunk in chunks:
@@ -257,8 +282,9 @@ class Store:
                 })
         step = 4000  # under Chroma's maximum batch size
         for i in range(0, len(ids), step):
-            self.collection.upsert(ids=ids[i:i + step], embeddings=[list(v) for v in vectors[i:i + step]],
-                                   documents=docs[i:i + step], metadatas=metas[i:i + step])
+            with chroma_errors(f"writing vectors to Chroma in {self.data_dir}"):
+                self.collection.upsert(ids=ids[i:i + step], embeddings=[list(v) for v in vectors[i:i + step]],
+                                       documents=docs[i:i + step], metadatas=metas[i:i + step])
 
     def _insert_article(self, article: Article, chunks: list[Chunk], now: float) -> None:
         article_id = chunks[0].article_id
@@ -266,14 +292,14 @@ class Store:
             "INSERT OR REPLACE INTO articles VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
             (article_id, article.title, article.date, article.url, article.publisher, article.ref,
              article.path, len(chunks), len(article.text), now, json.dumps(article.extra), article.text))
-        self._delete_chunk_rows([article_id])
+        storecheck.delete_chunk_rows(self.db, [article_id])
         rows = []
         for chunk in chunks:
             rowid = self.db.execute(
                 'INSERT INTO chunks(id, article_id, idx, start, "end", text) VALUES(?,?,?,?,?,?)',
                 (chunk.id, article_id, chunk.index, chunk.start, chunk.end, chunk.text)).lastrowid
             rows.append((rowid, chunk.text))
-        self._index_article(article_id, article.title, article.text, rows)
+        storecheck.index_article(self.db, article_id, article.title, article.text, rows)
 
     def _point_inputs(self, inputs: Iterable[tuple[str, str, str]]) -> list[str]:
         previous = set()
@@ -282,32 +308,32 @@ class Store:
             if old and old != article_id:
                 previous.add(old)
             self.db.execute("INSERT OR REPLACE INTO inputs VALUES(?,?,?)", (key, article_id, path))
-        return self._drop_unreferenced(previous)
-
-    def _drop_unreferenced(self, article_ids: Iterable[str]) -> list[str]:
-        """Inside a transaction: delete articles no input points at, journaling them."""
-        orphans = [a for a in article_ids
-                   if self.db.execute("SELECT 1 FROM inputs WHERE article_id=?", (a,)).fetchone() is None]
-        for article_id in orphans:
-            self.db.execute("DELETE FROM articles WHERE id=?", (article_id,))
-            self.db.execute("INSERT OR IGNORE INTO pending VALUES(?)", (article_id,))
-        self._delete_chunk_rows(orphans)
-        return orphans
-
-    def _delete_chunk_rows(self, article_ids: Sequence[str]) -> None:
-        for article_id in article_ids:
-            self.db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)",
-                            (article_id,))
-            self.db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
-            self.db.execute("DELETE FROM names WHERE article_id=?", (article_id,))
+        return storecheck.drop_unreferenced(self.db, previous)
 
     def _finish_deletes(self, article_ids: list[str]) -> None:
         for article_id in article_ids:
-            self.collection.delete(where={"article_id": article_id})
-            self.db.execute("DELETE FROM pending WHERE article_id=?", (article_id,))
+            with chroma_errors(f"deleting vectors from Chroma in {self.data_dir}"):
+                self.collection.delete(where={"article_id": article_id})
+            with self._transaction():
+                self.db.execute("DELETE FROM pending WHERE article_id=?", (article_id,))
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.db)
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error; a failed SQLite write (a full
+        disk) becomes one clear ``AssistantError``."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            yield
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolled back already (it does on some I/O errors)
+            if isinstance(exc, sqlite3.Error):
+                raise storecheck.failure(exc, f"writing {self.data_dir / 'index.sqlite3'}") from exc
+            raise
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -335,11 +361,12 @@ class Store:
         where: dict[str, Any] | None = None
         if allowed is not None:
             where = {"article_id": {"$in": allowed}}
+        collection = self.collection  # (its own errors say what to do)
         try:
-            result = self.collection.query(query_embeddings=[list(vector)], n_results=n, where=where,
-                                           include=["distances"])
+            result = collection.query(query_embeddings=[list(vector)], n_results=n, where=where, include=["distances"])
         except Exception as exc:
-            raise BackendError(f"Chroma query failed: {exc}") from exc
+            raise BackendError(f"Chroma query failed ({exc}); an ingest rebuilds a damaged vector index: "
+                               f"assistant ingest <files or folders> --data-dir {self.data_dir}") from exc
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def search_keyword(self, question: str, n: int, allowed: list[str] | None = None) -> list[tuple[str, float]]:
@@ -355,7 +382,12 @@ class Store:
             sql += f" AND c.article_id IN ({','.join('?' * len(allowed))})"
             args += allowed
         sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
-        return [(row[0], row[1]) for row in self.db.execute(sql, [*args, n])]
+        try:
+            return [(row[0], row[1]) for row in self.db.execute(sql, [*args, n])]
+        except sqlite3.DatabaseError as exc:  # damage that appeared after the store was opened
+            if storecheck.is_corruption(exc):
+                raise StoreCorruptError(storecheck.repaired_by_ingest(self.data_dir, str(exc))) from exc
+            raise
 
     def passages(self, chunk_ids: Sequence[str]) -> dict[str, Passage]:
         """Chunk rows joined with their article's metadata, by chunk id."""
@@ -376,20 +408,8 @@ class Store:
         return row[0] if row else ""
 
     def close(self) -> None:
-        self.db.close()
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on error."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if hasattr(self, "db"):  # (not when opening failed)
+            self.db.close()
 
 
 def _chroma_embedding(embedder: Embedder) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,20 +65,28 @@ class FakeChatModel(GenericFakeChatModel):
     """langchain_core's fake chat model, fed from ``replies`` (the last one repeats).
 
     It records the messages of every call in ``received`` and raises ``ConnectionError``
-    while ``fail`` is set, the way an unreachable server would. Streaming splits a reply
-    on whitespace, as ``GenericFakeChatModel`` does.
+    while ``fail`` is set, the way an unreachable server would, or ``error`` when given (a
+    ``TimeoutError``, an ``openai.InternalServerError``, a ``TypeError``...). ``delay_s`` makes
+    it wait that long before replying, like a slow server. Streaming splits a reply on
+    whitespace, as ``GenericFakeChatModel`` does.
     """
 
     messages: Iterator[AIMessage | str] = iter(())  # unused: replies drive the model
     replies: list[str] = ["The articles don't say."]
     received: list[list[BaseMessage]] = []
     fail: bool = False
+    error: BaseException | None = None
+    delay_s: float = 0.0
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         self.received.append(messages)
+        if self.delay_s:
+            time.sleep(self.delay_s)
         if self.fail:
             raise ConnectionError("connection refused")
+        if self.error is not None:
+            raise self.error
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
@@ -92,6 +101,7 @@ def fake_engine(paths: Sequence[str | Path] = (), *, settings: Settings | None =
     from ingest import ingest
 
     from .chain import Engine
+    from .generation import Limits
     from .store import Store
 
     if settings is None:
@@ -103,4 +113,5 @@ def fake_engine(paths: Sequence[str | Path] = (), *, settings: Settings | None =
     ingest(list(paths), settings, store=store, embedder=embedder, progress=False)
     # min_similarity 0.1: hashed bags of words score lower than a real model's embeddings
     return Engine(store, embedder, chat, model_name="fake", k=settings.retrieval_k,
-                  min_similarity=0.1, context_chars=settings.retrieval_context_chars)
+                  min_similarity=0.1, context_chars=settings.retrieval_context_chars,
+                  limits=Limits.from_settings(settings))

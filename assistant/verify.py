@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .documents import Citation, Passage
 from .query import Question, read_question
@@ -84,6 +85,7 @@ class Asked:
 
     names: frozenset[str] = frozenset()
     numbers: frozenset[float] = frozenset()
+    amounts: frozenset[float] = frozenset()  # its sums of money: an answer may not echo these unsupported
     cue: re.Pattern[str] | None = None
     article_text: Callable[[str], str] | None = None  # the whole article, where the relation may be stated
     words: frozenset[str] = frozenset()  # the question's own words, lower case
@@ -102,7 +104,8 @@ def asked_by(question: Question | str, article_text: Callable[[str], str] | None
         cue = _ANY  # the names must be stated in a sentence about what was asked (below)
     asked_names = {n.lower() for n in question.names} | {e.said.lower() for e in question.entities}
     name_terms = {t for name in asked_names for t in key_terms(name)}
-    return Asked(frozenset(asked_names), frozenset(numbers(question.text)), cue, article_text,
+    return Asked(frozenset(asked_names), frozenset(numbers(question.text)),
+                 frozenset(value for value, _ in amounts_in(question.text)), cue, article_text,
                  words=frozenset(_question_words(question.search_text)) | {w for n in asked_names for w in n.split()},
                  terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS),
                  yes_no=question.asks == "yesno", facts="name" if question.asks == "who" else "amount")
@@ -190,6 +193,9 @@ def conflicting_figures(checked: Checked, question: Question, article_text: Call
     return replace(checked, text=f"{checked.text} The articles also give a different figure: {figures}.")
 
 
+_article_numbers = lru_cache(maxsize=32)(numbers)
+
+
 def is_decline(text: str) -> bool:
     """Whether a reply says the sources don't hold the answer."""
     return bool(_DECLINE.search(text))
@@ -200,8 +206,12 @@ def supports(sentence: str, passage: Passage, asked: Asked = Asked()) -> bool:
     article states the relation the question asks about for one of the sentence's facts."""
     source = f"{passage.title} ({passage.date})\n{passage.text}"  # the prompt shows the date too
     # Bare numbers under 10 are mostly labels and ordinals ("Fund 1", "3 years"), not facts at stake;
-    # numbers from the question ("its 2023 round") may be echoed.
-    if not {v for v in numbers(sentence) if v >= 10} - asked.numbers <= numbers(source):
+    # numbers from the question ("its 2023 round") may be echoed, its sums of money only when the
+    # article states them ("did it raise $9 billion?" is no source for "it raised $9 billion").
+    missing = {v for v in numbers(sentence) if v >= 10} - (asked.numbers - asked.amounts) - numbers(source)
+    if missing and missing <= asked.amounts and asked.article_text:
+        missing -= _article_numbers(asked.article_text(passage.article_id) or "")
+    if missing:
         return False
     wanted = names(sentence)
     lowered = source.lower()

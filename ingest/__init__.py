@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.documents import Article, Chunk
-from assistant.errors import IngestError, StoreLockedError
+from assistant.errors import AssistantError, BackendError, IngestError, StoreLockedError
 
 from .chunk import article_id, embedding_header, split_into_chunks
 from .load import find_files, load_file
@@ -60,9 +61,14 @@ class IngestReport:
                  f"({self.chunks} chunks embedded)"]
         if self.recovered:
             lines.append(f"finished {self.recovered} article(s) left half-written by an interrupted run")
-        lines += [f"  warning: {where}: {reason}" for where, reason in self.warnings]
-        lines += [f"  failed: {where}: {reason}" for where, reason in self.failed]
+        lines += [f"  warning: {_one_line(where)}: {reason}" for where, reason in self.warnings]
+        lines += [f"  failed: {_one_line(where)}: {reason}" for where, reason in self.failed]
         return "\n".join(lines)
+
+
+def _one_line(where: str) -> str:
+    """A file name as one line of the summary: a newline in it is shown as \\n."""
+    return where.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def store_lock(settings: Settings):
@@ -73,11 +79,21 @@ def store_lock(settings: Settings):
     return FileLock(settings.data_dir / "ingest.lock", timeout=0)
 
 
+_held = threading.local()  # the data dirs whose writer lock this thread holds
+
+
 @contextmanager
 def writing(settings: Settings) -> Iterator[None]:
-    """Hold the data dir's writer lock meanwhile; ``StoreLockedError`` when another run holds it."""
+    """Hold the data dir's writer lock meanwhile; ``StoreLockedError`` when another process or
+    thread holds it. Nested use in the thread that holds it goes through (an upload holds it while
+    it copies files, then ingests them)."""
     from filelock import Timeout
 
+    key = str(settings.data_dir.resolve())
+    held = _held.__dict__.setdefault("dirs", set())
+    if key in held:
+        yield
+        return
     lock = store_lock(settings)
     try:
         lock.acquire()
@@ -85,9 +101,11 @@ def writing(settings: Settings) -> Iterator[None]:
         raise StoreLockedError(
             f"another ingest is writing to {settings.data_dir} (lock {lock.lock_file}); wait for it to finish"
         ) from None
+    held.add(key)
     try:
         yield
     finally:
+        held.discard(key)
         lock.release()
 
 
@@ -100,6 +118,7 @@ def ingest(
     embedder: Embedder | None = None,
     progress: bool | None = None,
     on_file: Callable[[str, str], None] | None = None,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Ingest files and directories; idempotent.
 
@@ -110,37 +129,63 @@ def ingest(
         store, embedder: reuse open ones (the web app does); opened from settings otherwise.
         progress: show a progress bar (default: when stderr is a terminal).
         on_file: called with (file, "ok" or an error) after each file is read.
+        follow_links: follow symbolic links inside a directory that point outside it.
 
     Raises:
         StoreLockedError: another ingest is writing to the same data dir.
+        StoreCorruptError: the store is damaged beyond repair (the message says what to run).
+        BackendError: Chroma or SQLite failed to write, a full disk among others; the store stays
+            consistent and a re-run finishes the work.
     """
     with writing(settings):
-        return _ingest(inputs, settings, prune, store, embedder, progress, on_file)
+        return _ingest(inputs, settings, prune, store, embedder, progress, on_file, follow_links)
 
 
 def _ingest(inputs: Sequence[Path | str], settings: Settings, prune: bool, store: Store | None,
             embedder: Embedder | None, progress: bool | None, on_file: Callable[[str, str], None] | None,
-            ) -> IngestReport:
+            follow_links: bool = False) -> IngestReport:
     from assistant.backends import make_embedder
     from assistant.store import Store
 
-    report = IngestReport()
     embedder = embedder or make_embedder(settings)
-    store = store or Store(settings.data_dir, collection=settings.store_collection, embedding_model=embedder.name,
-                           host=settings.store_host, port=settings.store_port, embedder=embedder)
-    report.recovered = store.recover()
+    if store is not None:
+        return _run(inputs, settings, prune, store, embedder, progress, on_file, follow_links)
+    # Opened here, with the writer lock held: a damaged file may be salvaged (``storecheck``).
+    store = Store(settings.data_dir, collection=settings.store_collection, embedding_model=embedder.name,
+                  host=settings.store_host, port=settings.store_port, embedder=embedder, repair=True)
+    try:
+        return _run(inputs, settings, prune, store, embedder, progress, on_file, follow_links)
+    finally:
+        store.close()
 
-    files, missing = find_files([Path(p) for p in inputs])
+
+def _run(inputs: Sequence[Path | str], settings: Settings, prune: bool, store: Store, embedder: Embedder,
+         progress: bool | None, on_file: Callable[[str, str], None] | None, follow_links: bool) -> IngestReport:
+    report = IngestReport()
+    _recover(store, embedder, report)
+    try:
+        return _read_and_store(inputs, settings, prune, store, embedder, progress, on_file, follow_links, report)
+    finally:
+        with suppress(AssistantError):  # (a failed write is the error to report; the next run checks)
+            store.finish_writing()  # (not reached when killed: the next run checks Chroma first)
+
+
+def _read_and_store(inputs: Sequence[Path | str], settings: Settings, prune: bool, store: Store,
+                    embedder: Embedder, progress: bool | None, on_file: Callable[[str, str], None] | None,
+                    follow_links: bool, report: IngestReport) -> IngestReport:
+
+    files, missing = find_files([Path(p) for p in inputs], follow_links=follow_links)
     report.failed += [(str(p), reason) for p, reason in missing]
     articles: list[Article] = []
     read_paths: set[str] = set()
     for path in files:
         try:
             loaded = load_file(path, int(settings.ingest_max_file_mb * 1e6))
-        except IngestError as exc:
-            report.failed.append((str(path), str(exc)))
+        except Exception as exc:  # one file never aborts the rest; a reader's own exception is a bug
+            reason = str(exc) if isinstance(exc, IngestError) else _unexpected(exc)
+            report.failed.append((str(path), reason))
             if on_file:
-                on_file(str(path), str(exc))
+                on_file(str(path), reason)
             continue
         read_paths.add(str(path.resolve()))
         articles += loaded.articles
@@ -160,6 +205,46 @@ def _ingest(inputs: Sequence[Path | str], settings: Settings, prune: bool, store
     report.removed = store.remove_inputs(stale)
     log.info("ingest finished", extra={"added": len(report.added), "failed": len(report.failed)})
     return report
+
+
+def _recover(store: Store, embedder: Embedder, report: IngestReport) -> None:
+    """Finish what a killed run left. A local Chroma index that a kill left unreadable (or crashing
+    whoever opens it: ``Store.start_writing`` checks in a subprocess) is rebuilt from the manifest."""
+    damaged = store.start_writing()
+    if damaged is None:
+        try:
+            report.recovered = store.recover()
+        except BackendError as exc:
+            if store.host:
+                raise  # a Chroma server's trouble is its own
+            damaged = str(exc)
+    if damaged is not None:
+        chunks = _rebuild_vectors(store, embedder)
+        report.warnings.append((str(store.data_dir / "chroma"), f"the vector index could not be read ({damaged}); "
+                                f"rebuilt from the stored chunks ({chunks} re-embedded)"))
+        report.recovered = store.recover()
+
+
+def _rebuild_vectors(store: Store, embedder: Embedder) -> int:
+    from assistant.storecheck import stored_articles
+
+    log.warning("rebuilding the vector index from the manifest")
+    store.reset_vectors()
+    group: list[tuple[Article, list[Chunk]]] = []
+    done = 0
+    for item in [*stored_articles(store.db), None]:
+        if item is not None:
+            group.append(item)
+        if group and (item is None or sum(len(chunks) for _, chunks in group) >= GROUP_CHUNKS):
+            texts = [embedding_header(a.title, a.date) + c.text for a, chunks in group for c in chunks]
+            store.upsert_vectors(group, embedder.embed_documents(texts))
+            done, group = done + len(texts), []
+    return done
+
+
+def _unexpected(exc: Exception) -> str:
+    log.error("reading a file failed unexpectedly", exc_info=exc)
+    return f"could not read ({type(exc).__name__}: {str(exc)[:200]}); this is a bug, please report it"
 
 
 def _plan(articles: list[Article], store: Store, report: IngestReport,
@@ -192,8 +277,15 @@ def _embed_and_store(todo: list[Article], aliases: list[tuple[str, str, str]], s
     group: list[tuple[Article, list[Chunk]]] = []
     size = 0
     for article in todo:
-        chunks = split_into_chunks(article, embedder.count_tokens, settings.ingest_chunk_tokens,
-                                   settings.ingest_overlap_tokens)
+        try:
+            chunks = split_into_chunks(article, embedder.count_tokens, settings.ingest_chunk_tokens,
+                                       settings.ingest_overlap_tokens)
+        except IngestError as exc:  # (a title too long for a small ingest.chunk_tokens)
+            report.failed.append((article.ref, str(exc)))
+            for planned in (report.added, report.updated):
+                if article.ref in planned:
+                    planned.remove(article.ref)
+            continue
         group.append((article, chunks))
         size += len(chunks)
         if size >= GROUP_CHUNKS:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.documents import Article, Chunk
+from assistant.errors import IngestError
 from assistant.text import split_sentences
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -38,9 +39,10 @@ def split_into_chunks(article: Article, count_tokens: TokenCounter, max_tokens: 
     text = article.text
     budget = max_tokens - count_tokens([embedding_header(article.title, article.date)])[0]
     if budget < 16:
-        raise ValueError(f"ingest.chunk_tokens={max_tokens} leaves no room after the title header")
+        raise IngestError(f"ingest.chunk_tokens={max_tokens} leaves no room for text after the title header "
+                          f"({max_tokens - budget} tokens); raise ingest.chunk_tokens")
     spans: list[tuple[int, int]] = []
-    sentences = split_sentences(text)
+    sentences = _with_closing_marks(text, split_sentences(text))
     for (start, end), tokens in zip(sentences, count_tokens([text[s:e] for s, e in sentences]), strict=True):
         spans.extend(_cut_long(text, start, end, budget, count_tokens) if tokens > budget else [(start, end)])
     sizes = count_tokens([text[s:e] for s, e in spans])
@@ -65,6 +67,13 @@ def split_into_chunks(article: Article, count_tokens: TokenCounter, max_tokens: 
             back -= 1
         i = back
     return chunks
+
+
+def _with_closing_marks(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A closing quote or bracket after a full stop (``raised."`` ``more.)``) is in no sentence of
+    the splitter; it belongs to the one before, or a chunk ending there would drop it."""
+    ends = [start for start, _ in sentences[1:]] + [len(text)]
+    return [(start, end + len(text[end:stop].rstrip())) for (start, end), stop in zip(sentences, ends)]
 
 
 def _cut_long(text: str, start: int, end: int, budget: int, count_tokens: TokenCounter) -> list[tuple[int, int]]:

@@ -20,11 +20,21 @@ _DEBRIS = re.compile(
 _NAME_LINE = re.compile(r"^(?:[A-Z][\w'’-]*)(?: [A-Z][\w'’-]*){0,3}$")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200c\u200d\u2060\ufeff\u00ad]")
+# Never article text: control characters (NUL included) and lone surrogates, which JSON's "\ud800"
+# escapes can produce and which nothing downstream (UTF-8, SQLite, Chroma) can encode.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def plain(value: object) -> str:
+    """A metadata value (url, source, record id) as storable text: no controls, no lone surrogates."""
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", str(value))).strip()
 
 
 def normalize(text: str) -> str:
     """NFKC, one space between words, stripped lines, at most one blank line in a row."""
-    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SURROGATES.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROLS.sub("", unicodedata.normalize("NFKC", text))
     text = _ZERO_WIDTH.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

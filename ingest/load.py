@@ -6,9 +6,11 @@ problems with one record of a collection come back as ``RecordError`` so the res
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 from assistant.documents import Article
 from assistant.errors import IngestError
 
-from .clean import clean_body, normalize, parse_date
+from .clean import clean_body, normalize, parse_date, plain
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl")
 _BODY_FIELDS = ("body", "text", "content")
@@ -42,27 +44,57 @@ class Loaded:
     warnings: list[str]
 
 
-def find_files(inputs: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Expand files and directories into the files to read.
+def find_files(inputs: list[Path], *, follow_links: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Expand files and directories into the files to read, each file once.
 
     Returns the files, and the inputs that cannot be read at all with the reason.
     Inside a directory, hidden files and unsupported extensions are passed over silently;
-    a file named explicitly with an unsupported extension is reported.
+    a file named explicitly with an unsupported extension is reported. A symbolic link inside
+    a directory that points outside it is reported and not followed, unless ``follow_links``.
     """
     files: list[Path] = []
     problems: list[tuple[Path, str]] = []
-    for path in inputs:
-        if path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if not name.startswith(".") and name.lower().endswith(SUFFIXES):
-                        files.append(Path(root) / name)
-        elif path.exists():
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        if (real := path.resolve()) not in seen:
+            seen.add(real)
             files.append(path)
-        else:
-            problems.append((path, "no such file or directory"))
+
+    for path in inputs:
+        if not path.is_dir():
+            if path.exists():
+                add(path)
+            else:
+                problems.append((path, "no such file or directory"))
+            continue
+        top, walked = path.resolve(), set()
+
+        def unreadable(exc: OSError, path: Path = path) -> None:
+            problems.append((Path(exc.filename or path), f"cannot read directory: {exc.strerror or exc}"))
+
+        for root, dirs, names in os.walk(path, onerror=unreadable, followlinks=follow_links):
+            here = Path(root)
+            if here.resolve() in walked:  # a link loop
+                dirs[:] = []
+                continue
+            walked.add(here.resolve())
+            dirs[:] = [d for d in sorted(dirs) if not d.startswith(".") and _may_follow(here / d, top, follow_links,
+                                                                                       problems)]
+            for name in sorted(names):
+                if (not name.startswith(".") and name.lower().endswith(SUFFIXES)
+                        and _may_follow(here / name, top, follow_links, problems)):
+                    add(here / name)
     return files, problems
+
+
+def _may_follow(path: Path, top: Path, follow_links: bool, problems: list[tuple[Path, str]]) -> bool:
+    """Not a link, a link that stays inside the walked directory, or ``follow_links``."""
+    if follow_links or not path.is_symlink() or path.resolve().is_relative_to(top):
+        return True
+    problems.append((path, f"symbolic link to {path.resolve()}, outside {top}: not followed "
+                           "(name the target itself, or pass --follow-symlinks)"))
+    return False
 
 
 def load_file(path: Path, max_bytes: int) -> Loaded:
@@ -76,9 +108,11 @@ def load_file(path: Path, max_bytes: int) -> Loaded:
     if reader is None:
         raise IngestError(f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUFFIXES)}")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise IngestError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            raise IngestError("not a regular file")
+        if info.st_size > max_bytes:
+            raise IngestError(f"file is {info.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
                               "(ingest.max_file_mb)")
         data = path.read_bytes()
     except OSError as exc:
@@ -88,14 +122,42 @@ def load_file(path: Path, max_bytes: int) -> Loaded:
     warnings: list[str] = []
     if suffix == ".pdf":
         return reader(path, data, warnings)
+    text = _decode(data, warnings)
+    if not text.strip():
+        raise IngestError("empty file")
+    return reader(path, text, warnings)
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _decode(data: bytes, warnings: list[str]) -> str:
+    """UTF-8 (with or without a BOM), UTF-16 or UTF-32 with a BOM; bytes that are not UTF-8 are read
+    as cp1252 (Windows' Latin-1, the usual stray encoding), with a warning."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise IngestError(f"invalid {encoding.upper()} at byte {exc.start} (the file starts with a "
+                                  f"{encoding.upper()} byte-order mark)") from None
     if b"\x00" in data[:8192]:
         raise IngestError("binary file (contains NUL bytes), not text")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        text = data.decode("utf-8", errors="replace")
-        warnings.append(f"invalid UTF-8 at byte {exc.start}; undecodable bytes replaced with U+FFFD")
-    return reader(path, text, warnings)
+        warnings.append(f"invalid UTF-8 at byte {exc.start}; bytes that are not UTF-8 read as cp1252")
+        return data.decode("utf-8-sig", errors=_CP1252)
+
+
+def _cp1252(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+_CP1252 = "ingest-cp1252"
+codecs.register_error(_CP1252, _cp1252)
 
 
 def _article(path: Path, record_id: str | None, title: str, body: str, **meta: Any) -> Article:
@@ -182,8 +244,9 @@ def _read_markdown(path: Path, text: str, warnings: list[str]) -> Loaded:
 
         try:
             meta = yaml.safe_load(match.group(1)) or {}
-        except yaml.YAMLError as exc:
-            raise IngestError(f"invalid YAML front matter: {exc}") from None
+        # (Also what PyYAML's constructors let through: "date: 2021-13-45", a 5,000-digit number, deep nesting.)
+        except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
+            raise IngestError(f"invalid YAML front matter: {_first_line(exc)}") from None
         if not isinstance(meta, dict):
             raise IngestError("front matter is not a mapping of keys to values")
         text = text[match.end():]
@@ -197,10 +260,14 @@ def _read_markdown(path: Path, text: str, warnings: list[str]) -> Loaded:
 
 
 def _read_html(path: Path, text: str, warnings: list[str]) -> Loaded:
-    """Main text by trafilatura (drops navigation, ads, footers); metadata from meta tags."""
+    """Main text by trafilatura (drops navigation, ads, footers); metadata from meta tags.
+    Hidden elements are removed first (``hidden.visible_tree``): a reader never sees them."""
     import trafilatura
 
-    result = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False,
+    from .hidden import visible_tree
+
+    page = visible_tree(text)
+    result = trafilatura.bare_extraction(text if page is None else page, with_metadata=True, include_comments=False,
                                          include_tables=False, favor_precision=True)
     if result is None or not getattr(result, "text", None):
         raise IngestError("no article text found in the HTML")
@@ -220,15 +287,17 @@ def _read_pdf(path: Path, data: bytes, warnings: list[str]) -> Loaded:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata or {}
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise IngestError(f"not a readable PDF: {exc}") from None
+        title = str(info.get("/Title") or "")
+        raw = str(info.get("/CreationDate") or "").removeprefix("D:")  # D:YYYYMMDDhhmmss
+    except PdfReadError as exc:
+        raise IngestError(f"not a readable PDF: {_first_line(exc)}") from None
+    except Exception as exc:  # a damaged PDF makes pypdf raise almost anything (IndexError, AttributeError...)
+        raise IngestError(f"not a readable PDF ({type(exc).__name__}: {_first_line(exc)})") from None
     text = "\n".join(pages)
     if not text.strip():
         raise IngestError("PDF has no text layer (scanned images are not supported)")
-    title = str(info.get("/Title") or "")
     if not title:
         title, _, text = normalize(text).partition("\n")
-    raw = str(info.get("/CreationDate") or "").removeprefix("D:")  # D:YYYYMMDDhhmmss
     date = parse_date(f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}") if len(raw) >= 8 else ""
     article = _article(path, None, title, text, date=date)
     return Loaded([article], [], warnings)
@@ -236,14 +305,27 @@ def _read_pdf(path: Path, data: bytes, warnings: list[str]) -> Loaded:
 
 def _read_json(path: Path, text: str, warnings: list[str]) -> Loaded:
     """A list of article objects, ``{"articles": [...]}``, or a single article object."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise IngestError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    data = _parse_json(text, "")
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     records = data if isinstance(data, list) else [data]
     return _records(path, ((i, rec) for i, rec in enumerate(records, 1)), "item", warnings)
+
+
+def _parse_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = f" at line {exc.lineno}, column {exc.colno}" if not where else where
+        raise IngestError(f"{'malformed' if where else 'invalid'} JSON{at}: {exc.msg}") from None
+    except RecursionError:
+        raise IngestError(f"JSON{where} nested too deeply to read") from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise IngestError(f"unreadable JSON{where}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().split("\n", 1)[0].split("; use sys.set_int_max_str_digits")[0][:200]
 
 
 def _read_jsonl(path: Path, text: str, warnings: list[str]) -> Loaded:
@@ -253,15 +335,16 @@ def _read_jsonl(path: Path, text: str, warnings: list[str]) -> Loaded:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, RecordError(f"{path}:{number}", f"malformed JSON on line {number}: {exc.msg}")
+                yield number, _parse_json(line, f" on line {number}")
+            except IngestError as exc:
+                yield number, RecordError(f"{path}:{number}", str(exc))
 
     return _records(path, lines(), "line", warnings)
 
 
 def _records(path: Path, records: Iterator[tuple[int, Any]], unit: str, warnings: list[str]) -> Loaded:
     articles, errors = [], []
+    first: dict[str, int] = {}  # record id -> where it first appeared
     for number, record in records:
         where = f"{path}:{number}"
         if isinstance(record, RecordError):
@@ -273,25 +356,28 @@ def _records(path: Path, records: Iterator[tuple[int, Any]], unit: str, warnings
             body = next((record[f] for f in _BODY_FIELDS if isinstance(record.get(f), str) and record[f].strip()), None)
             if body is None:
                 raise IngestError(f"{unit} {number} has no text (expected one of: {', '.join(_BODY_FIELDS)})")
-            record_id = str(record.get("id") or f"{display_path(path)}:{number}")
+            record_id = plain(record.get("id") or "") or f"{display_path(path)}:{number}"
+            if record_id in first:  # it would silently replace the first one
+                raise IngestError(f"{unit} {number} repeats the id {record_id[:80]!r} of {unit} {first[record_id]}")
+            first[record_id] = number
             meta = {**record, "date": next((record[f] for f in _DATE_FIELDS if record.get(f)), None)}
             articles.append(_article(path, record_id, str(record.get("title") or ""), body,
                                      **_metadata(meta)))
         except IngestError as exc:
             errors.append(RecordError(where, str(exc)))
-    if not articles and errors:
-        raise IngestError(f"no valid records; first problem: {errors[0].reason}")
+    if not articles:
+        raise IngestError(f"no valid records; first problem: {errors[0].reason}" if errors else "no articles in it")
     return Loaded(articles, errors, warnings)
 
 
 def _metadata(meta: dict[str, Any]) -> dict[str, Any]:
     """Map common field names onto Article fields; keep the rest (JSON-safe) as extra."""
-    extra = {k: v for k, v in meta.items()
-             if k not in _KNOWN_FIELDS and isinstance(v, (str, int, float, bool)) and k != "body"}
+    extra = {plain(k): plain(v) if isinstance(v, str) else v for k, v in meta.items()
+             if isinstance(k, str) and k not in _KNOWN_FIELDS and isinstance(v, (str, int, float, bool))}
     return {
         "date": parse_date(meta.get("date")),
-        "url": str(meta.get("url") or ""),
-        "publisher": str(meta.get("source") or meta.get("publisher") or ""),
+        "url": plain(meta.get("url") or ""),
+        "publisher": plain(meta.get("source") or meta.get("publisher") or ""),
         "extra": extra,
     }
 

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SEED, SEED_TITLE, SEEDS
+from conftest import REPO, SEED, SEED_TITLE, SEEDS
 
 from assistant.config import Settings
 from assistant.errors import StoreLockedError
 from assistant.store import Store
 from assistant.testing import FakeEmbedder
-from ingest import ingest, store_lock
+from ingest import ingest, store_lock, writing
 
 
 def _open(settings: Settings, embedder: FakeEmbedder) -> Store:
@@ -210,6 +210,71 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
     _consistent(store)
 
 
+def test_sigkill_loop_equals_a_clean_ingest() -> None:
+    """bench/kill_ingest.py with three kills: ingests SIGKILLed at random points and re-run until done
+    leave the same articles, chunks, Chroma ids and keyword index as a clean ingest (the fake embedder;
+    the corpus's first 80 articles, or seeds/ and 80 made-up ones without the shared corpus)."""
+    script = REPO / "bench" / "kill_ingest.py"
+    done = subprocess.run([sys.executable, str(script), "--fake-embedder", "--kills", "3", "--max-rounds", "12",
+                           "--limit", "80", "--generated", "80", "--seed", "3", "--no-record"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "RESULT: the killed store equals the clean one" in done.stdout
+
+
+_GATED_INGEST = """
+import sys, time
+from pathlib import Path
+from assistant.config import load_settings
+from assistant.testing import FakeEmbedder
+from ingest import ingest
+
+data, gate, corpus = sys.argv[1:]
+
+class Gated(FakeEmbedder):  # holds the ingest mid-way (lock taken, store open, files read) until the gate opens
+    def embed_documents(self, texts):
+        Path(gate + ".waiting").touch()
+        while not Path(gate).exists():
+            time.sleep(0.05)
+        return super().embed_documents(texts)
+
+report = ingest([corpus], load_settings(env={}, data_dir=data), embedder=Gated(), progress=False)
+print(len(report.added), report.unchanged)
+"""
+
+
+def test_two_ingest_processes_at_once(tmp_path: Path) -> None:
+    """A second `assistant ingest` while another process is mid-ingest stops with a clear message and
+    writes nothing; the first finishes as if alone."""
+    corpus, data, gate = tmp_path / "c.jsonl", tmp_path / "data", tmp_path / "gate"
+    corpus.write_text("\n".join(json.dumps({"id": f"a{i}", "title": f"Startup{i} raises money",
+                                            "body": f"Startup{i} raised {i} million from Investor{i}."})
+                                for i in range(50)))
+    first = subprocess.Popen([sys.executable, "-c", _GATED_INGEST, str(data), str(gate), str(corpus)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not Path(f"{gate}.waiting").exists():
+            assert first.poll() is None and time.time() < deadline, first.stderr.read() if first.stderr else ""
+            time.sleep(0.1)
+        second = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--no-progress", str(corpus),
+                                 "--data-dir", str(data)], capture_output=True, text=True, timeout=300)
+        assert second.returncode == 2 and second.stdout == ""
+        assert second.stderr.startswith(f"error: another ingest is writing to {data}")
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None  # still mid-ingest: the second never touched the store
+    finally:
+        gate.touch()
+        out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert out.split() == ["50", "0"]
+    again = subprocess.run([sys.executable, "-c", _GATED_INGEST, str(data), str(gate), str(corpus)],
+                           capture_output=True, text=True, timeout=300)
+    assert again.stdout.split() == ["0", "50"], again.stderr
+    store = Store(data)
+    assert _consistent(store) == (50, 50)
+
+
 def test_global_options_after_the_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder) -> None:
     """`assistant ingest seeds/ --data-dir D`, the way most people type it, and D is where the store goes."""
@@ -225,3 +290,21 @@ def test_global_options_after_the_subcommand(tmp_path: Path, capsys: pytest.Capt
     # before the subcommand still works, and a subcommand without the option doesn't reset it
     assert cli.main(["--data-dir", str(store), "articles"]) == 0
     assert SEED_TITLE in capsys.readouterr().out
+
+
+def test_the_writer_lock_nests_in_its_thread_and_stops_other_threads(settings: Settings) -> None:
+    """The web app's upload holds the lock while it copies files and then ingests them (nested); a
+    second visitor's upload or remove, in another thread, is told an ingest is writing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def other_thread() -> str:
+        try:
+            with writing(settings):
+                return "acquired"
+        except StoreLockedError as exc:
+            return str(exc)
+
+    with writing(settings), writing(settings), ThreadPoolExecutor(1) as pool:
+        assert pool.submit(other_thread).result().startswith(f"another ingest is writing to {settings.data_dir}")
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(other_thread).result() == "acquired"  # released once the outer one ends

@@ -176,12 +176,13 @@ def test_file_over_size_limit(tmp_path: Path) -> None:
         load_file(path, 1000)
 
 
-def test_invalid_utf8_is_replaced_with_a_warning(tmp_path: Path) -> None:
+def test_invalid_utf8_is_read_as_cp1252_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
-    path.write_bytes("Café raises money\n\nThe caf\xe9 startup raised $1 million.".encode("latin-1"))
+    path.write_bytes("Café raises money\n\nThe caf\xe9 startup raised $1 million \x81.".encode("latin-1"))
     loaded = load_file(path, MB)
-    assert "\ufffd" in loaded.articles[0].text
-    assert loaded.warnings and "invalid UTF-8" in loaded.warnings[0]
+    assert loaded.articles[0].title == "Café raises money"
+    assert loaded.articles[0].text == "The café startup raised $1 million \ufffd."  # (0x81 is no cp1252 character)
+    assert loaded.warnings and "invalid UTF-8 at byte 3" in loaded.warnings[0] and "cp1252" in loaded.warnings[0]
 
 
 def test_missing_and_unreadable_paths(tmp_path: Path) -> None:

@@ -23,11 +23,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
+from .access import Access, access, is_loopback
 from .chat import Update, WebApp, engine_history, parse_filters, parse_history
 from .corpus import example_questions, source_label
-from .page import CSS, JS, build_demo
+from .page import CSS, HEAD, build_demo
 from .render import (
     Turn,
     chat_messages,
@@ -41,18 +43,32 @@ from .render import (
     status_line,
 )
 
+if TYPE_CHECKING:
+    from ..chain import Engine
 
-def serve(settings: Settings, ingest_paths: Sequence[str | Path] = ()) -> None:
+
+QUEUE_MAX = 64  # waiting requests (page and API together); more are refused with "queue full"
+
+
+def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine: Engine | None = None) -> None:
     """Start the web chat: ingest ``ingest_paths`` into an empty store, load the models, launch.
 
     Binds ``settings.web_host:web_port`` (127.0.0.1:7860 by default); a public share link only
-    with ``web_share``. Serves no files beyond Gradio's own temp dir (no ``allowed_paths``).
-    Blocks until interrupted.
+    with ``web_share``. Off loopback it needs a login or ``web_no_auth`` (``access``), checked
+    before anything loads. Serves no files beyond Gradio's own temp dir (no ``allowed_paths``,
+    the data dir blocked besides). ``engine`` replaces the one ``settings`` describe (tests
+    serve a fake one). Blocks until interrupted.
+
+    Raises:
+        ConfigError: the login policy refuses to start (see ``access``).
     """
+    granted = access(settings)
+    for warning in granted.warnings:
+        _say(warning)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ..chain import Engine
 
-    engine = Engine.from_settings(settings)
+    engine = engine or Engine.from_settings(settings)
     if ingest_paths and engine.store.count()[0] == 0:
         from ingest import ingest
 
@@ -64,10 +80,13 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = ()) -> None:
     engine.warm_up()
     _say(f"Models ready in {time.perf_counter() - started:.1f} s.")
     demo = build_demo(engine, settings)
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX)
+    # run_history off: no answers kept in visitors' browsers, and none of its routes.
     demo.launch(server_name=settings.web_host, server_port=settings.web_port, share=settings.web_share,
+                auth=granted.auth, auth_message="Log in to the startup news assistant.",
                 show_error=False, max_file_size=int(settings.ingest_max_file_mb * 1e6), ssr_mode=False,
-                mcp_server=False, enable_monitoring=False, footer_links=["api", "gradio"], css=CSS, js=JS)
+                mcp_server=False, enable_monitoring=False, run_history=False,
+                blocked_paths=[str(settings.data_dir.resolve())], footer_links=["api", "gradio"], css=CSS, head=HEAD)
 
 
 def _say(message: str) -> None:
@@ -76,7 +95,7 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
-__all__ = ["Turn", "Update", "WebApp", "build_demo", "chat_messages", "conversation_markdown", "engine_history",
-           "example_questions", "link_markers", "parse_filters", "parse_history", "passage_context",
-           "render_answer_html", "render_panel", "render_sources_html", "safe_url", "serve", "source_label",
-           "status_line"]
+__all__ = ["Access", "Turn", "Update", "WebApp", "access", "build_demo", "chat_messages", "conversation_markdown",
+           "engine_history", "example_questions", "is_loopback", "link_markers", "parse_filters", "parse_history",
+           "passage_context", "render_answer_html", "render_panel", "render_sources_html", "safe_url", "serve",
+           "source_label", "status_line"]

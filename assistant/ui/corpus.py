@@ -162,7 +162,8 @@ def corpus_tab(demo: gr.Blocks, app: CorpusActions, examples: gr.Dataset) -> Non
             chosen = gr.Dropdown(label="Article to remove (or click its row)", choices=[], scale=4,
                                  elem_id="remove-choice")
             drop = gr.Button("Remove article", variant="stop", scale=1, elem_id="remove")
-        upload = gr.File(label="Upload articles (" + " ".join(SUPPORTED_UPLOADS) + ")", file_count="multiple",
+        limits = f"up to {app.settings.ingest_max_upload_files} files of {app.settings.ingest_max_file_mb:g} MB"
+        upload = gr.File(label=f"Upload articles ({' '.join(SUPPORTED_UPLOADS)}; {limits})", file_count="multiple",
                          file_types=list(SUPPORTED_UPLOADS), elem_id="upload")
         add = gr.Button("Ingest uploaded files", variant="primary", elem_id="ingest")
         results = gr.Markdown("", elem_id="ingest-results")

@@ -64,6 +64,9 @@ JS = """
   }, true);
 }
 """
+# Run from the page's <head>: Gradio 6.26 (the pinned range's newest without advisories) does
+# not run launch(js=...); a head script runs on every release.
+HEAD = f"<script>({JS.strip()})();</script>"
 
 
 def build_demo(engine: Engine, settings: Settings) -> gr.Blocks:
