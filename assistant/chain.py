@@ -94,9 +94,7 @@ class Engine:
         from .store import Store
 
         embedder = embedder or make_embedder(settings)
-        store = store or Store(settings.data_dir, collection=settings.store_collection,
-                               embedding_model=embedder.name, host=settings.store_host, port=settings.store_port,
-                               embedder=embedder)
+        store = store or Store.from_settings(settings, embedder=embedder)
         if chat_model == "auto":
             model, name = make_chat_model(settings), chat_model_name(settings)
         else:

@@ -39,7 +39,7 @@ from typing import Any
 
 from .documents import Article, Chunk
 from .entities import extract_names, normal
-from .errors import AssistantError, BackendError, StoreCorruptError
+from .errors import AssistantError, BackendError, ConfigError, StoreCorruptError
 from .text import index_text
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,66 @@ def inspect(db: Any, data_dir: Path) -> tuple[str, str]:
     if tuple(chunks) != tuple(indexed):
         return REINDEX, f"the keyword index has {indexed[0]} rows for {chunks[0]} chunks"
     return OK, ""
+
+
+# -- which vectors the store holds ------------------------------------------------------------------
+# Vectors of two models (or of one name served by two models) in one index give wrong neighbours
+# without any error, so the manifest's meta table records the model, the dimension of its vectors
+# (at the first write) and an id of the store; the Chroma collection records the same in its metadata.
+
+_IDENTITY = ("embedding_model", "embedding_dimension", "store_id")
+
+
+def identity(db: Any) -> dict[str, str]:
+    """What the manifest records of its vectors: model, dimension, store id (those known yet)."""
+    marks = ",".join("?" * len(_IDENTITY))
+    return dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", _IDENTITY).fetchall())
+
+
+def check_embedding(db: Any, data_dir: Path, model: str = "", dimension: int = 0, record: bool = True) -> bool:
+    """Refuse vectors of another ``model`` or ``dimension`` than the store was built with (a ``ConfigError``
+    saying what to do); with ``record``, note those not yet known. Returns whether anything was noted."""
+    known = identity(db)
+    if "store_id" not in known and record:
+        db.execute("INSERT OR IGNORE INTO meta VALUES('store_id', ?)", (os.urandom(8).hex(),))
+    built = known.get("embedding_model", "")
+    if model and built and built != model:
+        raise ConfigError(f"the store in {data_dir} was built with embedding model {built!r}, not {model!r}; use "
+                          "another data dir (--data-dir) or delete this one and re-ingest")
+    size = known.get("embedding_dimension", "")
+    if dimension and size and int(size) != dimension:
+        raise ConfigError(f"the store in {data_dir} holds {size}-dimensional vectors of {built or 'its model'!r}, "
+                          f"but the embedder gave {dimension}-dimensional ones (another model behind the same name?); "
+                          "point embedding.* back at the model the store was built with, or use another data dir "
+                          "and re-ingest")
+    new = [(k, v) for k, v in (("embedding_model", model), ("embedding_dimension", str(dimension or "")))
+           if v and k not in known]
+    if record and new:
+        db.executemany("INSERT OR IGNORE INTO meta VALUES(?, ?)", new)
+    return bool(record and new)
+
+
+def check_collection(db: Any, metadata: dict[str, Any] | None, name: str, where: str, server: bool,
+                     ) -> dict[str, Any] | None:
+    """Compare what the Chroma collection records with the manifest; a ``ConfigError`` on a mismatch.
+    Returns the collection's metadata with what it lacks added, or None when it lacks nothing.
+
+    On a server the store id is compared too: two data dirs sharing a collection would each see the
+    other's vectors as orphans and delete them (``sweep``)."""
+    ours = identity(db)
+    if not server:
+        ours.pop("store_id", None)  # (a local collection lives inside its data dir)
+    theirs = {k: str(v) for k, v in (metadata or {}).items()}
+    fix = ("give this data dir its own store.collection, or delete that collection if the data dir that built it "
+           "is gone")
+    for key, what in (("embedding_model", "vectors of embedding model"), ("embedding_dimension", "vectors of size"),
+                      ("store_id", "the vectors of another data dir: store id")):
+        if key in ours and key in theirs and theirs[key] != ours[key]:
+            raise ConfigError(f"the collection {name!r} on {where} holds {what} {theirs[key]!r}, but the store in "
+                              f"this data dir has {ours[key]!r}; {fix}")
+    missing = {k: v for k, v in ours.items() if k not in theirs}
+    kept = {k: v for k, v in (metadata or {}).items() if not k.startswith("hnsw:")}  # (Chroma refuses to modify them)
+    return {**kept, **missing} if missing else None
 
 
 def salvage(path: Path, data_dir: Path, connect: Callable[[Path], Any]) -> Path:
@@ -301,6 +361,10 @@ def chroma_errors(what: str) -> Iterator[None]:
     except AssistantError:
         raise
     except Exception as exc:
+        name = type(exc).__name__
+        if isinstance(exc, ConnectionError) or any(word in name for word in ("Connect", "RemoteProtocol", "Timeout")):
+            raise BackendError(f"{what} failed: {name}: {exc}; is the server running? The store stays consistent: "
+                               "run the ingest again once it is, and it finishes what was half-written") from exc
         raise failure(exc, what) from exc
 
 
