@@ -23,7 +23,8 @@ from .prompting import DECLINE, fit_passages
 from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
-from .verify import Checked, amounts_in, conflicting_figures, format_amount
+from .text import amounts_in, format_amount
+from .verify import Checked, conflicting_figures
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
