@@ -59,6 +59,8 @@ def core_name(name: str) -> str:
     words = normal(name).split()
     while len(words) > 1 and words[-1].strip(".") in _SUFFIXES:
         words.pop()
+    if words:  # "Celential.ai" is Celential, "Suning.com" Suning
+        words[-1] = re.sub(r"\.(?:com|ai|io|co|net|org|app)$", "", words[-1]) or words[-1]
     return " ".join(words)
 
 

@@ -68,3 +68,11 @@ IN_MONTH = re.compile(rf"\b(?:in|on|since|during)\s+(?:early\s+|late\s+|mid-)?({
 IN_YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
           "other investors", "new investors", "a group", "several", "various", "undisclosed"}
+ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
+APPOSITION = re.compile(r",\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,")
+# Capitalised words that are never the company of an event: technologies, titles, demonyms.
+GENERIC = frozenset("""ai ml llm llms api apis saas paas iot ar vr xr nft nfts b2b b2c hq ceo cto cfo coo us u.s. uk eu
+gpu gpus cpu chatgpt gpt genai kubernetes cloud crypto web3 blockchain fintech edtech healthtech insurtech proptech
+series seed covid covid-19 photo american chinese european israeli british german french indian japanese korean
+canadian australian spanish italian swiss dutch swedish singaporean african asian latin nordic irish brazilian
+mexican russian silicon valley wall street""".split())
