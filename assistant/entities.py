@@ -57,6 +57,8 @@ def normal(name: str) -> str:
 def core_name(name: str) -> str:
     """A company's lexicon key without its legal suffixes: "SenseTime Group Ltd." -> "sensetime"."""
     words = normal(name).split()
+    if len(words) > 1 and words[0] == "the":  # "The Westly Group"
+        words = words[1:]
     while len(words) > 1 and words[-1].strip(".") in _SUFFIXES:
         words.pop()
     if words:  # "Celential.ai" is Celential, "Suning.com" Suning

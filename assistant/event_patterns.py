@@ -46,7 +46,8 @@ PARTICIPATED = re.compile(r"\b(?:also\s+)?(?:participated|invested|joined(?: the
 LED_THE_ROUND = re.compile(r"\b(?:led|co-led|headed)\s+the\s+(?:\w+\s+){0,3}(?:round|investment|financing|funding)\b",
                             re.IGNORECASE)
 CLAUSE_END = re.compile(r"[.;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|"
-                         r"a |an |according)|\s(?:to|for|in order to|which|who|as)\s|—|–")
+                         r"a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
+                         r"|\sand\s+(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
 FUTURE = re.compile(r"\b(?:another|next|talks|target(?:s|ing)?|seek(?:s|ing)?|plans?|hop(?:e|es|ing)|"
                      r"could|would|might|may)\b", re.IGNORECASE)
 CAPITALISED_RUN = re.compile(r"(?<![\w.])(?:[A-Z][\w.&'’-]*[\w]|[A-Z])(?:\s+(?:[A-Z][\w.&'’-]*[\w]|&|of))*(?!\w)")
@@ -76,3 +77,7 @@ gpu gpus cpu chatgpt gpt genai kubernetes cloud crypto web3 blockchain fintech e
 series seed covid covid-19 photo american chinese european israeli british german french indian japanese korean
 canadian australian spanish italian swiss dutch swedish singaporean african asian latin nordic irish brazilian
 mexican russian silicon valley wall street""".split())
+# A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
+PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b[^,]*$", re.IGNORECASE)
+# The company a round went to, named after it: "a $100 million investment in Andela".
+ROUND_IN = re.compile(r"^\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+")

@@ -44,6 +44,8 @@ from .event_patterns import (
     PARTICIPANTS,
     PARTICIPATED,
     PLACE,
+    PRONOUN_SUBJECT,
+    ROUND_IN,
     ROUND_NAME,
     TOTAL,
     VALUATION,
@@ -152,7 +154,10 @@ class _Reader:
 
     def _round(self, where: str, offset: int, sentence: str, rounds: list[Money], amounts: list[Money]) -> None:
         amount = rounds[0]
-        company = self._subject(sentence, amount.start, offset, where)
+        named_after = ROUND_IN.match(sentence, amount.end)
+        after = self._names_in(sentence, named_after.end(), named_after.end() + 60) if named_after else []
+        company = (self._span(after[0], where, offset) if after and after[0][1] == named_after.end()
+                   else self._subject(sentence, amount.start, offset, where))
         event = Event(ROUND)
         if company:
             event.fields["company"] = company
@@ -262,10 +267,12 @@ class _Reader:
         candidates = [n for n in candidates if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])]
         # Not inside an apposition: in "Acme, a startup backed by Foo Ventures, raised" it is Acme.
         asides = [(m.start(), m.end()) for m in APPOSITION.finditer(clause)]
-        candidates = [n for n in candidates if not any(s < n[1] < e for s, e in asides)]
-        if candidates:
+        candidates = [n for n in candidates if not any(s < n[1] < e for s, e in asides)
+                      and not (sentence[max(0, n[1] - 4):n[1]].lower() == "the " and sentence[n[2]:n[2] + 2].strip()
+                               and sentence[n[2] + 1:n[2] + 2].islower())]  # "The San Francisco provider"
+        if candidates and not PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]):
             return self._span(candidates[-1], where, offset)
-        return self._main_span(clause, where, offset)
+        return self._main_span(clause if not candidates else "it", where, offset)
 
     def _main_span(self, clause: str, where: str, offset: int) -> Span | None:
         if not self.main:
