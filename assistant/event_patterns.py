@@ -22,13 +22,14 @@ TOTAL = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cu
                     r"[^.]{0,40}$", re.IGNORECASE)
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|prize|grant)", re.IGNORECASE)
-VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:it\s+|the company\s+|the startup\s+)?at|valuation\s+(?:of|at)|"
+VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
                         r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
 ACQUIRE = re.compile(
     r"\b(?:acquir(?:e|es|ed|ing)|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|snap(?:s|ped)? up|"
     r"pick(?:s|ed)? up|scoop(?:s|ed)? up|snatch(?:es|ed)? up|gobbl(?:e|es|ed) up|absorb(?:s|ed)?|"
     r"tak(?:e|es|ing) over|took over|merg(?:e|es|ed|ing) with)\b", re.IGNORECASE)
-ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|snapped up|picked up|taken over)\s+by\b", re.IGNORECASE)
+ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scooped|snatched|gobbled) up|taken over)"
+                         r"\s+by\b", re.IGNORECASE)
 IPO_WORDS = re.compile(r"\b(?:IPO|initial public offering|went public|go(?:es|ing)? public|direct listing|SPAC|"
                   r"special purpose acquisition|public listing|listed on the)\b", re.IGNORECASE)
 LAYOFF_WORDS = re.compile(
@@ -80,4 +81,13 @@ mexican russian silicon valley wall street""".split())
 # A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b[^,]*$", re.IGNORECASE)
 # The company a round went to, named after it: "a $100 million investment in Andela".
-ROUND_IN = re.compile(r"^\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+")
+ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
+                      re.IGNORECASE)
+# Funding stated in the past perfect is a running total: "had previously raised $6 million", or
+# "has raised $33 million" when no round, lead or backer follows (then it is the round itself).
+CUMULATIVE = re.compile(r"\bhad\s+(?:previously\s+|already\s+|earlier\s+)?(?:raised|secured|received)\b[^,.]{0,30}$",
+                        re.IGNORECASE)
+HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a total of\s+|around\s+|about\s+|"
+                        r"nearly\s+|more than\s+|over\s+)?$", re.IGNORECASE)
+ROUND_FOLLOWS = re.compile(r"\s*(?:in\s+(?:a|an|its|the|new|fresh)\b|in\s+(?:series|seed)|from\s|led by|of\s+(?:series|"
+                           r"seed|new|fresh))", re.IGNORECASE)

@@ -25,11 +25,13 @@ from .event_patterns import (
     APPOSITION,
     CAPITALISED_RUN,
     CLAUSE_END,
+    CUMULATIVE,
     DESCRIBES,
     FUNDING_NOUN,
     FUNDING_VERB,
     FUTURE,
     GENERIC,
+    HAS_RAISED,
     IN_MONTH,
     IN_YEAR,
     IPO_WORDS,
@@ -45,6 +47,7 @@ from .event_patterns import (
     PARTICIPATED,
     PLACE,
     PRONOUN_SUBJECT,
+    ROUND_FOLLOWS,
     ROUND_IN,
     ROUND_NAME,
     TOTAL,
@@ -141,7 +144,10 @@ class _Reader:
     def _is_round_amount(self, sentence: str, amount: Money) -> bool:
         before = sentence[max(0, amount.start - 60):amount.start]
         after = sentence[amount.end:amount.end + 60]
-        if TOTAL.search(before) or re.match(r"\s*(?:in total|to date|so far|in all)", after, re.IGNORECASE):
+        if (CUMULATIVE.search(before) or HAS_RAISED.search(before) and not ROUND_FOLLOWS.match(after)) \
+                and not ROUND_NAME.search(sentence):
+            return False  # "had previously raised $6 million": what it raised before, in all
+        if TOTAL.search(before) or re.match(r"[^.]{0,25}?\b(?:in total|to date|so far|in all)\b", after, re.IGNORECASE):
             return False
         if VALUATION.search(before[-35:]) or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after,
                                                        re.IGNORECASE):
@@ -271,6 +277,10 @@ class _Reader:
                       and not (sentence[max(0, n[1] - 4):n[1]].lower() == "the " and sentence[n[2]:n[2] + 2].strip()
                                and sentence[n[2] + 1:n[2] + 2].islower())]  # "The San Francisco provider"
         if candidates and not PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]):
+            # "Rafay, whose customers include Verizon and Appzen, has raised": the name the sentence opens with.
+            opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 1] == ","
+            if opening and re.search(r",\s*(?:\w+\s+){0,2}$", clause):
+                return self._span(candidates[0], where, offset)
             return self._span(candidates[-1], where, offset)
         return self._main_span(clause if not candidates else "it", where, offset)
 

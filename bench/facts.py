@@ -6,7 +6,8 @@ is (article, company, amount), its round name (article, company, name), each lea
 (article, company, investor); an acquisition is (article, acquirer, target), its price
 (article, target, price). A predicted fact is right when the labels hold a matching one: the
 same article, company names that agree (one's words lead the other's: "Zebra" and "Zebra
-Technologies"), amounts within 1%. Articles fall in the tune or check split by a hash of their
+Technologies"), amounts within 1%. Labels marked ``cumulative`` (a "has raised $X" that may add up
+several rounds) are not rounds and are left out. Articles fall in the tune or check split by a hash of their
 id (``assistant.eval.split_of``); ``--failures`` lists the misses of the tune split only.
 
 Usage (from the repo root):
@@ -45,6 +46,8 @@ Fact = tuple  # (article id, kind of fact, key names..., value)
 def facts_of_gold(article_id: str, events: Iterable[dict]) -> list[Fact]:
     found: list[Fact] = []
     for e in events:
+        if e.get("cumulative"):  # "has raised $X to date": a total, maybe of several rounds, not a round
+            continue
         if e["kind"] == ROUND and e.get("company"):
             company = e["company"]
             if e.get("amount"):
