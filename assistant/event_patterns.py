@@ -77,7 +77,12 @@ GENERIC = frozenset("""ai ml llm llms api apis saas paas iot ar vr xr nft nfts b
 gpu gpus cpu chatgpt gpt genai kubernetes cloud crypto web3 blockchain fintech edtech healthtech insurtech proptech
 series seed covid covid-19 photo american chinese european israeli british german french indian japanese korean
 canadian australian spanish italian swiss dutch swedish singaporean african asian latin nordic irish brazilian
-mexican russian silicon valley wall street""".split())
+mexican russian silicon valley wall street q1 q2 q3 q4 h1 h2 ipo ipos spac spacs vc vcs january february march
+april may june july august september october november december monday tuesday wednesday thursday friday saturday
+sunday""".split())
+# An amount that is a deal's price, not a round: "its $19.7 billion acquisition of Nuance".
+DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
+                        re.IGNORECASE)
 # A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b[^,]*$", re.IGNORECASE)
 # The company a round went to, named after it: "a $100 million investment in Andela".

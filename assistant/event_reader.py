@@ -26,6 +26,7 @@ from .event_patterns import (
     CAPITALISED_RUN,
     CLAUSE_END,
     CUMULATIVE,
+    DEAL_AFTER,
     DESCRIBES,
     FUNDING_NOUN,
     FUNDING_VERB,
@@ -151,6 +152,8 @@ class _Reader:
             return False
         if VALUATION.search(before[-35:]) or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after,
                                                        re.IGNORECASE):
+            return False
+        if DEAL_AFTER.match(after):
             return False
         near = before[-45:] + " " + after[:45]
         if NOT_A_ROUND.search(before[-25:]) or re.match(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund)", after,
