@@ -16,6 +16,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .aggregate import answer_aggregate
 from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
@@ -167,6 +168,14 @@ class Engine:
         started = time.perf_counter()
         self._require_articles()
         asked = self.read(question, history)
+        table = answer_aggregate(self.store, asked) if not filters else None
+        if table is not None:  # a list, rank, sum, count or "both": from the fact table, no LLM
+            yield Retrieved(asked.text, table.passages, time.perf_counter() - started)
+            yield table.text
+            elapsed = time.perf_counter() - started
+            yield Answer(text=table.text, citations=table.citations, abstained=False, standalone_question=asked.text,
+                         timings=Timings(elapsed, elapsed, elapsed), model="fact table")
+            return
         passages = self.retriever.search(asked, k=k, filters=Filters.of(filters))
         retrieve_s = time.perf_counter() - started
         yield Retrieved(asked.text, passages, retrieve_s)

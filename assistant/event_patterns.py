@@ -96,3 +96,6 @@ HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a to
                         r"nearly\s+|more than\s+|over\s+)?$", re.IGNORECASE)
 ROUND_FOLLOWS = re.compile(r"\s*(?:in\s+(?:a|an|its|the|new|fresh)\b|in\s+(?:series|seed)|from\s|led by|of\s+(?:series|"
                            r"seed|new|fresh))", re.IGNORECASE)
+# The investor is the subject: "Microsoft invests $1 billion in OpenAI" (the company follows "in").
+INVESTS = re.compile(r"\b(?:invest(?:s|ed|ing)?|pour(?:s|ed)?|put(?:s|ting)?|commit(?:s|ted)?)\s+(?:\w+\s+){0,2}$",
+                     re.IGNORECASE)

@@ -35,6 +35,7 @@ from .event_patterns import (
     HAS_RAISED,
     IN_MONTH,
     IN_YEAR,
+    INVESTS,
     IPO_WORDS,
     LAYOFF_WORDS,
     LEAD,
@@ -134,7 +135,8 @@ class _Reader:
         if IPO_WORDS.search(sentence) and not amounts[:0]:
             self._ipo(where, start, sentence, amounts)
             return
-        rounds = [m for m in amounts if self._is_round_amount(sentence, m)]
+        bought = ACQUIRE.search(sentence)  # an amount after "to buy X for" is a price, not a round
+        rounds = [m for m in amounts if self._is_round_amount(sentence, m) and not (bought and bought.end() <= m.start)]
         if rounds:
             self._round(where, start, sentence, rounds, amounts)
         elif (PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
@@ -163,7 +165,8 @@ class _Reader:
 
     def _round(self, where: str, offset: int, sentence: str, rounds: list[Money], amounts: list[Money]) -> None:
         amount = rounds[0]
-        named_after = ROUND_IN.match(sentence, amount.end)
+        named_after = ROUND_IN.match(sentence, amount.end) or (
+            INVESTS.search(sentence[:amount.start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, amount.end))
         after = self._names_in(sentence, named_after.end(), named_after.end() + 60) if named_after else []
         company = (self._span(after[0], where, offset) if after and after[0][1] == named_after.end()
                    else self._subject(sentence, amount.start, offset, where))

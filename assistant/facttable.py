@@ -114,13 +114,13 @@ def find_facts(store: Store, query: FactQuery = FactQuery(), *, order: str = "da
         key = core_name(query.company)
         roles = (query.role,) if query.role else ("company", "acquirer", "target")
         where.append(f"EXISTS (SELECT 1 FROM event_parties p WHERE p.event = e.rowid AND p.role IN "
-                     f"({','.join('?' * len(roles))}) AND (p.key = ? OR p.key LIKE ? ESCAPE '\\'))")
-        args += [*roles, key, _like(key)]
+                     f"({','.join('?' * len(roles))}) AND (p.key = ? OR p.key BETWEEN ? AND ?))")
+        args += [*roles, key, *_longer(key)]
     if query.investor:
         key = core_name(query.investor)
         where.append("EXISTS (SELECT 1 FROM event_parties p WHERE p.event = e.rowid AND p.role IN ('lead', 'investor') "
-                     "AND (p.key = ? OR p.key LIKE ? ESCAPE '\\'))")
-        args += [key, _like(key)]
+                     "AND (p.key = ? OR p.key BETWEEN ? AND ?))")
+        args += [key, *_longer(key)]
     if query.since:
         where.append("e.date >= ?")
         args.append(query.since)
@@ -224,8 +224,10 @@ def _after(until: str) -> str:
     return until + "\uffff"
 
 
-def _like(key: str) -> str:
-    return key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
+def _longer(key: str) -> tuple[str, str]:
+    """The key range of names that start with ``key``'s words ("zebra" -> "zebra technologies"), as
+    an index range rather than a LIKE pattern."""
+    return key + " ", key + " \uffff"
 
 
 COLUMNS = ("date", "kind", "company", "round", "amount", "valuation", "lead_investors", "investors", "target",
