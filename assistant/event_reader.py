@@ -274,11 +274,12 @@ class _Reader:
         """Who did it: the last name before ``upto`` outside an investor clause, or the main company
         for "the company", "it" and titles that start with it."""
         clause = sentence[:upto]
-        cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b", clause)), default=-1)
-        candidates = [n for n in self._subject_candidates(sentence, upto) if n[1] > cut or cut < 0]
-        candidates = [n for n in candidates if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])]
         # Not inside an apposition: in "Acme, a startup backed by Foo Ventures, raised" it is Acme.
         asides = [(m.start(), m.end()) for m in APPOSITION.finditer(clause)]
+        outside = "".join(" " if any(s <= i < e for s, e in asides) else c for i, c in enumerate(clause))
+        cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b", outside)), default=-1)
+        candidates = [n for n in self._subject_candidates(sentence, upto) if n[1] > cut or cut < 0]
+        candidates = [n for n in candidates if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])]
         candidates = [n for n in candidates if not any(s < n[1] < e for s, e in asides)
                       and not (sentence[max(0, n[1] - 4):n[1]].lower() == "the " and sentence[n[2]:n[2] + 2].strip()
                                and sentence[n[2] + 1:n[2] + 2].islower())]  # "The San Francisco provider"
