@@ -188,16 +188,18 @@ class _Reader:
         self._round_name(event, where, offset, sentence)
         self._valuation(event, where, offset, sentence, amounts)
         self._investors(event, where, offset, sentence, after=0)
-        participated = PARTICIPATED.search(sentence)
-        led = LED_THE_ROUND.search(sentence)
-        if participated or led:  # "Temasek and Suning.com also participated": the names before the verb
-            verb = (led or participated).start()
-            clause = max((m.end() for m in re.finditer(r"\b(?:which|whom|where|that)\b|[,;:]\s", sentence[:verb])),
-                         default=0)
-            names = [self._span(n, where, offset) for n in self._last_name_per_item(sentence, clause, verb)
+        # "X led the round, and Temasek and Suning.com also participated": the names of the clause
+        # before each verb.
+        for pattern, key in ((LED_THE_ROUND, "lead_investors"), (PARTICIPATED, "investors")):
+            verb = pattern.search(sentence)
+            if verb is None:
+                continue
+            clause = max((m.end() for m in re.finditer(r"\b(?:which|whom|where|that)\b|[,;:]\s",
+                                                       sentence[:verb.start()])), default=0)
+            names = [self._span(n, where, offset) for n in self._last_name_per_item(sentence, clause, verb.start())
                      if core_name(n[0]) != core_name(self.main)]
             if names:
-                event.lists.setdefault("lead_investors" if led else "investors", []).extend(names[-4:])
+                event.lists.setdefault(key, []).extend(names[-4:])
         if event.fields or event.lists:
             event.fields["details_only"] = Span(True, "", where, offset, offset)
             self.events.append(event)

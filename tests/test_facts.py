@@ -208,3 +208,51 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
 def test_with_nothing_in_the_table_the_engine_answers_by_retrieval(engine: Engine) -> None:
     answer = engine.answer("List Frobnitz Partners' acquisitions")
     assert answer.model != "fact table" and answer.abstained
+
+
+# -- the Startups tab -------------------------------------------------------------------------
+
+
+def test_startups_tab_rows_and_the_passage_of_a_cell(engine: Engine) -> None:
+    from assistant.ui.startups import FIELDS, fact_table, passage_card
+
+    table = fact_table(engine.store, FactQuery(company="Zorblax Robotics"))
+    assert [row[4] for row in table.rows] == [12.0, 40.0]  # amounts in $M, numbers: the column sorts by size
+    card = passage_card(engine.store, table.facts[1], FIELDS.index("lead_investors"))
+    assert "<mark>" in card and "Ostrander Ventures" in card
+    seed = fact_table(engine.store, FactQuery(company="SenseTime"))
+    card = passage_card(engine.store, seed.facts[0], FIELDS.index("amount"))
+    assert "<mark>SenseTime Group Ltd. has raised $600 Million" in card and "$620 Million" in card  # sources differ
+
+
+@pytest.mark.slow
+def test_startups_tab_in_the_browser(tmp_path: Path) -> None:
+    """Filter by a company typed in lower case, read the rows, click an amount: its passage shows
+    with the sentence that states it highlighted."""
+    from web_helpers import CHROMIUM, CHROMIUM_ARGS, running_server
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    articles = _write(tmp_path / "articles")
+    with running_server(tmp_path, ["--ingest", str(SEEDS), str(articles)]) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            page.get_by_role("tab", name="Startups").click()
+            page.fill("#facts-company textarea, #facts-company input", "zorblax robotics")
+            page.click("#facts-show")
+            expect(page.locator("#facts-summary")).to_contain_text("2 fact(s)")
+            expect(page.locator("#facts-table")).to_contain_text("Ostrander Ventures")
+            page.locator("#facts-table [role=gridcell]").filter(has_text="40").first.click()
+            expect(page.locator("#facts-card mark")).to_contain_text("raised $40 million in a Series B round")
+            page.fill("#facts-company textarea, #facts-company input", "")
+            page.fill("#facts-investor textarea, #facts-investor input", "Quux Capital")
+            page.click("#facts-show")
+            expect(page.locator("#facts-summary")).to_contain_text("2 fact(s)")
+            expect(page.locator("#facts-table")).not_to_contain_text("Plimsoll")
+        finally:
+            browser.close()
