@@ -306,7 +306,7 @@ class Store:
                 'INSERT INTO chunks(id, article_id, idx, start, "end", text) VALUES(?,?,?,?,?,?)',
                 (chunk.id, article_id, chunk.index, chunk.start, chunk.end, chunk.text)).lastrowid
             rows.append((rowid, chunk.text))
-        storecheck.index_article(self.db, article_id, article.title, article.text, rows)
+        storecheck.index_article(self.db, article_id, article.title, article.text, rows, article.date)
 
     def _point_inputs(self, inputs: Iterable[tuple[str, str, str]]) -> list[str]:
         previous = set()

@@ -38,8 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Article, Chunk
-from .entities import extract_names, normal
+from .entities import core_name, extract_names, normal
 from .errors import AssistantError, BackendError, ConfigError, StoreCorruptError
+from .event_reader import extract_events
+from .events import event_columns
 from .text import index_text
 
 log = logging.getLogger(__name__)
@@ -67,11 +69,22 @@ DERIVED_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS names(article_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL, "
     "n INTEGER NOT NULL, lower INTEGER NOT NULL, PRIMARY KEY(article_id, norm))",
     "CREATE INDEX IF NOT EXISTS names_norm ON names(norm)",
+    # Startup events (``events``): the columns the fact queries filter on, the whole event with
+    # its spans as JSON, and one row per company or investor it names (for "both" and "who" queries).
+    "CREATE TABLE IF NOT EXISTS events(rowid INTEGER PRIMARY KEY, article_id TEXT NOT NULL, kind TEXT NOT NULL, "
+    "subject INTEGER NOT NULL, company TEXT NOT NULL, company_key TEXT NOT NULL, amount REAL, currency TEXT, "
+    "round TEXT, date TEXT NOT NULL, data TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS events_company ON events(company_key, kind)",
+    "CREATE INDEX IF NOT EXISTS events_article ON events(article_id)",
+    "CREATE TABLE IF NOT EXISTS event_parties(event INTEGER NOT NULL, role TEXT NOT NULL, name TEXT NOT NULL, "
+    "key TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS event_parties_key ON event_parties(key, role)",
 )
-DROP_DERIVED = ("DROP TABLE IF EXISTS chunks_vocab", "DROP TABLE IF EXISTS chunks_fts", "DROP TABLE IF EXISTS names")
+DROP_DERIVED = ("DROP TABLE IF EXISTS chunks_vocab", "DROP TABLE IF EXISTS chunks_fts", "DROP TABLE IF EXISTS names",
+                "DROP TABLE IF EXISTS event_parties", "DROP TABLE IF EXISTS events")
 # Bumped when what the keyword index or the name lexicon store changes; older stores are rebuilt
 # from their own article text on open (no re-embedding).
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 
 NEW, OK, REINDEX, DAMAGED = "new", "ok", "reindex", "damaged"
 _ESSENTIAL = ("articles", "chunks")  # without these nothing can be rebuilt
@@ -98,7 +111,8 @@ def inspect(db: Any, data_dir: Path) -> tuple[str, str]:
         problem = str(exc)
     if problem != "ok":
         return DAMAGED, " ".join(problem.replace("*** in database main ***", "").split())
-    if missing := [table for table in ("chunks_fts", "chunks_vocab", "names") if table not in tables]:
+    if missing := [table for table in ("chunks_fts", "chunks_vocab", "names", "events", "event_parties")
+                   if table not in tables]:
         return REINDEX, f"the {', '.join(missing)} table is missing"
     chunks = db.execute("SELECT count(*), coalesce(max(rowid), 0) FROM chunks").fetchone()
     indexed = db.execute("SELECT count(*), coalesce(max(rowid), 0) FROM chunks_fts").fetchone()
@@ -207,19 +221,26 @@ def rebuild_derived(db: Any, why: str = "") -> None:
         log.warning("rebuilding the keyword index and names", extra={"why": why})
     for statement in (*DROP_DERIVED, *DERIVED_SCHEMA):  # their columns may have changed too
         db.execute(statement)
-    for article_id, title, text in db.execute("SELECT id, title, text FROM articles").fetchall():
+    for article_id, title, date, text in db.execute("SELECT id, title, date, text FROM articles").fetchall():
         chunks = db.execute("SELECT rowid, text FROM chunks WHERE article_id=?", (article_id,))
-        index_article(db, article_id, title, text, chunks.fetchall())
+        index_article(db, article_id, title, text, chunks.fetchall(), date)
     db.execute("INSERT OR REPLACE INTO meta VALUES('analysis', ?)", (ANALYSIS_VERSION,))
 
 
-def index_article(db: Any, article_id: str, title: str, text: str, chunks: Iterable[tuple[int, str]]) -> None:
-    """Keyword rows (stemmed, title included) and lexicon names of one article."""
+def index_article(db: Any, article_id: str, title: str, text: str, chunks: Iterable[tuple[int, str]],
+                  date: str = "") -> None:
+    """Keyword rows (stemmed, title included), lexicon names and startup events of one article."""
     db.executemany("INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)",
                    [(rowid, index_text(f"{title}\n{chunk}")) for rowid, chunk in chunks])
     names = extract_names(title, text)
     db.executemany("INSERT OR REPLACE INTO names VALUES(?,?,?,?,?)",
                    [(article_id, name, normal(name), n, lower) for name, (n, lower) in names.items()])
+    for event in extract_events(title, text, date):
+        row = event_columns(event)
+        rowid = db.execute("INSERT INTO events(article_id, kind, subject, company, company_key, amount, currency, "
+                           "round, date, data) VALUES(?,?,?,?,?,?,?,?,?,?)", (article_id, *row)).lastrowid
+        db.executemany("INSERT INTO event_parties VALUES(?,?,?,?)",
+                       [(rowid, role, name, core_name(name)) for role, name in event.parties()])
 
 
 def drop_unreferenced(db: Any, article_ids: Iterable[str]) -> list[str]:
@@ -234,11 +255,14 @@ def drop_unreferenced(db: Any, article_ids: Iterable[str]) -> list[str]:
 
 
 def delete_chunk_rows(db: Any, article_ids: Sequence[str]) -> None:
-    """Inside a transaction: the chunks of these articles, their keyword rows and names."""
+    """Inside a transaction: the chunks of these articles, their keyword rows, names and events."""
     for article_id in article_ids:
         db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)", (article_id,))
         db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
         db.execute("DELETE FROM names WHERE article_id=?", (article_id,))
+        db.execute("DELETE FROM event_parties WHERE event IN (SELECT rowid FROM events WHERE article_id=?)",
+                   (article_id,))
+        db.execute("DELETE FROM events WHERE article_id=?", (article_id,))
 
 
 def begin_writing(db: Any) -> bool:
