@@ -12,13 +12,14 @@ so and cites both. When the table has nothing, ``None``: the engine answers by r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .documents import Citation, Passage
 from .entities import core_name
-from .facttable import Fact, FactQuery, find_facts, passage_for
-from .text import amounts_in, format_amount, key_terms, split_sentences, tokens
+from .facttable import Fact, FactQuery, find_facts, is_party, passage_for
+from .text import amounts_in, format_amount, key_terms, split_sentences, stem, tokens
 
 if TYPE_CHECKING:
     from .query import Question
@@ -40,6 +41,9 @@ _QUESTION_WORDS = set("how much many what which who whom list all name show both
                       "does do has have had is are was were its their and or with from since after before last "
                       "year years month this that there any ever so far until make made get got happen happened "
                       "report reported announce announced see saw give gave tell".split())
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_PLURAL_EVENT = re.compile(r"\b(?:rounds|acquisitions|deals|investments|ipos|raises|layoffs|startups|companies"
+                           r"|investors|backers|targets|purchases|buys|fundraises|financings)\b", re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
 _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|back|fund)|\bbacked by\s+(?P<by>.+)"
                                r"|(?P<own>.+?)['’]s\s+(?:investments|portfolio|bets)", re.IGNORECASE)
@@ -57,21 +61,24 @@ class Aggregate:
     limit: int = MAX_ROWS
 
 
-def read_aggregate(question: Question) -> Aggregate | None:
-    """The aggregate a question asks for, or None for an ordinary question."""
+def read_aggregate(question: Question, is_company: Callable[[str], bool] | None = None) -> Aggregate | None:
+    """The aggregate a question asks for, or None for an ordinary question. Names that single out
+    articles are companies or investors; of the common ones, ``is_company`` tells those the fact
+    table knows ("Microsoft") from topics ("AI")."""
     words = tokens(question.text)
     stems = set(key_terms(question.text)) | set(words)
     kind = next((k for k, cues in _KIND_WORDS.items() if any(s.startswith(tuple(cues)) for s in stems)), "")
-    names = question.specific
+    names = [e.name for e in question.entities if not e.generic or (is_company and is_company(e.name))]
+    plural = _PLURAL_EVENT.search(question.text)
     if "both" in words or "common" in words:
         op = "both"
     elif "how" in words and "many" in words:
         op = "count"
-    elif _RANK & set(words) and not question.specific or re.search(r"\btop\s+\d+\b", question.text, re.IGNORECASE):
+    elif _RANK & set(words) and (plural or not names) or re.search(r"\btop\s+\d+\b", question.text, re.I):
         op = "rank"
     elif ("how" in words and "much" in words and stems & _SUM) or (stems & _SUM and kind):
         op = "sum"
-    elif _is_list(question, words):
+    elif plural and (_LIST & set(words) or question.asks in ("list", "who")):
         op = "list"
     else:
         return None
@@ -80,26 +87,23 @@ def read_aggregate(question: Question) -> Aggregate | None:
     if not kind:
         return None
     query = FactQuery(kind=kind, subject_only=not names, min_amount=_minimum(question.text),
-                      topic=_topic(question, words))
+                      topic="" if names else _topic(question, words, names))
     query = _with_period(query, question.periods)
     investor = _investor(question)
     if investor:
         query = replace(query, investor=investor, kind="round")
     elif names:
-        role = "acquirer" if kind == "acquisition" and re.search(r"\b(?:did|has|have)\s+\S+.*\b(?:acquir|buy|bought)",
-                                                                 question.search_text, re.IGNORECASE) else ""
+        bought = re.search(r"\b(?:acquired|bought|purchased) by\b|\bwho (?:acquired|bought|purchased)\b",
+                           question.search_text, re.IGNORECASE)
+        role = ("target" if bought else "acquirer") if kind == "acquisition" else ""
         query = replace(query, company=names[0], role=role)
-    number = re.search(r"\btop\s+(\d+)\b", question.text, re.IGNORECASE)
-    return Aggregate(op, query, smallest=bool(_SMALLEST & set(words)),
-                     limit=min(int(number.group(1)), 25) if number else MAX_ROWS)
-
-
-def _is_list(question: Question, words: list[str]) -> bool:
-    """"list X's rounds", "which startups did X acquire", "what are X's acquisitions": a plural
-    of an event noun, or a list word with a kind."""
-    plural = re.search(r"\b(?:rounds|acquisitions|deals|investments|ipos|raises|layoffs|startups|companies|investors"
-                       r"|backers|targets|purchases)\b", question.text, re.IGNORECASE)
-    return bool(plural) and bool(_LIST & set(words) or question.asks in ("list", "who"))
+    number = re.search(r"\btop\s+(\d+)\b|\b(\d+|" + "|".join(_NUMBERS) + r")\s+(?:biggest|largest|smallest|top)\b",
+                       question.text, re.IGNORECASE)
+    limit = MAX_ROWS
+    if number:
+        said = (number.group(1) or number.group(2)).lower()
+        limit = min(int(said) if said.isdigit() else _NUMBERS.index(said) + 1, 25)
+    return Aggregate(op, query, smallest=bool(_SMALLEST & set(words)), limit=limit)
 
 
 def _minimum(text: str) -> float | None:
@@ -110,13 +114,13 @@ def _minimum(text: str) -> float | None:
     return None
 
 
-def _topic(question: Question, words: list[str]) -> str:
-    """The words left once the question's grammar, kind and names are taken out: "robotics" in
-    "biggest robotics rounds in 2021"."""
-    named = {w for e in question.entities if not e.generic for w in (*tokens(e.name), *tokens(e.said))}
+def _topic(question: Question, words: list[str], names: list[str]) -> str:
+    """For a question about no company, the words left once its grammar, kind and numbers are
+    taken out: "robotics" in "biggest robotics rounds in 2021", "ai" in "biggest AI rounds"."""
+    named = {w for name in names for w in tokens(name)}
     cues = set().union(*_KIND_WORDS.values()) | _RANK | _SUM | _LIST
     left = [w for w in words if w not in _QUESTION_WORDS and w not in named and not w.isdigit()
-            and not any(key_terms(w)[:1] and key_terms(w)[0].startswith(c) for c in cues)
+            and w not in _NUMBERS and not any(w.startswith(c) or c.startswith(stem(w)) for c in cues)
             and w not in {"startups", "startup", "companies", "company", "firms", "much", "money", "funding",
                           "million", "billion", "dollars", "usd"}]
     return " ".join(left)
@@ -151,7 +155,7 @@ class TableAnswer:
 def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
     """The answer from the fact table, or None when the question is not an aggregate one or the
     table has no rows for it."""
-    aggregate = read_aggregate(question)
+    aggregate = read_aggregate(question, lambda name: is_party(store, name, exact=True))
     if aggregate is None:
         return None
     if aggregate.op == "both":
@@ -191,7 +195,9 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
         return (f"In the articles, {who}{what}{scope}{period} add up to {format_amount(total, like)} "
                 f"over the {stated} with a stated figure{unstated}:")
     if aggregate.op == "rank":
-        return f"The {'smallest' if aggregate.smallest else 'largest'} {what}{scope}{period} in the articles:"
+        size = "smallest" if aggregate.smallest else "largest"
+        return f"{who[:1].upper()}{who[1:]}{size} {what}{scope}{period} in the articles:" if who else \
+            f"The {size} {what}{scope}{period} in the articles:"
     heading = f"{who[:1].upper()}{who[1:]}{what}" if who else what.capitalize()
     return f"{heading}{scope}{period} in the articles:"
 

@@ -21,7 +21,8 @@ FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capi
 TOTAL = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|overall)\b"
                     r"[^.]{0,40}$", re.IGNORECASE)
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
-                          r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|prize|grant)", re.IGNORECASE)
+                          r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|prize|grant|pa(?:y|id|ying|ys)\b)",
+                         re.IGNORECASE)
 VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
                         r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
 ACQUIRE = re.compile(
@@ -73,13 +74,14 @@ NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "
 ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
 APPOSITION = re.compile(r",\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,")
 # Capitalised words that are never the company of an event: technologies, titles, demonyms.
-GENERIC = frozenset("""ai ml llm llms api apis saas paas iot ar vr xr nft nfts b2b b2c hq ceo cto cfo coo us u.s. uk eu
+GENERIC = frozenset("""ai ml llm llms api apis u.s u.k saas paas iot ar vr xr nft nfts b2b b2c hq ceo cto cfo coo
+us u.s. uk eu
 gpu gpus cpu chatgpt gpt genai kubernetes cloud crypto web3 blockchain fintech edtech healthtech insurtech proptech
 series seed covid covid-19 photo american chinese european israeli british german french indian japanese korean
 canadian australian spanish italian swiss dutch swedish singaporean african asian latin nordic irish brazilian
 mexican russian silicon valley wall street q1 q2 q3 q4 h1 h2 ipo ipos spac spacs vc vcs january february march
 april may june july august september october november december monday tuesday wednesday thursday friday saturday
-sunday""".split())
+sunday where when what which who why how this these those there here""".split())
 # An amount that is a deal's price, not a round: "its $19.7 billion acquisition of Nuance".
 DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
                         re.IGNORECASE)

@@ -147,6 +147,15 @@ def find_facts(store: Store, query: FactQuery = FactQuery(), *, order: str = "da
     return facts[:limit] if limit else facts
 
 
+def is_party(store: Store, name: str, *, exact: bool = False) -> bool:
+    """Whether the fact table knows ``name`` as a company, acquirer, target or investor (with
+    ``exact``, by that name alone, not as the start of a longer one: "AI" is not "AI21 Labs")."""
+    key = core_name(name)
+    low, high = (key, key) if exact else _longer(key)
+    return store.db.execute("SELECT 1 FROM event_parties WHERE key = ? OR key BETWEEN ? AND ? LIMIT 1",
+                            (key, low, high)).fetchone() is not None
+
+
 def combine_reports(reports: list[Report]) -> list[Fact]:
     """Reports of one event (same kind, company, target; amounts within 5% or one unstated;
     dates within ``SAME_EVENT_DAYS``) become one fact; other figures become disagreements."""
