@@ -91,9 +91,13 @@ class Fact:
             if e.lists.get(name):
                 record[name] = e.names(name)
         first = self.reports[0]
-        record["spans"] = {name: {"text": s.text, "where": s.where, "start": s.start, "end": s.end,
-                                  "article_id": first.article_id}
-                           for name, s in e.fields.items() if s.where in ("title", "body")}
+        def span(s: Span) -> dict[str, Any]:
+            return {"text": s.text, "where": s.where, "start": s.start, "end": s.end, "article_id": first.article_id}
+
+        record["spans"] = {name: span(s) for name, s in e.fields.items() if s.where in ("title", "body")}
+        record["spans"].update({name: [span(s) for s in spans] for name, spans in e.lists.items() if spans})
+        if e.fields.get("date") and e.fields["date"].where == "article":
+            record["spans"]["date"] = {"text": first.date, "where": "article date", "article_id": first.article_id}
         record["sources"] = [{"article_id": r.article_id, "title": r.title, "date": r.date, "url": r.url,
                               "source": r.source} for r in self.reports]
         record["conflicts"] = {name: [{"value": v, "text": s.text, "article_id": r.article_id} for v, r, s in found]

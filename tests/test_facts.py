@@ -144,7 +144,7 @@ def test_cli_facts_json_csv_and_table(engine: Engine, settings: Settings, capsys
     [record] = json.loads(capsys.readouterr().out)
     assert (record["amount"], record["round"], record["date"]) == (6e8, "Series C", "2018-05-31")
     assert [c["text"] for c in record["conflicts"]["amount"]] == ["$620 Million"]
-    assert {"amount", "round", "valuation"} <= set(record["spans"])
+    assert {"amount", "round", "valuation", "investors", "date"} <= set(record["spans"])
     assert any("Temasek" in name for name in record["investors"])
     assert cli.main([*args, "--kind", "round", "--csv", "--sort", "amount"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
