@@ -42,8 +42,12 @@ _QUESTION_WORDS = set("how much many what which who whom list all name show both
                       "year years month this that there any ever so far until make made get got happen happened "
                       "report reported announce announced see saw give gave tell".split())
 _NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+# Plurals of events (or of what events are about): "rounds", "acquisitions", "startups". Not
+# "investors": "which investors joined its round?" asks about one round, which retrieval answers.
 _PLURAL_EVENT = re.compile(r"\b(?:rounds|acquisitions|deals|investments|ipos|raises|layoffs|startups|companies"
-                           r"|investors|backers|targets|purchases|buys|fundraises|financings)\b", re.IGNORECASE)
+                           r"|targets|purchases|buys|fundraises|financings)\b", re.IGNORECASE)
+_HOW_MANY_EVENTS = re.compile(r"\bhow many\s+(?:\w+\s+){0,2}?(?:rounds|acquisitions|deals|investments|ipos|raises|"
+                              r"layoffs|startups|companies|targets|purchases|times)\b", re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
 _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|back|fund)|\bbacked by\s+(?P<by>.+)"
                                r"|(?P<own>.+?)['’]s\s+(?:investments|portfolio|bets)", re.IGNORECASE)
@@ -72,7 +76,7 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     plural = _PLURAL_EVENT.search(question.text)
     if "both" in words or "common" in words:
         op = "both"
-    elif "how" in words and "many" in words:
+    elif _HOW_MANY_EVENTS.search(question.text):  # not "how many people did X lay off": one event's size
         op = "count"
     elif _RANK & set(words) and (plural or not names) or re.search(r"\btop\s+\d+\b", question.text, re.I):
         op = "rank"
