@@ -167,7 +167,8 @@ def test_facts_from_scripts(engine: Engine, settings: Settings) -> None:
 
 @pytest.mark.parametrize(("question", "op"), [
     ("List SenseTime's funding rounds.", "list"), ("which startups did kestrel ledger acquire?", "list"),
-    ("biggest rounds in 2021", "rank"), ("How much has Zorblax Robotics raised in total?", "sum"),
+    ("biggest rounds in 2021", "rank"), ("How much has Kestrel Ledger spent on acquisitions?", "sum"),
+    ("How much has Zorblax Robotics raised in total?", None),
     ("how many acquisitions did Kestrel Ledger make?", "count"),
     ("Who invested in both Zorblax Robotics and Plimsoll Genomics?", "both"),
     ("How much did SenseTime raise, and who invested?", None), ("Who led Zorblax's Series B?", None),
@@ -192,8 +193,8 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
     assert answer.model == "fact table" and not answer.abstained
     assert "$12 million" in answer.text and "$40 million" in answer.text and "Ostrander Ventures" in answer.text
     _cited_rows(answer)
-    total = engine.answer("How much has Zorblax Robotics raised in total?")
-    assert "$52 million" in total.text.split("\n")[0]
+    total = engine.answer("How much has Kestrel Ledger spent on acquisitions?")
+    assert "$90 million" in total.text.split("\n")[0] and "1 more without a stated figure" in total.text
     count = engine.answer("how many acquisitions did Kestrel Ledger make?")
     assert count.text.startswith("The articles report 2 ") and "Drumlin Pay" in count.text
     rank = engine.answer("biggest rounds in 2021?")
