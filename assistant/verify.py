@@ -76,6 +76,15 @@ _ANY = re.compile(r".")
 _QUANTITY_WORDS = frozenset(key_terms("much many number amount total size big large how what"))
 
 
+# Words a reply uses about its sources rather than about the answer ("the article mentions ...").
+_REPLY_TERMS = frozenset(key_terms(
+    "article articles source sources passage text mention mentions mentioned state states stated say says said "
+    "report reports reported information detail details provide provided specify specified answer question"))
+# (Not "may", which is mostly the verb.)
+_MONTH_TERMS = frozenset(key_terms("january february march april june july august september october november "
+                                   "december"))
+
+
 @dataclass(frozen=True)
 class Asked:
     """What the question brings: its own names and numbers (an answer may echo them), and for an
@@ -95,17 +104,21 @@ class Asked:
 def asked_by(question: Question | str, article_text: Callable[[str], str] | None = None) -> Asked:
     if isinstance(question, str):
         question = read_question(question)
-    cue = None
+    cue, relation = None, ""
     if question.asks == "amount":
-        cue = next((cue for asks, cue in _AMOUNT_RELATIONS if asks.search(question.text)), _ANY)
+        asks, cue = next(((asks, cue) for asks, cue in _AMOUNT_RELATIONS if asks.search(question.text)),
+                         (None, _ANY))
+        relation = " ".join(asks.findall(question.text) if asks else [])
     elif question.asks == "who":
         cue = _ANY  # the names must be stated in a sentence about what was asked (below)
     asked_names = {n.lower() for n in question.names} | {e.said.lower() for e in question.entities}
     name_terms = {t for name in asked_names for t in key_terms(name)}
-    return Asked(frozenset(asked_names), frozenset(numbers(question.text)),
+    return Asked(frozenset(asked_names), frozenset(numbers(question.text) | spelled_numbers(question.text)),
                  frozenset(value for value, _ in amounts_in(question.text)), cue, article_text,
                  words=frozenset(_question_words(question.search_text)) | {w for n in asked_names for w in n.split()},
-                 terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS),
+                 # The relation's own verb is the cue's to check: "pay" is stated as "paid" or "acquired".
+                 terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS
+                                 - set(key_terms(relation))),
                  yes_no=question.asks == "yesno", facts="name" if question.asks == "who" else "amount")
 
 
@@ -131,6 +144,17 @@ def numbers(text: str) -> set[float]:
         scale = (match.group(2) or "").lower()
         values.add(round(value * SCALE.get(scale, 1.0), 6))
     return values
+
+
+# From two: "one" is mostly a pronoun ("one of its investors").
+_WORD_NUMBERS = {w: float(n) for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split()) if n >= 2}
+
+
+def spelled_numbers(text: str) -> set[float]:
+    """Numbers written as words: "a five-year deal" -> {5.0}."""
+    return {_WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORD_NUMBERS}
 
 
 def names(text: str) -> set[str]:
@@ -272,12 +296,20 @@ def has_facts(sentence: str) -> bool:
     return bool(numbers(sentence) or names(sentence))
 
 
-def adds_facts(sentence: str, asked: Asked) -> bool:
+def adds_facts(sentence: str, asked: Asked, sources: Sequence[str] = ()) -> bool:
     """Whether a sentence tells more than the question did: a number or a name the question did
-    not bring. "Apple gave the 200 employees severance [1]" only restates its question."""
-    new_numbers = {v for v in numbers(sentence) if v >= 10} - asked.numbers
+    not bring, a month, or words of its sources the question did not use. "Apple gave the 200
+    employees severance [1]" only restates its question; "the deal runs five years [1]" tells a
+    number (bare digits under 10 are mostly labels, as in "GPT-3"), and "Bezos became executive
+    chair [1]" a role (two new words, both in the cited passage, so the model did not make them up)."""
+    new_numbers = ({v for v in numbers(sentence) if v >= 10} | spelled_numbers(sentence)) - asked.numbers
     new_names = {n.lower() for n in names(sentence)} - asked.names - asked.words
-    return bool(new_numbers or new_names)
+    if new_numbers or new_names:
+        return True
+    said = {stem(w) for w in asked.words}
+    source = set(key_terms(" ".join(sources)))
+    new_terms = {t for t in key_terms(sentence) if t not in said and t in source} - _REPLY_TERMS
+    return len(new_terms) >= 2 or bool(new_terms & _MONTH_TERMS)
 
 
 def check_answer(raw: str, passages: Sequence[Passage], question: Question | str = "",
@@ -322,8 +354,9 @@ def check_answer(raw: str, passages: Sequence[Passage], question: Question | str
     citations = [_citation(order[m], passages[m - 1], tuple(supported_by[m])) for m in order]
     text = " ".join(parts).strip()
     # Only sentences that tell something new answer; for a yes/no question a restatement does.
-    answers = [s for s, markers in kept if markers and has_facts(s) and not is_decline(s)
-               and (adds_facts(s, asked) or asked.yes_no)]
+    answers = [s for s, markers in kept if markers and not is_decline(s)
+               and (adds_facts(s, asked, [f"{passages[m - 1].title}\n{passages[m - 1].text}" for m in markers])
+                    or asked.yes_no and has_facts(s))]
     declined = not answers
     return Checked(text=text, citations=citations, removed=removed, declined=declined)
 

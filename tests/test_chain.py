@@ -196,3 +196,11 @@ def test_a_multi_part_question_answers_each_part(engine: Engine, chat: FakeChatM
     final = engine.answer("how much did sensetime raise, and who invested?")
     assert len(chat.received) == 2 and not final.abstained
     assert "$600 Million [1]" in final.text and "Temasek" in final.text
+
+
+def test_which_came_first_is_ordered_by_the_dates_of_each_sides_sources(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["Pando raised its Series B first [1].", "Nova raised its Series A first [1]."]
+    final = engine.answer("which raised first, pando or nova?")
+    assert not final.abstained
+    assert "By the dates of their sources, Nova 2021-05-04 [2], Pando 2022-03-01 [1]: Nova came first." in final.text
+    assert "Pando raised its Series B first" not in final.text  # a restatement tells nothing

@@ -165,3 +165,29 @@ def test_a_restatement_of_the_question_is_no_answer() -> None:
     cut = _p("Apple dismissed 200 employees from Project Titan in 2019.", "Apple cuts 200 from Project Titan", n=10)
     question = "How much severance did Apple give the 200 employees cut from Project Titan in 2019?"
     assert check_answer("Apple gave the 200 employees cut from Project Titan severance [1].", [cut], question).declined
+
+
+def test_an_irregular_form_of_the_asked_verb_states_the_price() -> None:
+    deal = _p("Terms weren't disclosed, but a source told VentureBeat Intel paid more than $350 million.",
+              "Intel acquires Nervana", n=11)
+    question = "How much did Intel pay for Nervana?"
+    checked = check_answer("Intel paid more than $350 million for Nervana [1].", [deal], question)
+    assert not checked.declined and not checked.removed
+
+
+def test_a_number_written_as_a_word_is_an_answer() -> None:
+    deal = _p("The Microsoft-Walmart AI and cloud deal is a five-year partnership.", "Walmart picks Microsoft", n=12)
+    question = "how long is the microsoft-walmart ai and cloud deal?"
+    assert not check_answer("The Microsoft-Walmart AI and cloud deal runs five years [1].", [deal], question).declined
+
+
+def test_an_answer_in_plain_words_from_the_source_is_an_answer() -> None:
+    demo = _p("In a live demo, Neuralink showed readings from the brain of a pig named Gertrude.", "Demo", n=13)
+    question = "what animal did neuralink show readings from?"
+    answer = "Neuralink showed readings from a pig's brain in a live demo [1]."
+    assert not check_answer(answer, [demo], question).declined
+    # Words the source does not hold are no answer, nor is a restatement.
+    assert check_answer("Neuralink showed readings from a monkey's cortex [1].", [demo], question).declined
+    assert check_answer("The article mentions Neuralink's readings [1].", [demo], question).declined
+    left = _p("Qi Lu stepped down as Baidu's COO in July.", "Qi Lu leaves Baidu", n=14)
+    assert not check_answer("Qi Lu left in July [1].", [left], "in which month did qi lu leave baidu?").declined
