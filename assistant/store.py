@@ -52,6 +52,7 @@ class Store:
         self.host, self._port = host, port  # host: vectors on a Chroma server, "" for the local folder
         self._embedder = embedder
         self._collection: Collection | None = None
+        self.max_batch = 4000  # vectors per Chroma write; the client's own limit once it is open
         self._lexicon: tuple[tuple[int, int], Lexicon] | None = None
         path = self.data_dir / "index.sqlite3"
         try:
@@ -134,6 +135,7 @@ class Store:
                 client = chromadb.HttpClient(host=self.host, port=self._port, settings=chroma_settings)
             else:
                 client = chromadb.PersistentClient(path=str(self.data_dir / "chroma"), settings=chroma_settings)
+            self.max_batch = int(client.get_max_batch_size())  # (SQLite's variable limit, locally)
             return client.get_or_create_collection(
                 self._collection_name,
                 embedding_function=_chroma_embedding(self._embedder) if self._embedder else None,
@@ -280,10 +282,11 @@ class Store:
                     "date_int": int(article.date.replace("-", "") or 0), "url": article.url,
                     "source": article.ref, "publisher": article.publisher, "path": article.path,
                 })
-        step = 4000  # under Chroma's maximum batch size
+        collection = self.collection  # (opening it reads the client's batch limit)
+        step = self.max_batch
         for i in range(0, len(ids), step):
             with chroma_errors(f"writing vectors to Chroma in {self.data_dir}"):
-                self.collection.upsert(ids=ids[i:i + step], embeddings=[list(v) for v in vectors[i:i + step]],
+                collection.upsert(ids=ids[i:i + step], embeddings=[list(v) for v in vectors[i:i + step]],
                                        documents=docs[i:i + step], metadatas=metas[i:i + step])
 
     def _insert_article(self, article: Article, chunks: list[Chunk], now: float) -> None:

@@ -18,8 +18,10 @@ Modules: ``render`` (pure HTML/Markdown of answers, citations, source cards), ``
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from ..chain import Engine
 
 
+log = logging.getLogger(__name__)
 QUEUE_MAX = 64  # waiting requests (page and API together); more are refused with "queue full"
 
 
@@ -75,11 +78,10 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine
         _say(f"Ingesting {', '.join(map(str, ingest_paths))} into {settings.data_dir} …")
         report = ingest(list(ingest_paths), settings, store=engine.store, embedder=engine.embedder, progress=False)
         _say(report.summary())
-    _say(f"Loading the models ({engine.model_name}) …")
-    started = time.perf_counter()
-    engine.warm_up()
-    _say(f"Models ready in {time.perf_counter() - started:.1f} s.")
-    demo = build_demo(engine, settings)
+    # The page comes up at once; the models load behind it, and a question asked meanwhile says so.
+    loaded = threading.Event()
+    threading.Thread(target=_load_models, args=(engine, loaded), name="load-models", daemon=True).start()
+    demo = build_demo(engine, settings, loaded)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX)
     # run_history off: no answers kept in visitors' browsers, and none of its routes.
     demo.launch(server_name=settings.web_host, server_port=settings.web_port, share=settings.web_share,
@@ -87,6 +89,19 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine
                 show_error=False, max_file_size=int(settings.ingest_max_file_mb * 1e6), ssr_mode=False,
                 mcp_server=False, enable_monitoring=False, run_history=False,
                 blocked_paths=[str(settings.data_dir.resolve())], footer_links=["api", "gradio"], css=CSS, head=HEAD)
+
+
+def _load_models(engine: Engine, loaded: threading.Event) -> None:
+    _say(f"Loading the models ({engine.model_name}) …")
+    started = time.perf_counter()
+    try:
+        engine.warm_up()
+        _say(f"Models ready in {time.perf_counter() - started:.1f} s.")
+    except Exception as exc:  # the first question tries again and shows its error
+        log.warning("loading the models failed", exc_info=exc)
+        _say(f"Loading the models failed ({exc}); the first question will try again.")
+    finally:
+        loaded.set()
 
 
 def _say(message: str) -> None:
