@@ -1,11 +1,13 @@
 """Answers questions about AI startups from news articles, with citations.
 
 Example:
-    from assistant import answer
+    from assistant import answer, facts
     a = answer("How much did SenseTime raise?")
     print(a.text)                      # "... $600 million ... [1]"
     for c in a.citations:
         print(c.n, c.title, c.date, c.url)
+    for fact in facts(company="SenseTime", kind="round"):
+        print(fact.to_dict())          # what `assistant facts --json` prints
 
 Nothing heavy is imported here: models load on the first question and are reused.
 """
@@ -30,6 +32,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .chain import Event
     from .documents import Filters
+    from .facttable import Fact
 
 __all__ = [
     "Answer",
@@ -45,6 +48,7 @@ __all__ = [
     "StoreLockedError",
     "Timings",
     "answer",
+    "facts",
     "load_settings",
     "retrieve",
     "stream_answer",
@@ -88,3 +92,35 @@ def retrieve(question: str, k: int = 8, filters: Filters | dict[str, str] | None
     from .chain import default_engine
 
     return default_engine(settings).retrieve(question, k=k, filters=filters)
+
+
+def facts(company: str = "", *, investor: str = "", kind: str = "", since: str = "", until: str = "",
+          min_amount: float | None = None, about: str = "", all_mentions: bool = False, order: str = "date",
+          limit: int = 0, settings: Settings | None = None) -> list[Fact]:
+    """The table of funding rounds, acquisitions, IPOs and layoffs read from the articles at ingest.
+
+    Args:
+        company: a company raising, listing or laying off, an acquirer or a target ("SenseTime").
+        investor: a lead or other investor of a round.
+        kind: "round", "acquisition", "ipo" or "layoff"; empty for all.
+        since, until: inclusive date prefixes, "2021" or "2021-03" or "2021-03-15".
+        min_amount: at least this amount (in the event's currency).
+        about: words the article must have ("robotics").
+        all_mentions: also earlier rounds and deals an article mentions in passing.
+        order: "date" (oldest first) or "amount" (largest first); ``limit``: at most this many.
+
+    Returns:
+        ``Fact``s; ``fact.to_dict()`` is the record `assistant facts --json` prints, each field
+        with the span it was read from, the sources, and the figures they disagree on.
+    """
+    from .facttable import FactQuery, find_facts
+    from .store import Store
+
+    settings = settings or load_settings()
+    store = Store(settings.data_dir, collection=settings.store_collection)
+    try:
+        query = FactQuery(company=company, investor=investor, kind=kind, since=since, until=until,
+                          min_amount=min_amount, topic=about, subject_only=not all_mentions)
+        return find_facts(store, query, order=order, limit=limit)
+    finally:
+        store.close()

@@ -16,6 +16,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .aggregate import answer_aggregate
 from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
@@ -23,7 +24,8 @@ from .prompting import DECLINE, SYSTEM_PROMPT, fit_passages
 from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
-from .verify import Checked, amounts_in, conflicting_figures, format_amount
+from .text import amounts_in, format_amount
+from .verify import Checked, conflicting_figures
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -94,9 +96,7 @@ class Engine:
         from .store import Store
 
         embedder = embedder or make_embedder(settings)
-        store = store or Store(settings.data_dir, collection=settings.store_collection,
-                               embedding_model=embedder.name, host=settings.store_host, port=settings.store_port,
-                               embedder=embedder)
+        store = store or Store.from_settings(settings, embedder=embedder)
         if chat_model == "auto":
             model, name = make_chat_model(settings, system_prompt=SYSTEM_PROMPT), chat_model_name(settings)
         else:
@@ -184,6 +184,14 @@ class Engine:
         started = time.perf_counter()
         self._require_articles()
         asked = self.read(question, history)
+        table = answer_aggregate(self.store, asked) if not filters else None
+        if table is not None:  # a list, rank, sum, count or "both": from the fact table, no LLM
+            yield Retrieved(asked.text, table.passages, time.perf_counter() - started)
+            yield table.text
+            elapsed = time.perf_counter() - started
+            yield Answer(text=table.text, citations=table.citations, abstained=False, standalone_question=asked.text,
+                         timings=Timings(elapsed, elapsed, elapsed), model="fact table")
+            return
         passages = self.retriever.search(asked, k=k, filters=Filters.of(filters))
         retrieve_s = time.perf_counter() - started
         yield Retrieved(asked.text, passages, retrieve_s)

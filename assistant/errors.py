@@ -33,3 +33,7 @@ class StoreLockedError(AssistantError):
 
 class StoreCorruptError(AssistantError):
     """The store's files are damaged; the message says which command repairs or rebuilds it."""
+
+
+class ModelNotServedError(BackendError):
+    """The LLM server does not serve the model the settings name."""

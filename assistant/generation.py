@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .documents import Passage
-from .errors import BackendError
+from .errors import BackendError, ModelNotServedError
 from .extractive import extractive_answer
 from .prompting import PROMPT, SYSTEM_PROMPT, fit_passages, format_sources, neutralize
 from .query import Question
@@ -273,7 +273,12 @@ class Writer:
             return f"{self._where()} did not answer in time ({exc}); showing extracted sentences instead."
         if isinstance(exc, ConnectionError) or "Connect" in name:
             return f"{self._where()} is unreachable ({name}); showing extracted sentences instead."
+        if isinstance(exc, ModelNotServedError):
+            return f"{str(exc)[:1].upper()}{str(exc)[1:]}; showing extracted sentences instead."
         status = getattr(exc, "status_code", None)
+        if status == 404:  # vLLM, Ollama and OpenAI answer an unknown model so
+            return (f"{self._where()} answered HTTP 404 for the model {self.model_name.removeprefix('openai:')!r} "
+                    "(check llm.model and llm.base_url); showing extracted sentences instead.")
         return f"{self._where()} failed ({f'HTTP {status}' if status else name}); showing extracted sentences instead."
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,16 +20,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import storecheck
-from .documents import Article, ArticleInfo, Chunk, Filters, Passage
+from . import keyword_index, storecheck
+from .documents import Article, ArticleInfo, Chunk, Filters, Passage, vector_metadata
 from .entities import Lexicon
-from .errors import BackendError, ConfigError, StoreCorruptError
+from .errors import AssistantError, BackendError, StoreCorruptError
 from .storecheck import ANALYSIS_VERSION, DAMAGED, REINDEX, SCHEMA, chroma_errors
-from .text import key_terms, stem
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
+    from .config import Settings
     from .protocols import Embedder
 
 log = logging.getLogger(__name__)
@@ -43,17 +44,20 @@ class Store:
     """
 
     def __init__(self, data_dir: Path, *, collection: str = "articles", embedding_model: str = "",
-                 host: str = "", port: int = 8000, embedder: Embedder | None = None, repair: bool = False) -> None:
+                 host: str = "", port: int = 8000, ssl: bool = False, auth_token: str = "",
+                 embedder: Embedder | None = None, repair: bool = False) -> None:
         """``repair``: salvage a damaged file (an ingest does, holding the writer lock); otherwise
         ``StoreCorruptError``. What is checked on open, and what is rebuilt, is in ``storecheck``."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._collection_name = collection
         self.host, self._port = host, port  # host: vectors on a Chroma server, "" for the local folder
+        self._ssl, self._auth_token = ssl, auth_token
+        self.where = f"the Chroma server at {host}:{port}" if host else f"Chroma in {self.data_dir}"  # in messages
         self._embedder = embedder
         self._collection: Collection | None = None
         self.max_batch = 4000  # vectors per Chroma write; the client's own limit once it is open
-        self._lexicon: tuple[tuple[int, int], Lexicon] | None = None
+        self._lexicon: tuple[tuple[int, int, float], Lexicon] | None = None
         path = self.data_dir / "index.sqlite3"
         try:
             self.db = self._connect(path)
@@ -66,7 +70,7 @@ class Store:
                 log.warning("damaged index salvaged", extra={"why": why, "kept": str(kept)})
                 self.db = self._connect(path)
             self.db.executescript(SCHEMA)
-            self._check_model(embedding_model)
+            storecheck.check_embedding(self.db, self.data_dir, embedding_model)
             self._upgrade_analysis(force=state in (REINDEX, DAMAGED), why=why)
         except BaseException as exc:
             self.close()
@@ -74,21 +78,19 @@ class Store:
                 raise storecheck.failure(exc, f"opening {path}", opening=self.data_dir) from exc
             raise
 
+    @classmethod
+    def from_settings(cls, settings: Settings, *, embedder: Embedder | None = None, repair: bool = False) -> Store:
+        """The store ``settings`` name; a Chroma server's token is read from ``store.auth_token_env``."""
+        return cls(settings.data_dir, collection=settings.store_collection,
+                   embedding_model=embedder.name if embedder else "", host=settings.store_host,
+                   port=settings.store_port, ssl=settings.store_ssl,
+                   auth_token=os.environ.get(settings.store_auth_token_env, ""), embedder=embedder, repair=repair)
+
     def _connect(self, path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         return db
-
-    def _check_model(self, embedding_model: str) -> None:
-        row = self.db.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
-        if row is None:
-            if embedding_model:
-                self.db.execute("INSERT INTO meta VALUES('embedding_model', ?)", (embedding_model,))
-        elif embedding_model and row[0] != embedding_model:
-            raise ConfigError(
-                f"the store in {self.data_dir} was built with embedding model {row[0]!r}, not "
-                f"{embedding_model!r}; use another data dir (--data-dir) or delete this one and re-ingest")
 
     def _upgrade_analysis(self, force: bool = False, why: str = "") -> None:
         """Rebuild the keyword index and name lexicon of a store written by an older version, or
@@ -99,19 +101,10 @@ class Store:
                 storecheck.rebuild_derived(self.db, why)
 
     def lexicon(self) -> Lexicon:
-        """The corpus's names, rebuilt when the store has changed."""
-        counts = self.count()
-        if self._lexicon is None or self._lexicon[0] != counts:
-            # (With max(n), SQLite takes the name column from the article that writes it most.)
-            rows = self.db.execute("SELECT norm, name, count(*), sum(n), max(n) FROM names GROUP BY norm "
-                                   "HAVING sum(n) > sum(lower)").fetchall()
-            vocabulary = dict(self.db.execute("SELECT term, cnt FROM chunks_vocab").fetchall())
-
-            def word_count(word: str) -> int:  # how often the keyword index holds the word, in any case
-                return vocabulary.get(stem(word), 0)
-
-            lexicon = Lexicon.build([row[:4] for row in rows], word_count, counts[0], lambda word: word_count(word) > 0)
-            self._lexicon = (counts, lexicon)
+        """The corpus's names, rebuilt when articles were added, replaced or deleted (here or elsewhere)."""
+        version = keyword_index.corpus_version(self.db)
+        if self._lexicon is None or self._lexicon[0] != version:
+            self._lexicon = (version, keyword_index.read_lexicon(self.db, version[0]))
         return self._lexicon[1]
 
     @property
@@ -130,20 +123,29 @@ class Store:
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        token = self._auth_token
         try:
-            if self.host:
-                client = chromadb.HttpClient(host=self.host, port=self._port, settings=chroma_settings)
+            if self.host:  # (the token as a proxy or Chroma Cloud expects it)
+                client = chromadb.HttpClient(host=self.host, port=self._port, ssl=self._ssl, settings=chroma_settings,
+                                             headers={"Authorization": f"Bearer {token}", "X-Chroma-Token": token}
+                                             if token else None)
             else:
                 client = chromadb.PersistentClient(path=str(self.data_dir / "chroma"), settings=chroma_settings)
             self.max_batch = int(client.get_max_batch_size())  # (SQLite's variable limit, locally)
-            return client.get_or_create_collection(
-                self._collection_name,
+            collection = client.get_or_create_collection(
+                self._collection_name, metadata=storecheck.identity(self.db) or None,
                 embedding_function=_chroma_embedding(self._embedder) if self._embedder else None,
                 configuration={"hnsw": {"space": "cosine"}},
             )
+            if fuller := storecheck.check_collection(self.db, collection.metadata, self._collection_name,
+                                                     self.where, server=bool(self.host)):
+                collection.modify(metadata=fuller)
+            return collection
+        except AssistantError:
+            raise
         except Exception as exc:  # chromadb raises many unrelated types; name the place instead
-            where = f"Chroma server {self.host}:{self._port}" if self.host else f"Chroma in {self.data_dir}"
-            raise BackendError(f"cannot open {where}: {exc}") from exc
+            hint = "; is it running? (store.host, store.port, store.ssl)" if self.host else ""
+            raise BackendError(f"cannot open {self.where}: {exc}{hint}") from exc
 
     # -- manifest -------------------------------------------------------------------------
 
@@ -271,23 +273,17 @@ class Store:
 
     def upsert_vectors(self, items: Sequence[tuple[Article, list[Chunk]]], vectors: Sequence[Sequence[float]]) -> None:
         """Vectors with their chunk text and article metadata into Chroma (``add`` journals them first)."""
-        ids, docs, metas = [], [], []
-        for article, chunks in items:
-            for chunk in chunks:
-                ids.append(chunk.id)
-                docs.append(chunk.text)
-                metas.append({
-                    "article_id": chunk.article_id, "chunk_index": chunk.index, "start": chunk.start,
-                    "end": chunk.end, "title": article.title, "date": article.date,
-                    "date_int": int(article.date.replace("-", "") or 0), "url": article.url,
-                    "source": article.ref, "publisher": article.publisher, "path": article.path,
-                })
+        if vectors and storecheck.check_embedding(self.db, self.data_dir, dimension=len(vectors[0])):
+            self._collection = None  # reopened, so that the collection records the dimension too
+        pairs = [(article, chunk) for article, chunks in items for chunk in chunks]
+        ids, docs = [chunk.id for _, chunk in pairs], [chunk.text for _, chunk in pairs]
+        metas = [vector_metadata(article, chunk) for article, chunk in pairs]
         collection = self.collection  # (opening it reads the client's batch limit)
         step = self.max_batch
         for i in range(0, len(ids), step):
-            with chroma_errors(f"writing vectors to Chroma in {self.data_dir}"):
+            with chroma_errors(f"writing vectors to {self.where}"):
                 collection.upsert(ids=ids[i:i + step], embeddings=[list(v) for v in vectors[i:i + step]],
-                                       documents=docs[i:i + step], metadatas=metas[i:i + step])
+                                  documents=docs[i:i + step], metadatas=metas[i:i + step])
 
     def _insert_article(self, article: Article, chunks: list[Chunk], now: float) -> None:
         article_id = chunks[0].article_id
@@ -302,7 +298,7 @@ class Store:
                 'INSERT INTO chunks(id, article_id, idx, start, "end", text) VALUES(?,?,?,?,?,?)',
                 (chunk.id, article_id, chunk.index, chunk.start, chunk.end, chunk.text)).lastrowid
             rows.append((rowid, chunk.text))
-        storecheck.index_article(self.db, article_id, article.title, article.text, rows)
+        storecheck.index_article(self.db, article_id, article.title, article.text, rows, article.date)
 
     def _point_inputs(self, inputs: Iterable[tuple[str, str, str]]) -> list[str]:
         previous = set()
@@ -315,7 +311,7 @@ class Store:
 
     def _finish_deletes(self, article_ids: list[str]) -> None:
         for article_id in article_ids:
-            with chroma_errors(f"deleting vectors from Chroma in {self.data_dir}"):
+            with chroma_errors(f"deleting vectors from {self.where}"):
                 self.collection.delete(where={"article_id": article_id})
             with self._transaction():
                 self.db.execute("DELETE FROM pending WHERE article_id=?", (article_id,))
@@ -361,32 +357,21 @@ class Store:
         """``(chunk_id, cosine similarity)`` of the ``n`` nearest chunks."""
         if allowed is not None and not allowed:
             return []
-        where: dict[str, Any] | None = None
-        if allowed is not None:
-            where = {"article_id": {"$in": allowed}}
+        storecheck.check_embedding(self.db, self.data_dir, dimension=len(vector), record=False)
+        where: dict[str, Any] | None = {"article_id": {"$in": allowed}} if allowed is not None else None
         collection = self.collection  # (its own errors say what to do)
         try:
             result = collection.query(query_embeddings=[list(vector)], n_results=n, where=where, include=["distances"])
         except Exception as exc:
-            raise BackendError(f"Chroma query failed ({exc}); an ingest rebuilds a damaged vector index: "
-                               f"assistant ingest <files or folders> --data-dir {self.data_dir}") from exc
+            fix = "is it running?" if self.host else ("an ingest rebuilds a damaged vector index: "
+                                                      f"assistant ingest <files or folders> --data-dir {self.data_dir}")
+            raise BackendError(f"the query to {self.where} failed ({exc}); {fix}") from exc
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def search_keyword(self, question: str, n: int, allowed: list[str] | None = None) -> list[tuple[str, float]]:
-        """``(chunk_id, bm25 score)`` of the best keyword matches (higher is better)."""
-        wanted = key_terms(question)
-        if not wanted or (allowed is not None and not allowed):
-            return []
-        query = " OR ".join(f'"{t}"' for t in wanted)
-        sql = ("SELECT c.id, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
-               "WHERE chunks_fts MATCH ?")
-        args: list[Any] = [query]
-        if allowed is not None:
-            sql += f" AND c.article_id IN ({','.join('?' * len(allowed))})"
-            args += allowed
-        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
+        """``(chunk_id, bm25 score)`` of the best keyword matches (higher is better; ``keyword_index``)."""
         try:
-            return [(row[0], row[1]) for row in self.db.execute(sql, [*args, n])]
+            return keyword_index.search(self.db, question, n, allowed)
         except sqlite3.DatabaseError as exc:  # damage that appeared after the store was opened
             if storecheck.is_corruption(exc):
                 raise StoreCorruptError(storecheck.repaired_by_ingest(self.data_dir, str(exc))) from exc

@@ -38,8 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Article, Chunk
-from .entities import extract_names, normal
-from .errors import AssistantError, BackendError, StoreCorruptError
+from .entities import core_name, extract_names, normal
+from .errors import AssistantError, BackendError, ConfigError, StoreCorruptError
+from .event_reader import extract_events
+from .events import event_columns
 from .text import index_text
 
 log = logging.getLogger(__name__)
@@ -67,11 +69,22 @@ DERIVED_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS names(article_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL, "
     "n INTEGER NOT NULL, lower INTEGER NOT NULL, PRIMARY KEY(article_id, norm))",
     "CREATE INDEX IF NOT EXISTS names_norm ON names(norm)",
+    # Startup events (``events``): the columns the fact queries filter on, the whole event with
+    # its spans as JSON, and one row per company or investor it names (for "both" and "who" queries).
+    "CREATE TABLE IF NOT EXISTS events(rowid INTEGER PRIMARY KEY, article_id TEXT NOT NULL, kind TEXT NOT NULL, "
+    "subject INTEGER NOT NULL, company TEXT NOT NULL, company_key TEXT NOT NULL, amount REAL, currency TEXT, "
+    "round TEXT, date TEXT NOT NULL, data TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS events_company ON events(company_key, kind)",
+    "CREATE INDEX IF NOT EXISTS events_article ON events(article_id)",
+    "CREATE TABLE IF NOT EXISTS event_parties(event INTEGER NOT NULL, role TEXT NOT NULL, name TEXT NOT NULL, "
+    "key TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS event_parties_key ON event_parties(key, role)",
 )
-DROP_DERIVED = ("DROP TABLE IF EXISTS chunks_vocab", "DROP TABLE IF EXISTS chunks_fts", "DROP TABLE IF EXISTS names")
+DROP_DERIVED = ("DROP TABLE IF EXISTS chunks_vocab", "DROP TABLE IF EXISTS chunks_fts", "DROP TABLE IF EXISTS names",
+                "DROP TABLE IF EXISTS event_parties", "DROP TABLE IF EXISTS events")
 # Bumped when what the keyword index or the name lexicon store changes; older stores are rebuilt
 # from their own article text on open (no re-embedding).
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "7"
 
 NEW, OK, REINDEX, DAMAGED = "new", "ok", "reindex", "damaged"
 _ESSENTIAL = ("articles", "chunks")  # without these nothing can be rebuilt
@@ -98,13 +111,74 @@ def inspect(db: Any, data_dir: Path) -> tuple[str, str]:
         problem = str(exc)
     if problem != "ok":
         return DAMAGED, " ".join(problem.replace("*** in database main ***", "").split())
-    if missing := [table for table in ("chunks_fts", "chunks_vocab", "names") if table not in tables]:
+    if missing := [table for table in ("chunks_fts", "chunks_vocab", "names", "events", "event_parties")
+                   if table not in tables]:
         return REINDEX, f"the {', '.join(missing)} table is missing"
     chunks = db.execute("SELECT count(*), coalesce(max(rowid), 0) FROM chunks").fetchone()
     indexed = db.execute("SELECT count(*), coalesce(max(rowid), 0) FROM chunks_fts").fetchone()
     if tuple(chunks) != tuple(indexed):
         return REINDEX, f"the keyword index has {indexed[0]} rows for {chunks[0]} chunks"
     return OK, ""
+
+
+# -- which vectors the store holds ------------------------------------------------------------------
+# Vectors of two models (or of one name served by two models) in one index give wrong neighbours
+# without any error, so the manifest's meta table records the model, the dimension of its vectors
+# (at the first write) and an id of the store; the Chroma collection records the same in its metadata.
+
+_IDENTITY = ("embedding_model", "embedding_dimension", "store_id")
+
+
+def identity(db: Any) -> dict[str, str]:
+    """What the manifest records of its vectors: model, dimension, store id (those known yet)."""
+    marks = ",".join("?" * len(_IDENTITY))
+    return dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", _IDENTITY).fetchall())
+
+
+def check_embedding(db: Any, data_dir: Path, model: str = "", dimension: int = 0, record: bool = True) -> bool:
+    """Refuse vectors of another ``model`` or ``dimension`` than the store was built with (a ``ConfigError``
+    saying what to do); with ``record``, note those not yet known. Returns whether anything was noted."""
+    known = identity(db)
+    if "store_id" not in known and record:
+        db.execute("INSERT OR IGNORE INTO meta VALUES('store_id', ?)", (os.urandom(8).hex(),))
+    built = known.get("embedding_model", "")
+    if model and built and built != model:
+        raise ConfigError(f"the store in {data_dir} was built with embedding model {built!r}, not {model!r}; use "
+                          "another data dir (--data-dir) or delete this one and re-ingest")
+    size = known.get("embedding_dimension", "")
+    if dimension and size and int(size) != dimension:
+        raise ConfigError(f"the store in {data_dir} holds {size}-dimensional vectors of {built or 'its model'!r}, "
+                          f"but the embedder gave {dimension}-dimensional ones (another model behind the same name?); "
+                          "point embedding.* back at the model the store was built with, or use another data dir "
+                          "and re-ingest")
+    new = [(k, v) for k, v in (("embedding_model", model), ("embedding_dimension", str(dimension or "")))
+           if v and k not in known]
+    if record and new:
+        db.executemany("INSERT OR IGNORE INTO meta VALUES(?, ?)", new)
+    return bool(record and new)
+
+
+def check_collection(db: Any, metadata: dict[str, Any] | None, name: str, where: str, server: bool,
+                     ) -> dict[str, Any] | None:
+    """Compare what the Chroma collection records with the manifest; a ``ConfigError`` on a mismatch.
+    Returns the collection's metadata with what it lacks added, or None when it lacks nothing.
+
+    On a server the store id is compared too: two data dirs sharing a collection would each see the
+    other's vectors as orphans and delete them (``sweep``)."""
+    ours = identity(db)
+    if not server:
+        ours.pop("store_id", None)  # (a local collection lives inside its data dir)
+    theirs = {k: str(v) for k, v in (metadata or {}).items()}
+    fix = ("give this data dir its own store.collection, or delete that collection if the data dir that built it "
+           "is gone")
+    for key, what in (("embedding_model", "vectors of embedding model"), ("embedding_dimension", "vectors of size"),
+                      ("store_id", "the vectors of another data dir: store id")):
+        if key in ours and key in theirs and theirs[key] != ours[key]:
+            raise ConfigError(f"the collection {name!r} on {where} holds {what} {theirs[key]!r}, but the store in "
+                              f"this data dir has {ours[key]!r}; {fix}")
+    missing = {k: v for k, v in ours.items() if k not in theirs}
+    kept = {k: v for k, v in (metadata or {}).items() if not k.startswith("hnsw:")}  # (Chroma refuses to modify them)
+    return {**kept, **missing} if missing else None
 
 
 def salvage(path: Path, data_dir: Path, connect: Callable[[Path], Any]) -> Path:
@@ -147,19 +221,26 @@ def rebuild_derived(db: Any, why: str = "") -> None:
         log.warning("rebuilding the keyword index and names", extra={"why": why})
     for statement in (*DROP_DERIVED, *DERIVED_SCHEMA):  # their columns may have changed too
         db.execute(statement)
-    for article_id, title, text in db.execute("SELECT id, title, text FROM articles").fetchall():
+    for article_id, title, date, text in db.execute("SELECT id, title, date, text FROM articles").fetchall():
         chunks = db.execute("SELECT rowid, text FROM chunks WHERE article_id=?", (article_id,))
-        index_article(db, article_id, title, text, chunks.fetchall())
+        index_article(db, article_id, title, text, chunks.fetchall(), date)
     db.execute("INSERT OR REPLACE INTO meta VALUES('analysis', ?)", (ANALYSIS_VERSION,))
 
 
-def index_article(db: Any, article_id: str, title: str, text: str, chunks: Iterable[tuple[int, str]]) -> None:
-    """Keyword rows (stemmed, title included) and lexicon names of one article."""
+def index_article(db: Any, article_id: str, title: str, text: str, chunks: Iterable[tuple[int, str]],
+                  date: str = "") -> None:
+    """Keyword rows (stemmed, title included), lexicon names and startup events of one article."""
     db.executemany("INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)",
                    [(rowid, index_text(f"{title}\n{chunk}")) for rowid, chunk in chunks])
     names = extract_names(title, text)
     db.executemany("INSERT OR REPLACE INTO names VALUES(?,?,?,?,?)",
                    [(article_id, name, normal(name), n, lower) for name, (n, lower) in names.items()])
+    for event in extract_events(title, text, date):
+        row = event_columns(event)
+        rowid = db.execute("INSERT INTO events(article_id, kind, subject, company, company_key, amount, currency, "
+                           "round, date, data) VALUES(?,?,?,?,?,?,?,?,?,?)", (article_id, *row)).lastrowid
+        db.executemany("INSERT INTO event_parties VALUES(?,?,?,?)",
+                       [(rowid, role, name, core_name(name)) for role, name in event.parties()])
 
 
 def drop_unreferenced(db: Any, article_ids: Iterable[str]) -> list[str]:
@@ -174,11 +255,14 @@ def drop_unreferenced(db: Any, article_ids: Iterable[str]) -> list[str]:
 
 
 def delete_chunk_rows(db: Any, article_ids: Sequence[str]) -> None:
-    """Inside a transaction: the chunks of these articles, their keyword rows and names."""
+    """Inside a transaction: the chunks of these articles, their keyword rows, names and events."""
     for article_id in article_ids:
         db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)", (article_id,))
         db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
         db.execute("DELETE FROM names WHERE article_id=?", (article_id,))
+        db.execute("DELETE FROM event_parties WHERE event IN (SELECT rowid FROM events WHERE article_id=?)",
+                   (article_id,))
+        db.execute("DELETE FROM events WHERE article_id=?", (article_id,))
 
 
 def begin_writing(db: Any) -> bool:
@@ -301,6 +385,10 @@ def chroma_errors(what: str) -> Iterator[None]:
     except AssistantError:
         raise
     except Exception as exc:
+        name = type(exc).__name__
+        if isinstance(exc, ConnectionError) or any(word in name for word in ("Connect", "RemoteProtocol", "Timeout")):
+            raise BackendError(f"{what} failed: {name}: {exc}; is the server running? The store stays consistent: "
+                               "run the ingest again once it is, and it finishes what was half-written") from exc
         raise failure(exc, what) from exc
 
 

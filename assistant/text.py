@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
@@ -115,3 +116,59 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+# -- money ------------------------------------------------------------------------------------
+
+SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "billion": 1e9, "bn": 1e9,
+         "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12}
+_SIGNS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "usd": "USD", "eur": "EUR",
+          "gbp": "GBP", "dollars": "USD", "euros": "EUR", "pounds": "GBP", "yuan": "CNY", "rmb": "CNY", "yen": "JPY",
+          "rupees": "INR", "cad": "CAD", "c$": "CAD", "a$": "AUD", "aud": "AUD", "s$": "SGD", "sgd": "SGD"}
+_MONEY = re.compile(
+    r"(?:(?P<sign>US\$|[CAS]\$|[$€£¥₹]|\b(?:USD|EUR|GBP|CAD|AUD|SGD)\s?)\s?)?"
+    r"(?<![\w.,])(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+    r"(?P<scale>thousand|million|billion|trillion|mn|bn|mm|[kmb])?\b"
+    r"(?:\s+(?P<word>dollars|euros|pounds|yuan|RMB|yen|rupees|USD|EUR|GBP)\b)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount of money as written: "$600 Million" at ``start:end`` is 6e8 USD."""
+
+    value: float
+    currency: str
+    text: str
+    start: int
+    end: int
+
+
+def money(text: str, minimum: float = 1e4) -> list[Money]:
+    """The amounts of money in ``text``: a currency (sign or word) or a scale is required, so
+    "2,000 employees" is not money."""
+    found = []
+    for match in _MONEY.finditer(text):
+        sign, scale, word = match.group("sign"), (match.group("scale") or "").lower(), match.group("word")
+        if not (sign or word or scale):
+            continue
+        value = float(match.group("number").replace(",", "")) * SCALE.get(scale, 1.0)
+        if value < minimum:
+            continue
+        currency = _SIGNS.get((sign or word or "$").strip().lower(), "USD")
+        found.append(Money(round(value, 6), currency, match.group().strip(), match.start(), match.start()
+                           + len(match.group().rstrip())))
+    return found
+
+
+def amounts_in(text: str) -> list[tuple[float, str]]:
+    """Amounts of at least 100,000 in ``text`` with how they are written: [(6e8, "$600 million")]."""
+    return [(m.value, m.text) for m in money(text, minimum=1e5)]
+
+
+def format_amount(value: float, like: str = "") -> str:
+    """``value`` written like ``like`` (its currency sign): 4.8e8 -> "$480 million"."""
+    sign = like[0] if like[:1] in "$€£¥" and like else ""
+    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if value >= scale:
+            return f"{sign}{value / scale:.3g} {word}"
+    return f"{sign}{value:,.0f}"

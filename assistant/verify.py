@@ -35,11 +35,9 @@ from functools import lru_cache
 
 from .documents import Citation, Passage
 from .query import Question, read_question
-from .text import key_terms, split_sentences, stem, tokens
+from .text import SCALE, amounts_in, key_terms, split_sentences, stem, tokens
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1e6, "billion": 1e9, "bn": 1e9,
-          "b": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12}
 _NUMBER = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion|mn|bn|tn|mm|[kmbt])\b)?",
     re.IGNORECASE)
@@ -131,7 +129,7 @@ def numbers(text: str) -> set[float]:
     for match in _NUMBER.finditer(text):
         value = float(match.group(1).replace(",", ""))
         scale = (match.group(2) or "").lower()
-        values.add(round(value * _SCALE.get(scale, 1.0), 6))
+        values.add(round(value * SCALE.get(scale, 1.0), 6))
     return values
 
 
@@ -142,29 +140,6 @@ def names(text: str) -> set[str]:
         if word.lower() not in _GLUE and len(word) > 1:
             found.add(word)
     return found
-
-
-_MONEY = re.compile(r"([$€£¥]\s?)?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
-                    r"(thousand|million|billion|trillion|mn|bn|[kmb])?\b", re.IGNORECASE)
-
-
-def amounts_in(text: str) -> list[tuple[float, str]]:
-    """Amounts of at least 100,000 in ``text`` with how they are written: [(6e8, "$600 million")]."""
-    found = []
-    for match in _MONEY.finditer(text):
-        value = float(match.group(2).replace(",", "")) * _SCALE.get((match.group(3) or "").lower(), 1.0)
-        if value >= 1e5 and (match.group(1) or match.group(3)):
-            found.append((round(value, 6), match.group().strip()))
-    return found
-
-
-def format_amount(value: float, like: str = "") -> str:
-    """``value`` written like ``like`` (its currency sign): 4.8e8 -> "$480 million"."""
-    sign = like[0] if like[:1] in "$€£¥" and like else ""
-    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-        if value >= scale:
-            return f"{sign}{value / scale:.3g} {word}"
-    return f"{sign}{value:,.0f}"
 
 
 def conflicting_figures(checked: Checked, question: Question, article_text: Callable[[str], str]) -> Checked:

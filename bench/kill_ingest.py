@@ -7,7 +7,7 @@ starting it again, ``--kills`` times. When a run finishes before its kill, the c
 rewritten with every other article left out (so the next runs remove them, journaled deletes
 included) or put back, and the loop goes on with the same store. A last run with the whole corpus
 is left to finish. The two stores must then hold the same article ids, the same chunk ids in SQLite,
-in Chroma and in the FTS5 keyword index, the same names, and nothing pending.
+in Chroma and in the FTS5 keyword index, the same names and startup events, and nothing pending.
 
 Each ingest runs in its own process (this script with ``--child``), so a kill is a real SIGKILL of
 a process holding Chroma and SQLite open.
@@ -126,6 +126,7 @@ def contents(data: Path) -> dict[str, object]:
         "fts": fts_ids,
         "fts_rows": db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0],
         "names": db.execute("SELECT count(*), total(n) FROM names").fetchone(),
+        "events": db.execute("SELECT count(*), total(amount) FROM events").fetchone(),
         "inputs": sorted(r[0] for r in db.execute("SELECT key FROM inputs")),
         "pending": db.execute("SELECT count(*) FROM pending").fetchone()[0],
         "keyword_search": found,
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         ("FTS5 rows = chunk ids", want["fts_rows"], got["fts_rows"], got["fts"] == got["chunks"] == want["fts"]),
         ("inputs", len(want["inputs"]), len(got["inputs"]), got["inputs"] == want["inputs"]),
         ("names (rows, mentions)", want["names"], got["names"], got["names"] == want["names"]),
+        ("events (rows, amounts)", want["events"], got["events"], got["events"] == want["events"]),
         ("keyword search top 5", "-", "-", got["keyword_search"] == want["keyword_search"]),
         ("pending after the last run", want["pending"], got["pending"], got["pending"] == 0),
     ]

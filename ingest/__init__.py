@@ -154,8 +154,7 @@ def _ingest(inputs: Sequence[Path | str], settings: Settings, prune: bool, store
     if store is not None:
         return _run(inputs, settings, prune, store, embedder, progress, on_file, follow_links)
     # Opened here, with the writer lock held: a damaged file may be salvaged (``storecheck``).
-    store = Store(settings.data_dir, collection=settings.store_collection, embedding_model=embedder.name,
-                  host=settings.store_host, port=settings.store_port, embedder=embedder, repair=True)
+    store = Store.from_settings(settings, embedder=embedder, repair=True)
     try:
         return _run(inputs, settings, prune, store, embedder, progress, on_file, follow_links)
     finally:

@@ -171,6 +171,36 @@ def test_crash_between_chroma_and_sqlite_is_recovered(settings: Settings, fake_e
     assert _consistent(_open(settings, fake_embedder))[0] == 1
 
 
+def test_crash_between_a_prune_and_its_chroma_deletes_is_recovered(tmp_path: Path, settings: Settings,
+                                                                   fake_embedder: FakeEmbedder,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed after SQLite forgot a pruned article but before Chroma dropped its vectors: the
+    journal names it, and the next run deletes the vectors; nothing else is touched."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "other.txt").write_text("Acme raises $5 million\n\nAcme raised $5 million from Foo Ventures.\n")
+    assert len(_run([corpus], settings, fake_embedder).added) == 2
+    (corpus / "other.txt").unlink()
+
+    finish_deletes = Store._finish_deletes
+
+    def crash(store: Store, article_ids: list[str]) -> None:
+        if article_ids:
+            raise KeyboardInterrupt  # as if killed right after the SQLite transaction
+        finish_deletes(store, article_ids)
+
+    monkeypatch.setattr(Store, "_finish_deletes", crash)
+    with pytest.raises(KeyboardInterrupt):
+        _run([corpus], settings, fake_embedder, prune=True)
+    store = _open(settings, fake_embedder)
+    assert store.count()[0] == 1 and store.db.execute("SELECT count(*) FROM pending").fetchone()[0] == 1
+    assert len({cid.split(":")[0] for cid in _chroma_ids(store)}) == 2  # the pruned article's vectors linger
+    monkeypatch.undo()
+    report = _run([corpus], settings, fake_embedder, prune=True)
+    assert report.recovered == 1 and report.unchanged == 1 and not report.added
+    assert _consistent(_open(settings, fake_embedder))[0] == 1
+
+
 @pytest.mark.slow
 def test_sigkill_mid_ingest_then_resume(tmp_path: Path) -> None:
     """A real `assistant ingest` killed with SIGKILL; the next run completes the store exactly."""

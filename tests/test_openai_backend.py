@@ -103,10 +103,11 @@ class _FaultyHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
         fault = self.path.split("/")[1]
-        if fault == "error500":
-            self.send_response(500)
+        if fault in ("error500", "error404"):
+            self.send_response(int(fault[-3:]))
             self.end_headers()
-            self.wfile.write(b'{"error": {"message": "model crashed"}}')
+            self.wfile.write(b'{"error": {"message": "model crashed"}}' if fault == "error500" else
+                             b'{"error": {"message": "model \'qwen2.5\' not found"}}')
             return
         if fault == "slow":
             time.sleep(5)
@@ -160,6 +161,7 @@ def _closed_port() -> int:
 
 FAULTS = {  # fault: what the notice says
     "error500": "failed (HTTP 500)",
+    "error404": "answered HTTP 404 for the model 'qwen2.5' (check llm.model and llm.base_url)",
     "empty": "returned an empty or unreadable reply",
     "html": "returned an empty or unreadable reply",
     "badutf8": "failed (UnicodeDecodeError)",

@@ -15,7 +15,7 @@ def test_exported_members() -> None:
     assert sorted(assistant.__all__) == [
         "Answer", "AssistantError", "BackendError", "Citation", "ConfigError", "IndexNotFoundError",
         "IngestError", "ModelAssemblyError", "Passage", "Settings", "StoreLockedError", "Timings",
-        "answer", "load_settings", "retrieve", "stream_answer",
+        "answer", "facts", "load_settings", "retrieve", "stream_answer",
     ]
 
 

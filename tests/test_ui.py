@@ -7,16 +7,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import REPO, SEED_TITLE, SEEDS
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, running_server
 
 from assistant.config import Settings
 from assistant.documents import Answer, Citation, Passage, Timings
@@ -357,21 +356,11 @@ def test_page_builds_with_only_the_answer_endpoint_public(app: WebApp) -> None:
 
 # -- the real app (slow) ----------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-START_TIMEOUT_S = 240
 ANSWER_TIMEOUT_MS = 180_000
 ZORBLAX = ("Zorblax Robotics Raises $42 Million To Build Warehouse Robots\n\n12 March 2024\n\n"
            "Zorblax Robotics, a Berlin-based maker of warehouse picking robots, has raised $42 million in a "
            "Series B round led by Quux Capital. Existing investors Plonk Ventures and Frobnitz Partners also "
            "participated. The company will use the money to expand into North America.\n")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -380,39 +369,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterato
     from assistant.models import GGUF_NAME
 
     root = tmp_path_factory.mktemp("ui-server")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     # The shared assembled model (conftest) saves copying 1.1 GB into every fresh data dir.
-    env.update(ASSISTANT_LLM_MODEL_PATH=str(model_dir / GGUF_NAME), GRADIO_TEMP_DIR=str(root / "gradio"),
-               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    log_path = root / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "--data-dir", str(root / "data"), "serve", "--port", str(port),
-             "--ingest", str(SEEDS)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_server(root, ["--ingest", str(SEEDS)], env={"ASSISTANT_LLM_MODEL_PATH": str(model_dir / GGUF_NAME)},
+                        command=[sys.executable, "-m", "assistant.cli", "serve"]) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _wait_for_answer(page, count: int) -> str:

@@ -15,6 +15,7 @@ from ..errors import AssistantError
 from .chat import Update, WebApp
 from .corpus import corpus_tab
 from .render import EMPTY_PANEL, TITLE, Turn, chat_messages, user_message
+from .startups import startups_tab
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -147,6 +148,7 @@ def build_demo(engine: Engine, settings: Settings, loaded: threading.Event | Non
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(EMPTY_PANEL, elem_id="sources", js_on_load=None)
+        startups_tab(engine.store)
         corpus_tab(demo, app, examples)
 
         # Show the question at once (unqueued), then answer in the queue: one generation at a time,

@@ -1,0 +1,103 @@
+"""The patterns ``events`` reads sentences with: verbs and nouns of funding, acquiring,
+listing and laying off; round names; the clauses that name lead investors and participants;
+and the words that make a capitalised name a place, an adjective or a modifier instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+ROUND_NAME = re.compile(
+    r"\b(?:(?:pre-seed|seed(?:\s+extension)?|series[\s-][a-z](?:[-\s]?\d\b|\+)?(?:\s+extension)?)(?=[\s,.;)]|$)"
+    r"|(?:angel|bridge|mezzanine|growth(?:[\s-]stage)?|growth equity)(?=\s+(?:round|funding|financing)))",
+    re.IGNORECASE)
+FUNDING_VERB = re.compile(
+    r"\b(?:rais(?:e|es|ed|ing)|secur(?:e|es|ed|ing)|clos(?:e|es|ed|ing)|land(?:s|ed|ing)?|nab(?:s|bed|bing)?|"
+    r"bag(?:s|ged)?|snag(?:s|ged)?|grab(?:s|bed)?|net(?:s|ted)?|score(?:s|d)?|pull(?:s|ed)? in|rak(?:e|es|ed) in|"
+    r"pick(?:s|ed)? up|receiv(?:e|es|ed)|got|gets|attract(?:s|ed)?|brings? in|brought in|announc(?:e|es|ed|ing))\b",
+    re.IGNORECASE)
+FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capital|capital injection|"
+                           r"seed|series [a-z])\b", re.IGNORECASE)
+TOTAL = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|overall)\b"
+                    r"[^.]{0,40}$", re.IGNORECASE)
+NOT_A_ROUND = re.compile(r"\b(?:revenue|sales|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
+                          r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|prize|grant|pa(?:y|id|ying|ys)\b)",
+                         re.IGNORECASE)
+VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
+                        r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
+ACQUIRE = re.compile(
+    r"\b(?:acquir(?:e|es|ed|ing)|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|snap(?:s|ped)? up|"
+    r"pick(?:s|ed)? up|scoop(?:s|ed)? up|snatch(?:es|ed)? up|gobbl(?:e|es|ed) up|absorb(?:s|ed)?|"
+    r"tak(?:e|es|ing) over|took over|merg(?:e|es|ed|ing) with)\b", re.IGNORECASE)
+ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scooped|snatched|gobbled) up|taken over)"
+                         r"\s+by\b", re.IGNORECASE)
+IPO_WORDS = re.compile(r"\b(?:IPO|initial public offering|went public|go(?:es|ing)? public|direct listing|SPAC|"
+                  r"special purpose acquisition|public listing|listed on the)\b", re.IGNORECASE)
+LAYOFF_WORDS = re.compile(
+    r"\b(?:lay(?:s|ing)? off|laid off|cut(?:s|ting)?|eliminat(?:e|es|ed|ing)|shed(?:s|ding)?|slash(?:es|ed|ing)?|"
+    r"reduc(?:e|es|ed|ing))\s+(?:about\s+|roughly\s+|nearly\s+|some\s+|around\s+|more than\s+|almost\s+|"
+    r"approximately\s+|up to\s+)?(?:(?P<count>\d[\d,]*)|(?P<share>\d+(?:\.\d+)?)\s*(?:%|percent))\s+"
+    r"(?:of\s+(?:its|the|their)\s+)?(?:\w+\s+)?(?:employees|staff|jobs|workers|people|positions|workforce|roles|"
+    r"headcount)", re.IGNORECASE)
+LEAD = re.compile(r"\b(?:led by|co-led by|headed by|spearheaded by)\s+", re.IGNORECASE)
+PARTICIPANTS = re.compile(
+    r"\b(?:with participation from|participation from|participants? includ(?:e|ed|ing)|investors? includ(?:e|ed|ing)|"
+    r"joined by|along with|alongside|including|included|from)\s+", re.IGNORECASE)
+PARTICIPATED = re.compile(r"\b(?:also\s+)?(?:participated|invested|joined(?: the round)?|contributed|chipped in)\b",
+                           re.IGNORECASE)
+LED_THE_ROUND = re.compile(r"\b(?:led|co-led|headed)\s+the\s+(?:\w+\s+){0,3}(?:round|investment|financing|funding)\b",
+                            re.IGNORECASE)
+CLAUSE_END = re.compile(r"[.;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|"
+                         r"a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
+                         r"|\sand\s+(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
+FUTURE = re.compile(r"\b(?:another|next|talks|target(?:s|ing)?|seek(?:s|ing)?|plans?|hop(?:e|es|ing)|"
+                     r"could|would|might|may)\b", re.IGNORECASE)
+CAPITALISED_RUN = re.compile(r"(?<![\w.])(?:[A-Z][\w.&'’-]*[\w]|[A-Z])(?:\s+(?:[A-Z][\w.&'’-]*[\w]|&|of))*(?!\w)")
+NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at", "for", "and", "but", "with",
+                   "today", "now", "also", "ceo", "cto", "he", "she", "they", "we", "our", "their", "series", "seed",
+                   "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while"}
+DESCRIBES = re.compile(r"[-\s]+(?:company|startup|firm|maker|provider|service|developer|platform|specialist|player|"
+                        r"outfit|unit|business|software|app|vendor|operator|lab|chipmaker|giant|rival|subsidiary)s?\b")
+PLACE = re.compile(r",\s*(?:Calif|Mass|N\.Y|NY|Wash|Texas|Ill|Colo|Ga|Fla|Va|Md|Pa|Ore|Utah|Ariz|Mich|Minn|N\.C|"
+                    r"England|China|Israel|India|Germany|France|Canada|Japan|U\.K|UK|U\.S)\b")
+ADJECTIVE_PREFIX = re.compile(r"^[\w.&' -]*-(?:based|backed|led|owned|funded|headquartered|born)\s+")
+AFTER_PREPOSITION = re.compile(r"\b(?:in|at|of|to|according to|based in|from|by|with|for|on|told|said|near|"
+                                r"like|than|versus|vs\.?)\s+(?:the\s+)?$", re.IGNORECASE)
+MAIN = re.compile(r"^(?:the|this|that)\s+(?:company|startup|firm|business)\b|^(?:it|they)\b", re.IGNORECASE)
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+IN_MONTH = re.compile(rf"\b(?:in|on|since|during)\s+(?:early\s+|late\s+|mid-)?({'|'.join(MONTHS)})"
+                       rf"(?:\s+(\d{{1,2}}))?(?:,?\s+((?:19|20)\d\d))?\b", re.IGNORECASE)
+IN_YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b")
+NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
+          "other investors", "new investors", "a group", "several", "various", "undisclosed"}
+ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
+APPOSITION = re.compile(r",\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,")
+# Capitalised words that are never the company of an event: technologies, titles, demonyms.
+GENERIC = frozenset("""ai ml llm llms api apis u.s u.k saas paas iot ar vr xr nft nfts b2b b2c hq ceo cto cfo coo
+us u.s. uk eu
+gpu gpus cpu chatgpt gpt genai kubernetes cloud crypto web3 blockchain fintech edtech healthtech insurtech proptech
+series seed covid covid-19 photo american chinese european israeli british german french indian japanese korean
+canadian australian spanish italian swiss dutch swedish singaporean african asian latin nordic irish brazilian
+mexican russian silicon valley wall street q1 q2 q3 q4 h1 h2 ipo ipos spac spacs vc vcs january february march
+april may june july august september october november december monday tuesday wednesday thursday friday saturday
+sunday where when what which who why how this these those there here""".split())
+# An amount that is a deal's price, not a round: "its $19.7 billion acquisition of Nuance".
+DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
+                        re.IGNORECASE)
+# A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
+PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b[^,]*$", re.IGNORECASE)
+# The company a round went to, named after it: "a $100 million investment in Andela".
+ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
+                      re.IGNORECASE)
+# Funding stated in the past perfect is a running total: "had previously raised $6 million", or
+# "has raised $33 million" when no round, lead or backer follows (then it is the round itself).
+CUMULATIVE = re.compile(r"\bhad\s+(?:previously\s+|already\s+|earlier\s+)?(?:raised|secured|received)\b[^,.]{0,30}$",
+                        re.IGNORECASE)
+HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a total of\s+|around\s+|about\s+|"
+                        r"nearly\s+|more than\s+|over\s+)?$", re.IGNORECASE)
+ROUND_FOLLOWS = re.compile(r"\s*(?:in\s+(?:a|an|its|the|new|fresh)\b|in\s+(?:series|seed)|from\s|led by|of\s+(?:series|"
+                           r"seed|new|fresh))", re.IGNORECASE)
+# The investor is the subject: "Microsoft invests $1 billion in OpenAI" (the company follows "in").
+INVESTS = re.compile(r"\b(?:invest(?:s|ed|ing)?|pour(?:s|ed)?|put(?:s|ting)?|commit(?:s|ted)?)\s+(?:\w+\s+){0,2}$",
+                     re.IGNORECASE)

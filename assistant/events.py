@@ -1,0 +1,165 @@
+"""Startup events as records: a funding round, an acquisition, an IPO or a layoff, each field
+with the span of the article it was read from (``event_reader`` reads them), and the rules that
+decide when two mentions are one event and how their fields combine.
+
+Two statements of one event can disagree: a headline's "$620 million" over the body's "$600
+million", or two valuations. The body's full statement leads and the other figure is kept in
+``conflicts``, so an answer can say the sources differ and cite both."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .entities import core_name, normal
+
+ROUND, ACQUISITION, IPO, LAYOFF = "round", "acquisition", "ipo", "layoff"
+KINDS = (ROUND, ACQUISITION, IPO, LAYOFF)
+
+@dataclass
+class Span:
+    """A field's value and where it was read: ``where`` is "title" or "body"; offsets into it."""
+
+    value: Any
+    text: str
+    where: str
+    start: int
+    end: int
+
+
+@dataclass
+class Event:
+    """One event with its fields as ``Span``s; ``subject`` when the article is about it."""
+
+    kind: str
+    fields: dict[str, Span] = field(default_factory=dict)
+    lists: dict[str, list[Span]] = field(default_factory=dict)  # lead_investors, investors
+    subject: bool = False
+    conflicts: dict[str, list[Span]] = field(default_factory=dict)  # other figures stated per field
+
+    def value(self, name: str) -> Any:
+        span = self.fields.get(name)
+        return span.value if span else None
+
+    def names(self, name: str) -> list[str]:
+        return [s.value for s in self.lists.get(name, [])]
+
+    @property
+    def company(self) -> str:
+        """Whose event it is: the company raising, listing or laying off, or the acquirer."""
+        return self.value("company") or self.value("acquirer") or ""
+
+    @property
+    def amount(self) -> float | None:
+        return self.value("price") if self.kind == ACQUISITION else self.value("amount")
+
+    def parties(self) -> list[tuple[str, str]]:
+        """(role, name) for every company and investor it names."""
+        found = [(role, self.value(role)) for role in ("company", "acquirer", "target") if self.value(role)]
+        return found + [("lead" if key == "lead_investors" else "investor", s.value)
+                        for key in ("lead_investors", "investors") for s in self.lists.get(key, [])]
+
+    def to_json(self) -> dict[str, Any]:
+        def span(s: Span) -> dict[str, Any]:
+            return {"value": s.value, "text": s.text, "where": s.where, "start": s.start, "end": s.end}
+
+        return {"kind": self.kind, "subject": self.subject,
+                "fields": {k: span(v) for k, v in self.fields.items()},
+                "lists": {k: [span(s) for s in v] for k, v in self.lists.items()},
+                "conflicts": {k: [span(s) for s in v] for k, v in self.conflicts.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Event:
+        return cls(data["kind"], {k: Span(**v) for k, v in data["fields"].items()},
+                   {k: [Span(**s) for s in v] for k, v in data["lists"].items()}, data["subject"],
+                   {k: [Span(**s) for s in v] for k, v in data["conflicts"].items()})
+
+
+def event_columns(event: Event) -> tuple[Any, ...]:
+    """The ``events`` row of an event (after its article id): kind, subject, company, its key,
+    amount, currency, round, date and the whole event as JSON."""
+    return (event.kind, int(event.subject), event.company, core_name(event.company), event.amount,
+            event.value("currency"), event.value("round"), event.value("date") or "",
+            json.dumps(event.to_json(), ensure_ascii=False))
+
+
+def combine(events: list[Event], main: str, date: str) -> list[Event]:
+    """One event per company, kind and amount, from an article's mentions in reading order:
+    details merged into the main company's round, the title's figure kept as a conflict when the
+    body states another, and ``subject`` set on the events of ``main`` (not those the text dates
+    before the article). Incomplete events are dropped; the article's own come first."""
+    merged: list[Event] = []
+    for event in events:
+        if "details_only" in event.fields:
+            event.fields.pop("details_only")
+            target = next((e for e in merged if e.kind == ROUND and same_company(e.value("company") or "", main)),
+                          None)
+            if target is not None:
+                _merge(target, event)
+            continue
+        same = next((e for e in merged if _same(e, event)), None)
+        if same is None:
+            merged.append(event)
+        else:
+            _merge(same, event)
+    for event in merged:
+        event.subject = bool(main) and (same_company(event.company, main)
+                                        or same_company(event.value("target") or "", main))
+        event.subject = event.subject and not _past(event, date)
+    return sorted((e for e in merged if _complete(e)), key=lambda e: not e.subject)
+
+
+def same_company(a: str, b: str) -> bool:
+    """"Zebra" and "Zebra Technologies", "SenseTime" and "SenseTime Group Ltd.": one name's words
+    lead the other's."""
+    x, y = core_name(a).split(), core_name(b).split()
+    return bool(x and y) and (x[:len(y)] == y or y[:len(x)] == x)
+
+
+def _same(a: Event, b: Event) -> bool:
+    if a.kind != b.kind:
+        return False
+    keys = {ROUND: ("company",), ACQUISITION: ("target",), IPO: ("company",), LAYOFF: ("company",)}[a.kind]
+    if any(not same_company(a.value(k) or "", b.value(k) or "") for k in keys):
+        return False
+    amount = "price" if a.kind == ACQUISITION else "amount"
+    x, y = a.value(amount), b.value(amount)
+    if x is None or y is None or x == y:
+        return True
+    titled = {a.fields[amount].where, b.fields[amount].where} == {"title", "body"}
+    return titled and abs(x - y) / max(x, y) < 0.25  # "raises $620 million" over a body's "$600 million"
+
+
+def _merge(into: Event, other: Event) -> None:
+    """Add ``other``'s fields to ``into``. Where both state a figure and they differ, the body's
+    full statement of the event leads (a headline rounds, "$620 million" for "$600 million") and
+    the other figure is kept as a conflict."""
+    amount = "price" if into.kind == ACQUISITION else "amount"
+    ours, theirs = into.fields.get(amount), other.fields.get(amount)
+    theirs_lead = bool(ours and theirs and ours.where == "title" and theirs.where == "body")
+    for name, span in other.fields.items():
+        mine = into.fields.get(name)
+        if mine is None or (mine.value == span.value and mine.where == "title" and span.where == "body"):
+            into.fields[name] = span
+        elif mine.value != span.value and name in ("amount", "price", "valuation"):
+            if theirs_lead or (mine.where == "title" and span.where == "body"):
+                into.fields[name], span = span, mine
+            into.conflicts.setdefault(name, []).append(span)
+    for name, spans in other.lists.items():
+        known = {normal(s.value) for s in into.lists.get(name, [])}
+        into.lists.setdefault(name, []).extend(s for s in spans if normal(s.value) not in known)
+    lead = {normal(s.value) for s in into.lists.get("lead_investors", [])}
+    if lead and "investors" in into.lists:
+        into.lists["investors"] = [s for s in into.lists["investors"] if normal(s.value) not in lead]
+
+
+def _complete(event: Event) -> bool:
+    need = {ROUND: ("company", "amount"), ACQUISITION: ("acquirer", "target"), IPO: ("company",),
+            LAYOFF: ("company",)}[event.kind]
+    return all(event.value(k) is not None for k in need)
+
+
+def _past(event: Event, date: str) -> bool:
+    stated = event.fields.get("date")
+    return bool(stated and stated.where != "article" and date and stated.value[:4] < date[:4])
