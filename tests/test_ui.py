@@ -285,6 +285,24 @@ def test_a_question_asked_while_the_models_load_says_so_then_is_answered(
     assert final.turns and "$600 Million" in final.turns[0].answer.text
 
 
+def test_serve_refuses_an_llm_server_that_does_not_serve_the_model(settings: Settings, tmp_path: Path) -> None:
+    """The models load behind the page, but the LLM server's model list is asked before it comes up:
+    a server that does not serve ``llm.model`` refuses the start (docs/deploy.md, "LLM server")."""
+    from types import SimpleNamespace
+
+    from assistant.errors import ModelNotServedError
+    from assistant.ui import serve
+
+    def load() -> None:
+        raise ModelNotServedError("the LLM server at http://x/v1 serves 'qwen2.5', not 'gpt-4o'")
+
+    server_settings = settings.replace(llm_backend="openai")
+    engine = fake_engine([SEEDS], settings=server_settings, embedder=FakeEmbedder())
+    engine.chat_model = SimpleNamespace(load=load)
+    with pytest.raises(ModelNotServedError, match="not 'gpt-4o'"):
+        serve(server_settings, engine=engine)
+
+
 def test_unreachable_llm_warns_with_the_notice(app: WebApp, chat: FakeChatModel) -> None:
     chat.fail = True
     final = list(app.respond("Who invested in SenseTime?", [], None, "", "", None))[-1]

@@ -54,7 +54,8 @@ QUEUE_MAX = 64  # waiting requests (page and API together); more are refused wit
 
 
 def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine: Engine | None = None) -> None:
-    """Start the web chat: ingest ``ingest_paths`` into an empty store, load the models, launch.
+    """Start the web chat: ingest ``ingest_paths`` into an empty store, launch, and load the models
+    behind the page (a question asked meanwhile waits for them and says so).
 
     Binds ``settings.web_host:web_port`` (127.0.0.1:7860 by default); a public share link only
     with ``web_share``. Off loopback it needs a login or ``web_no_auth`` (``access``), checked
@@ -64,6 +65,7 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine
 
     Raises:
         ConfigError: the login policy refuses to start (see ``access``).
+        ModelNotServedError: the LLM server (``llm.backend = "openai"``) does not serve ``llm.model``.
     """
     granted = access(settings)
     for warning in granted.warnings:
@@ -78,6 +80,8 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine
         _say(f"Ingesting {', '.join(map(str, ingest_paths))} into {settings.data_dir} …")
         report = ingest(list(ingest_paths), settings, store=engine.store, embedder=engine.embedder, progress=False)
         _say(report.summary())
+    if settings.llm_backend == "openai" and (check := getattr(engine.chat_model, "load", None)):
+        check()  # one request to the server's /v1/models: one that does not serve llm.model refuses the start
     # The page comes up at once; the models load behind it, and a question asked meanwhile says so.
     loaded = threading.Event()
     threading.Thread(target=_load_models, args=(engine, loaded), name="load-models", daemon=True).start()
