@@ -141,6 +141,11 @@ class OpenAIEmbedder:
         self._client: Any = None
         self._tokenizer: SentenceTransformerEmbedder | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What an ingest worker process gets (``ingest --workers N``): all but the HTTP client,
+        which does not pickle once opened; each process opens its own."""
+        return {**self.__dict__, "_client": None}
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
