@@ -26,13 +26,32 @@ if TYPE_CHECKING:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use; normalised vectors for cosine."""
 
-    def __init__(self, model: str = PACKAGED_EMBEDDER, *, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(self, model: str = PACKAGED_EMBEDDER, *, batch_size: int = 32, device: str = "cpu",
+                 numpy_queries: bool = True) -> None:
+        """``numpy_queries``: embed questions with ``minilm`` when the model allows (see ``embed_query``)."""
         self.name = model
+        self.numpy_queries = numpy_queries
         self.batch_size = batch_size
         self.device = device
+        self.threads = 0  # torch's own choice (one per core)
         self._model: Any = None
         self._tokenizer: Any = None
+        self._query_encoder: Any = None  # None: not looked for yet; False: this model has none
         self._lock = threading.Lock()
+
+    def use_threads(self, threads: int) -> None:
+        """Run torch on ``threads`` threads in this process (an ingest worker among N gets cores // N)."""
+        self.threads = threads
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What an ingest worker process needs to load its own copy: the name and options, no model."""
+        return {"model": self.name, "batch_size": self.batch_size, "device": self.device, "threads": self.threads,
+                "numpy_queries": self.numpy_queries}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["model"], batch_size=state["batch_size"], device=state["device"],
+                      numpy_queries=state["numpy_queries"])
+        self.threads = state["threads"]
 
     @property
     def model(self) -> Any:
@@ -41,6 +60,11 @@ class SentenceTransformerEmbedder:
                 path = resolve_embedding_model(self.name)  # before the 7 s import: a missing package fails at once
                 set_offline()
                 from sentence_transformers import SentenceTransformer
+
+                if self.threads:
+                    import torch
+
+                    torch.set_num_threads(self.threads)
 
                 try:
                     self._model = SentenceTransformer(path, device=self.device, local_files_only=True)
@@ -78,7 +102,25 @@ class SentenceTransformerEmbedder:
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        """One question's vector. With ``numpy_queries`` a BERT model's is computed in numpy
+        (``minilm``): no torch import (~10 s off a cold start), on one thread, which on a busy 2-core
+        machine takes ~20 ms where torch's 2-thread pool waits up to ~500 ms for a core."""
+        encoder = self.query_encoder
+        if encoder is None:
+            return self.embed_documents([text])[0]
+        return [float(v) for v in encoder.encode(text)]
+
+    @property
+    def query_encoder(self) -> Any:
+        """The numpy encoder for this model, or ``None`` when only sentence-transformers can run it."""
+        with self._lock:
+            if self._query_encoder is None:
+                from . import minilm
+
+                path = Path(resolve_embedding_model(self.name))
+                usable = self.numpy_queries and self.device == "cpu" and path.is_dir()
+                self._query_encoder = (minilm.load(path) if usable else None) or False
+            return self._query_encoder or None
 
 
 class OpenAIEmbedder:
@@ -98,6 +140,11 @@ class OpenAIEmbedder:
         self._api_key, self._timeout_s = api_key or "not-needed", timeout_s
         self._client: Any = None
         self._tokenizer: SentenceTransformerEmbedder | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What an ingest worker process gets (``ingest --workers N``): all but the HTTP client,
+        which does not pickle once opened; each process opens its own."""
+        return {**self.__dict__, "_client": None}
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
@@ -147,12 +194,18 @@ def make_embedder(settings: Settings) -> Embedder:
         return OpenAIEmbedder(settings.embedding_model, base_url=settings.embedding_base_url,
                               api_key=os.environ.get(settings.embedding_api_key_env, ""),
                               batch_size=settings.embedding_batch_size, timeout_s=settings.embedding_timeout_s)
+    # embedding.query_encoder "auto": numpy unless the embedded LLM shares the process (config/default.toml)
+    mode = settings.embedding_query_encoder
+    numpy_queries = mode == "numpy" or (mode == "auto" and settings.llm_backend != "embedded")
     return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
-                                       device=settings.embedding_device)
+                                       device=settings.embedding_device, numpy_queries=numpy_queries)
 
 
-def make_chat_model(settings: Settings) -> BaseChatModel | None:
-    """The LangChain chat model for ``llm.backend``; ``None`` for the extractive backend."""
+def make_chat_model(settings: Settings, *, system_prompt: str = "") -> BaseChatModel | None:
+    """The LangChain chat model for ``llm.backend``; ``None`` for the extractive backend.
+
+    ``system_prompt``: the one every chat starts with; the embedded model keeps its evaluated
+    state on disk so that a fresh process need not evaluate it again."""
     if settings.llm_backend == "extractive":
         return None
     if settings.llm_backend == "openai":
@@ -172,7 +225,8 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     return LlamaCppChat(model_path=settings.llm_model_path, model_dir=str(settings.model_dir),
                         n_ctx=settings.llm_context_size,
                         n_threads=settings.llm_threads or os.cpu_count() or 2,
-                        max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature)
+                        max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+                        cache_prefix=system_prompt if settings.llm_prompt_cache else "")
 
 
 @cache

@@ -20,7 +20,7 @@ from .aggregate import answer_aggregate
 from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
-from .prompting import DECLINE, fit_passages
+from .prompting import DECLINE, SYSTEM_PROMPT, fit_passages
 from .query import MAX_QUESTION_CHARS, Question, clean_question, date_prefixes, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
@@ -101,7 +101,7 @@ class Engine:
         embedder = embedder or make_embedder(settings)
         store = store or Store.from_settings(settings, embedder=embedder)
         if chat_model == "auto":
-            model, name = make_chat_model(settings), chat_model_name(settings)
+            model, name = make_chat_model(settings, system_prompt=SYSTEM_PROMPT), chat_model_name(settings)
         else:
             model, name = chat_model, getattr(chat_model, "_llm_type", "extractive")
         return cls(store, embedder, model, model_name=name, k=settings.retrieval_k,
@@ -118,6 +118,24 @@ class Engine:
         load = getattr(self.chat_model, "load", None)
         if load:
             load()
+
+    def load_model_in_background(self) -> threading.Thread | None:
+        """Start loading the LLM now, on a thread, so that it overlaps reading the question and
+        retrieving; the first generation waits for it. A failure here is left for that generation
+        to raise (loading is retried there)."""
+        load = getattr(self.chat_model, "load", None)
+        if load is None or not self.store.count()[0]:  # (no articles: nothing will be generated)
+            return None
+
+        def run() -> None:
+            try:
+                load()
+            except Exception as exc:  # raised again, with its message, by the generation that needs it
+                log.info("background model load failed", extra={"error": str(exc)})
+
+        thread = threading.Thread(target=run, name="load-llm", daemon=True)
+        thread.start()
+        return thread
 
     # -- public -----------------------------------------------------------------------------
 

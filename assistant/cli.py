@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, help="files (.txt .md .html .pdf .json .jsonl) or directories")
     p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=int, help="processes that read, chunk and embed (default: ingest.workers, 1)")
     p.add_argument("--follow-symlinks", action="store_true",
                    help="follow symbolic links inside a directory that point outside it (default: report them)")
     p.set_defaults(run=_ingest)
@@ -132,6 +133,8 @@ def _flag(value: str) -> bool:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest import ingest
 
+    if args.workers is not None:
+        settings = settings.replace(ingest_workers=args.workers)
     report = ingest(args.paths, settings, prune=args.prune, progress=False if args.no_progress else None,
                     follow_links=args.follow_symlinks)
     print(report.summary())  # noqa: T201
@@ -147,6 +150,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from .chain import default_engine
 
     engine = default_engine(settings)
+    engine.load_model_in_background()
     if args.json:
         result = engine.answer(args.question, filters=_filters(args), k=args.k)
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))  # noqa: T201
@@ -159,6 +163,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from .chain import default_engine
 
     engine = default_engine(settings)
+    engine.load_model_in_background()
     history: list[dict[str, str]] = []
     print("Ask about the articles. An empty line or Ctrl-D ends the chat; /new starts over.")  # noqa: T201
     while True:

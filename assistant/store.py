@@ -20,12 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import storecheck
+from . import keyword_index, storecheck
 from .documents import Article, ArticleInfo, Chunk, Filters, Passage, vector_metadata
 from .entities import Lexicon
 from .errors import AssistantError, BackendError, StoreCorruptError
 from .storecheck import ANALYSIS_VERSION, DAMAGED, REINDEX, SCHEMA, chroma_errors
-from .text import key_terms, stem
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -57,6 +56,7 @@ class Store:
         self.where = f"the Chroma server at {host}:{port}" if host else f"Chroma in {self.data_dir}"  # in messages
         self._embedder = embedder
         self._collection: Collection | None = None
+        self.max_batch = 4000  # vectors per Chroma write; the client's own limit once it is open
         self._lexicon: tuple[tuple[int, int, float], Lexicon] | None = None
         path = self.data_dir / "index.sqlite3"
         try:
@@ -102,19 +102,9 @@ class Store:
 
     def lexicon(self) -> Lexicon:
         """The corpus's names, rebuilt when articles were added, replaced or deleted (here or elsewhere)."""
-        version = self.db.execute("SELECT count(*), (SELECT count(*) FROM chunks), coalesce(max(added_at), 0) "
-                                  "FROM articles").fetchone()
+        version = keyword_index.corpus_version(self.db)
         if self._lexicon is None or self._lexicon[0] != version:
-            # (With max(n), SQLite takes the name column from the article that writes it most.)
-            rows = self.db.execute("SELECT norm, name, count(*), sum(n), max(n) FROM names GROUP BY norm "
-                                   "HAVING sum(n) > sum(lower)").fetchall()
-            vocabulary = dict(self.db.execute("SELECT term, cnt FROM chunks_vocab").fetchall())
-
-            def word_count(word: str) -> int:  # how often the keyword index holds the word, in any case
-                return vocabulary.get(stem(word), 0)
-
-            lexicon = Lexicon.build([row[:4] for row in rows], word_count, version[0], lambda w: word_count(w) > 0)
-            self._lexicon = (version, lexicon)
+            self._lexicon = (version, keyword_index.read_lexicon(self.db, version[0]))
         return self._lexicon[1]
 
     @property
@@ -141,6 +131,7 @@ class Store:
                                              if token else None)
             else:
                 client = chromadb.PersistentClient(path=str(self.data_dir / "chroma"), settings=chroma_settings)
+            self.max_batch = int(client.get_max_batch_size())  # (SQLite's variable limit, locally)
             collection = client.get_or_create_collection(
                 self._collection_name, metadata=storecheck.identity(self.db) or None,
                 embedding_function=_chroma_embedding(self._embedder) if self._embedder else None,
@@ -287,11 +278,12 @@ class Store:
         pairs = [(article, chunk) for article, chunks in items for chunk in chunks]
         ids, docs = [chunk.id for _, chunk in pairs], [chunk.text for _, chunk in pairs]
         metas = [vector_metadata(article, chunk) for article, chunk in pairs]
-        step = 4000  # under Chroma's maximum batch size
+        collection = self.collection  # (opening it reads the client's batch limit)
+        step = self.max_batch
         for i in range(0, len(ids), step):
             with chroma_errors(f"writing vectors to {self.where}"):
-                self.collection.upsert(ids=ids[i:i + step], embeddings=[list(v) for v in vectors[i:i + step]],
-                                       documents=docs[i:i + step], metadatas=metas[i:i + step])
+                collection.upsert(ids=ids[i:i + step], embeddings=[list(v) for v in vectors[i:i + step]],
+                                  documents=docs[i:i + step], metadatas=metas[i:i + step])
 
     def _insert_article(self, article: Article, chunks: list[Chunk], now: float) -> None:
         article_id = chunks[0].article_id
@@ -377,20 +369,9 @@ class Store:
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def search_keyword(self, question: str, n: int, allowed: list[str] | None = None) -> list[tuple[str, float]]:
-        """``(chunk_id, bm25 score)`` of the best keyword matches (higher is better)."""
-        wanted = key_terms(question)
-        if not wanted or (allowed is not None and not allowed):
-            return []
-        query = " OR ".join(f'"{t}"' for t in wanted)
-        sql = ("SELECT c.id, -bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
-               "WHERE chunks_fts MATCH ?")
-        args: list[Any] = [query]
-        if allowed is not None:
-            sql += f" AND c.article_id IN ({','.join('?' * len(allowed))})"
-            args += allowed
-        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
+        """``(chunk_id, bm25 score)`` of the best keyword matches (higher is better; ``keyword_index``)."""
         try:
-            return [(row[0], row[1]) for row in self.db.execute(sql, [*args, n])]
+            return keyword_index.search(self.db, question, n, allowed)
         except sqlite3.DatabaseError as exc:  # damage that appeared after the store was opened
             if storecheck.is_corruption(exc):
                 raise StoreCorruptError(storecheck.repaired_by_ingest(self.data_dir, str(exc))) from exc

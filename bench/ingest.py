@@ -45,17 +45,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def phase_engine(inputs: list[Path], work: Path) -> dict:
-    """Our ingest into a fresh data dir, then the same again unchanged."""
+def phase_engine(inputs: list[Path], work: Path, workers: int = 1) -> dict:
+    """Our ingest into a fresh data dir, then the same again unchanged. With workers, each worker
+    process loads its own embedder inside the clock (that is part of what --workers costs)."""
     from assistant import load_settings
     from assistant.backends import make_embedder, set_offline
     from ingest import ingest
 
     set_offline()
-    settings = load_settings(env={}, data_dir=work / "engine")
+    settings = load_settings(env={}, data_dir=work / "engine", ingest_workers=workers)
     started = time.perf_counter()
     embedder = make_embedder(settings)
-    embedder.embed_query("warm up")
+    embedder.embed_documents(["warm up"])  # (embed_query would load only the numpy query encoder)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     report = ingest(inputs, settings, embedder=embedder, progress=False)
@@ -65,7 +66,8 @@ def phase_engine(inputs: list[Path], work: Path) -> dict:
     reingest_s = time.perf_counter() - started
     return {"articles": len(report.added), "chunks": report.chunks, "total_s": total_s, "load_s": load_s,
             "reingest_s": reingest_s, "reingest_unchanged": again.unchanged, "reingest_chunks": again.chunks,
-            "failed": len(report.failed), "peak_rss_mb": peak_rss_mb(), "disk_mb": _du_mb(work / "engine")}
+            "failed": len(report.failed), "peak_rss_mb": peak_rss_mb(), "disk_mb": _du_mb(work / "engine"),
+            "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def phase_naive(inputs: list[Path], work: Path) -> dict:
@@ -109,13 +111,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="passes of each pipeline (medians are reported)")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive pipeline")
     parser.add_argument("--no-record", action="store_true", help="do not append to docs/benchmarks.md")
-    parser.add_argument("--phase", choices=("engine", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--workers", default="1,2", help="worker counts of our ingest to time (comma-separated)")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--inputs", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.phase:  # inside the subprocess
-        result = (phase_engine if args.phase == "engine" else phase_naive)(args.inputs, args.work)
+        result = (phase_naive(args.inputs, args.work) if args.phase == "naive"
+                  else phase_engine(args.inputs, args.work, int(args.phase.split("-w")[1])))
         print(json.dumps(result))
         return
 
@@ -132,9 +136,10 @@ def main() -> None:
                 dst.write(line)
         inputs = [SEEDS, subset]
     try:
-        runs: dict[str, list[dict]] = {"engine": [], "naive": []}
+        names = [f"engine-w{int(w)}" for w in args.workers.split(",")] + ["naive"]
+        runs: dict[str, list[dict]] = {name: [] for name in names}
         for r in range(args.repeats):
-            for name in ("engine", "naive"):
+            for name in names:
                 if name == "naive" and args.no_naive:
                     continue
                 print(f"pass {r + 1}/{args.repeats}: {name} ...", file=sys.stderr, flush=True)
@@ -150,28 +155,35 @@ def main() -> None:
     header = ["pipeline", "articles", "chunks", "total s", "chunks/s", "articles/s", "peak RSS MB",
               "model load s", "re-ingest unchanged s", "store MB"]
     rows = []
-    for name in ("engine", "naive"):
+    for name in names:
         if not runs[name]:
             continue
         first = runs[name][0]
         total = med(name, "total_s")
         rows.append([
-            "ours (assistant ingest)" if name == "engine" else "naive LangChain",
+            f"ours (assistant ingest --workers {name.split('-w')[1]})" if name != "naive" else "naive LangChain",
             first["articles"], first["chunks"], f"{total:.1f}", f"{first['chunks'] / total:.1f}",
-            f"{first['articles'] / total:.2f}", f"{med(name, 'peak_rss_mb'):.0f}", f"{med(name, 'load_s'):.1f}",
+            f"{first['articles'] / total:.2f}",
+            f"{med(name, 'peak_rss_mb'):.0f}" + (f" (+ {workers} × {med(name, 'worker_peak_rss_mb'):.0f})"
+                                                if (workers := int(name.split("-w")[1]) if name != "naive" else 1) > 1
+                                                else ""), f"{med(name, 'load_s'):.1f}",
             f"{med(name, 'reingest_s'):.2f} ({first['reingest_unchanged']} unchanged, "
-            f"{first['reingest_chunks']} re-embedded)" if name == "engine" else "– (rebuilds)",
+            f"{first['reingest_chunks']} re-embedded)" if name != "naive" else "– (rebuilds)",
             f"{first['disk_mb']:.0f}"])
     notes = []
-    if runs["naive"]:
-        ratio = med("naive", "total_s") / med("engine", "total_s")
-        notes.append(f"Naive / ours total time on the same articles: **×{ratio:.2f}** "
-                     f"(ours {med('engine', 'total_s'):.0f} s, naive {med('naive', 'total_s'):.0f} s). "
-                     "Chunks differ in size (ours: ≤160 MiniLM tokens with a title header, 48-token overlap; "
-                     "naive: 1000 characters, 200 overlap), so compare times per corpus, not per chunk. "
-                     f"Per chunk: ours {runs['engine'][0]['chunks'] / med('engine', 'total_s'):.1f}/s, naive "
-                     f"{runs['naive'][0]['chunks'] / med('naive', 'total_s'):.1f}/s; ours makes "
-                     f"×{runs['engine'][0]['chunks'] / runs['naive'][0]['chunks']:.2f} as many chunks.")
+    for name in names[:-1]:
+        if not runs["naive"] or not runs[name]:
+            continue
+        ratio = med("naive", "total_s") / med(name, "total_s")
+        notes.append(f"`--workers {name.split('-w')[1]}`: naive / ours total time on the same articles: "
+                     f"**×{ratio:.2f}** (ours {med(name, 'total_s'):.0f} s, naive {med('naive', 'total_s'):.0f} s); "
+                     f"per chunk ours {runs[name][0]['chunks'] / med(name, 'total_s'):.1f}/s, naive "
+                     f"{runs['naive'][0]['chunks'] / med('naive', 'total_s'):.1f}/s.")
+    if runs["naive"] and notes:
+        engine = runs[names[0]][0]
+        notes.append("Chunks differ in size (ours: ≤160 MiniLM tokens with a title header, 48-token overlap; "
+                     "naive: 1000 characters, 200 overlap), so compare times per corpus, not per chunk; ours makes "
+                     f"×{engine['chunks'] / runs['naive'][0]['chunks']:.2f} as many chunks.")
     print(table(header, rows))
     for note in notes:
         print(note.replace("**", ""))

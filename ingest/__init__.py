@@ -22,9 +22,12 @@ from assistant.documents import Article, Chunk
 from assistant.errors import AssistantError, BackendError, IngestError, StoreLockedError
 
 from .chunk import article_id, embedding_header, split_into_chunks
-from .load import find_files, load_file
+from .load import Loaded, find_files
+from .parallel import Failed
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from assistant.config import Settings
     from assistant.protocols import Embedder
     from assistant.store import Store
@@ -162,26 +165,34 @@ def _run(inputs: Sequence[Path | str], settings: Settings, prune: bool, store: S
          progress: bool | None, on_file: Callable[[str, str], None] | None, follow_links: bool) -> IngestReport:
     report = IngestReport()
     _recover(store, embedder, report)
+    pool = None
     try:
-        return _read_and_store(inputs, settings, prune, store, embedder, progress, on_file, follow_links, report)
+        if settings.ingest_workers > 1:
+            from . import parallel
+
+            pool = parallel.start(embedder, settings.ingest_workers, settings.ingest_chunk_tokens,
+                                  settings.ingest_overlap_tokens)
+        return _read_and_store(inputs, settings, prune, store, embedder, progress, on_file, follow_links, report,
+                               pool)
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         with suppress(AssistantError):  # (a failed write is the error to report; the next run checks)
             store.finish_writing()  # (not reached when killed: the next run checks Chroma first)
 
 
 def _read_and_store(inputs: Sequence[Path | str], settings: Settings, prune: bool, store: Store,
                     embedder: Embedder, progress: bool | None, on_file: Callable[[str, str], None] | None,
-                    follow_links: bool, report: IngestReport) -> IngestReport:
+                    follow_links: bool, report: IngestReport, pool: ProcessPoolExecutor | None = None,
+                    ) -> IngestReport:
 
     files, missing = find_files([Path(p) for p in inputs], follow_links=follow_links)
     report.failed += [(str(p), reason) for p, reason in missing]
     articles: list[Article] = []
     read_paths: set[str] = set()
-    for path in files:
-        try:
-            loaded = load_file(path, int(settings.ingest_max_file_mb * 1e6))
-        except Exception as exc:  # one file never aborts the rest; a reader's own exception is a bug
-            reason = str(exc) if isinstance(exc, IngestError) else _unexpected(exc)
+    for path, loaded in _loaded(files, int(settings.ingest_max_file_mb * 1e6), pool):
+        if not isinstance(loaded, Loaded):  # one file never aborts the rest; a reader's own exception is a bug
+            reason = _unexpected(loaded) if loaded.unexpected else loaded.reason
             report.failed.append((str(path), reason))
             if on_file:
                 on_file(str(path), reason)
@@ -194,7 +205,7 @@ def _read_and_store(inputs: Sequence[Path | str], settings: Settings, prune: boo
             on_file(str(path), "ok" if not loaded.errors else f"{len(loaded.errors)} bad record(s)")
 
     todo, aliases = _plan(articles, store, report)
-    _embed_and_store(todo, aliases, store, embedder, settings, report, progress)
+    _embed_and_store(todo, aliases, store, embedder, settings, report, progress, pool)
 
     # Records gone from a file that was read again, and with --prune files gone from disk.
     seen = {a.key for a in articles}
@@ -241,9 +252,20 @@ def _rebuild_vectors(store: Store, embedder: Embedder) -> int:
     return done
 
 
-def _unexpected(exc: Exception) -> str:
-    log.error("reading a file failed unexpectedly", exc_info=exc)
-    return f"could not read ({type(exc).__name__}: {str(exc)[:200]}); this is a bug, please report it"
+def _loaded(files: list[Path], max_bytes: int, pool: ProcessPoolExecutor | None,
+            ) -> Iterator[tuple[Path, Loaded | Failed]]:
+    """Each file with what it yielded, in order; read by the workers when there are any."""
+    from .parallel import load, ordered
+
+    if pool is None:
+        yield from ((path, load(path, max_bytes)) for path in files)
+    else:
+        yield from zip(files, ordered(pool, load, ((path, max_bytes) for path in files), 8), strict=True)
+
+
+def _unexpected(failed: Failed) -> str:
+    log.error("reading a file failed unexpectedly:\n%s", failed.detail)
+    return f"could not read ({failed.reason}); this is a bug, please report it"
 
 
 def _plan(articles: list[Article], store: Store, report: IngestReport,
@@ -268,38 +290,60 @@ def _plan(articles: list[Article], store: Store, report: IngestReport,
 
 
 def _embed_and_store(todo: list[Article], aliases: list[tuple[str, str, str]], store: Store,
-                     embedder: Embedder, settings: Settings, report: IngestReport, progress: bool | None) -> None:
+                     embedder: Embedder, settings: Settings, report: IngestReport, progress: bool | None,
+                     pool: ProcessPoolExecutor | None = None) -> None:
     from tqdm import tqdm
 
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(todo), unit="article", desc="ingest", disable=not show or not todo, file=sys.stderr)
     group: list[tuple[Article, list[Chunk]]] = []
+    vectors: list[list[float]] | None = None if pool is None else []
     size = 0
-    for article in todo:
-        try:
-            chunks = split_into_chunks(article, embedder.count_tokens, settings.ingest_chunk_tokens,
-                                       settings.ingest_overlap_tokens)
-        except IngestError as exc:  # (a title too long for a small ingest.chunk_tokens)
-            report.failed.append((article.ref, str(exc)))
+    for article, chunks, own in _chunked(todo, embedder, settings, pool):
+        if isinstance(chunks, str):  # (a title too long for a small ingest.chunk_tokens)
+            report.failed.append((article.ref, chunks))
             for planned in (report.added, report.updated):
                 if article.ref in planned:
                     planned.remove(article.ref)
             continue
         group.append((article, chunks))
+        if vectors is not None:
+            vectors += own
         size += len(chunks)
         if size >= GROUP_CHUNKS:
-            _store_group(group, store, embedder, report)
+            _store_group(group, store, embedder, report, vectors=vectors)
             bar.update(len(group))
-            group, size = [], 0
-    _store_group(group, store, embedder, report, aliases)
+            group, size, vectors = [], 0, None if vectors is None else []
+    _store_group(group, store, embedder, report, aliases, vectors=vectors)
     bar.update(len(group))
     bar.close()
 
 
+def _chunked(todo: list[Article], embedder: Embedder, settings: Settings, pool: ProcessPoolExecutor | None,
+             ) -> Iterator[tuple[Article, list[Chunk] | str, list[list[float]]]]:
+    """Each article with its chunks (or why it has none) and, from the workers, their vectors; the
+    parent embeds by group itself when there are no workers."""
+    if pool is None:
+        for article in todo:
+            try:
+                yield article, split_into_chunks(article, embedder.count_tokens, settings.ingest_chunk_tokens,
+                                                 settings.ingest_overlap_tokens), []
+            except IngestError as exc:
+                yield article, str(exc), []
+        return
+    from .parallel import ARTICLES_PER_TASK, chunk_and_embed, ordered
+
+    tasks = ((todo[i:i + ARTICLES_PER_TASK],) for i in range(0, len(todo), ARTICLES_PER_TASK))
+    for results in ordered(pool, chunk_and_embed, tasks, 2 * settings.ingest_workers):
+        yield from results
+
+
 def _store_group(group: list[tuple[Article, list[Chunk]]], store: Store, embedder: Embedder,
-                 report: IngestReport, aliases: Sequence[tuple[str, str, str]] = ()) -> None:
+                 report: IngestReport, aliases: Sequence[tuple[str, str, str]] = (),
+                 vectors: list[list[float]] | None = None) -> None:
     texts = [embedding_header(a.title, a.date) + c.text for a, chunks in group for c in chunks]
-    vectors = embedder.embed_documents(texts)
+    if vectors is None:
+        vectors = embedder.embed_documents(texts)
     inputs = [(a.key, chunks[0].article_id, a.path) for a, chunks in group] + list(aliases)
     store.add(group, vectors, inputs)
     report.chunks += len(texts)

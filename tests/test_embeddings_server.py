@@ -76,6 +76,17 @@ def test_chunks_are_sized_with_the_packaged_minilm_tokenizer(stub: str) -> None:
         SentenceTransformerEmbedder().count_tokens(["SenseTime raised $620 million."])
 
 
+def test_an_embedder_in_use_still_goes_to_ingest_workers(stub: str) -> None:
+    """``ingest --workers N`` pickles the embedder into each worker process: its HTTP client, open
+    once it has embedded (the web app's has), stays behind and each copy opens its own."""
+    import pickle
+
+    embedder = OpenAIEmbedder("m", base_url=stub, api_key="sk-embed")
+    first = embedder.embed_documents(["SenseTime"])
+    copy = pickle.loads(pickle.dumps(embedder))
+    assert copy.embed_documents(["SenseTime"]) == first and _Embeddings.requests[-1]["auth"] == "Bearer sk-embed"
+
+
 def test_an_unreachable_server_is_a_clear_error(settings: Settings) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     settings = settings.replace(embedding_backend="openai", embedding_base_url=url, embedding_model="m",

@@ -338,3 +338,52 @@ def test_the_writer_lock_nests_in_its_thread_and_stops_other_threads(settings: S
         assert pool.submit(other_thread).result().startswith(f"another ingest is writing to {settings.data_dir}")
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(other_thread).result() == "acquired"  # released once the outer one ends
+
+
+def _store_contents(settings: Settings) -> dict[str, object]:
+    store = Store(settings.data_dir)
+    try:
+        _consistent(store)
+        got = store.collection.get(include=["embeddings", "documents"])
+        return {
+            "articles": sorted(store.db.execute("SELECT id, title, date, source, n_chunks FROM articles").fetchall()),
+            "inputs": sorted(store.db.execute("SELECT key, article_id FROM inputs").fetchall()),
+            "chunks": sorted(store.db.execute("SELECT id, article_id, text FROM chunks").fetchall()),
+            "fts": sorted(store.db.execute("SELECT * FROM chunks_fts").fetchall()),
+            "vectors": sorted((i, d, [round(float(x), 6) for x in e])
+                              for i, d, e in zip(got["ids"], got["documents"], got["embeddings"], strict=True)),
+        }
+    finally:
+        store.close()
+
+
+def test_workers_build_the_same_store_and_report_broken_files(tmp_path: Path, settings: Settings) -> None:
+    """``--workers 2`` reads, chunks and embeds in worker processes: the store (articles, chunk ids,
+    keyword rows, vectors) and the report are exactly those of one process, and a broken file read
+    by a worker is reported while the rest go in."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = (REPO.parent / "shared" / "corpora" / "vb-startup-funding" / "articles.jsonl").read_text().splitlines()
+    (corpus / "funding.jsonl").write_text("\n".join(lines[:40]) + "\n{oops\n")
+    for i, line in enumerate(lines[40:46]):
+        record = json.loads(line)
+        (corpus / f"article{i}.txt").write_text(f"{record['title']}\n\n{record['body']}")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03")
+    shutil.copy(SEED, corpus / SEED.name)
+
+    reports = {}
+    for workers in (1, 2):
+        run = settings.replace(data_dir=tmp_path / f"w{workers}", ingest_workers=workers)
+        reports[workers] = ingest([corpus], run, embedder=FakeEmbedder(), progress=False)
+    one, two = reports[1], reports[2]
+    assert one.summary() == two.summary()
+    assert len(two.added) == 40 + 6 + 1 and two.chunks > 100
+    reasons = {Path(where.split(":")[0]).name: reason for where, reason in two.failed}
+    assert reasons["empty.txt"] == "empty file" and "binary" in reasons["binary.txt"]
+    assert "malformed JSON on line 41" in reasons["funding.jsonl"]
+    assert _store_contents(settings.replace(data_dir=tmp_path / "w1")) == _store_contents(
+        settings.replace(data_dir=tmp_path / "w2"))
+    again = ingest([corpus], settings.replace(data_dir=tmp_path / "w2", ingest_workers=2), embedder=FakeEmbedder(),
+                   progress=False)
+    assert again.unchanged == 47 and not again.added and again.chunks == 0

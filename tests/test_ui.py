@@ -261,6 +261,48 @@ def test_respond_shows_sources_first_then_streams_then_the_final_answer(app: Web
     assert "SenseTime" in follow.turns[1].answer.standalone_question  # made standalone from the history
 
 
+def test_a_question_asked_while_the_models_load_says_so_then_is_answered(
+        settings: Settings, chat: FakeChatModel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``serve`` shows the page before the models have loaded: a first question is told it waits
+    for them (not a silent page), and is answered once they are ready."""
+    import threading
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    loaded = threading.Event()
+    app = WebApp(fake_engine([SEEDS], settings=settings, embedder=FakeEmbedder(), chat=chat), settings, loaded)
+    chat.replies = ["SenseTime raised $600 Million from Alibaba [1]."]
+    updates = app.respond("How much did SenseTime raise?", [], 4, "", "", None)
+    first = next(updates)
+    assert first.status.startswith("Loading the model")
+    assert first.messages[-1]["content"].startswith("_Loading the model")
+    waiting = threading.Thread(target=lambda: updates.__next__())  # blocks until the models are ready
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive()
+    loaded.set()
+    waiting.join(5)
+    final = list(updates)[-1]
+    assert final.turns and "$600 Million" in final.turns[0].answer.text
+
+
+def test_serve_refuses_an_llm_server_that_does_not_serve_the_model(settings: Settings, tmp_path: Path) -> None:
+    """The models load behind the page, but the LLM server's model list is asked before it comes up:
+    a server that does not serve ``llm.model`` refuses the start (docs/deploy.md, "LLM server")."""
+    from types import SimpleNamespace
+
+    from assistant.errors import ModelNotServedError
+    from assistant.ui import serve
+
+    def load() -> None:
+        raise ModelNotServedError("the LLM server at http://x/v1 serves 'qwen2.5', not 'gpt-4o'")
+
+    server_settings = settings.replace(llm_backend="openai")
+    engine = fake_engine([SEEDS], settings=server_settings, embedder=FakeEmbedder())
+    engine.chat_model = SimpleNamespace(load=load)
+    with pytest.raises(ModelNotServedError, match="not 'gpt-4o'"):
+        serve(server_settings, engine=engine)
+
+
 def test_unreachable_llm_warns_with_the_notice(app: WebApp, chat: FakeChatModel) -> None:
     chat.fail = True
     final = list(app.respond("Who invested in SenseTime?", [], None, "", "", None))[-1]

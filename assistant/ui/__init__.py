@@ -18,8 +18,10 @@ Modules: ``render`` (pure HTML/Markdown of answers, citations, source cards), ``
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,11 +49,13 @@ if TYPE_CHECKING:
     from ..chain import Engine
 
 
+log = logging.getLogger(__name__)
 QUEUE_MAX = 64  # waiting requests (page and API together); more are refused with "queue full"
 
 
 def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine: Engine | None = None) -> None:
-    """Start the web chat: ingest ``ingest_paths`` into an empty store, load the models, launch.
+    """Start the web chat: ingest ``ingest_paths`` into an empty store, launch, and load the models
+    behind the page (a question asked meanwhile waits for them and says so).
 
     Binds ``settings.web_host:web_port`` (127.0.0.1:7860 by default); a public share link only
     with ``web_share``. Off loopback it needs a login or ``web_no_auth`` (``access``), checked
@@ -61,6 +65,7 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine
 
     Raises:
         ConfigError: the login policy refuses to start (see ``access``).
+        ModelNotServedError: the LLM server (``llm.backend = "openai"``) does not serve ``llm.model``.
     """
     granted = access(settings)
     for warning in granted.warnings:
@@ -75,11 +80,12 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine
         _say(f"Ingesting {', '.join(map(str, ingest_paths))} into {settings.data_dir} …")
         report = ingest(list(ingest_paths), settings, store=engine.store, embedder=engine.embedder, progress=False)
         _say(report.summary())
-    _say(f"Loading the models ({engine.model_name}) …")
-    started = time.perf_counter()
-    engine.warm_up()
-    _say(f"Models ready in {time.perf_counter() - started:.1f} s.")
-    demo = build_demo(engine, settings)
+    if settings.llm_backend == "openai" and (check := getattr(engine.chat_model, "load", None)):
+        check()  # one request to the server's /v1/models: one that does not serve llm.model refuses the start
+    # The page comes up at once; the models load behind it, and a question asked meanwhile says so.
+    loaded = threading.Event()
+    threading.Thread(target=_load_models, args=(engine, loaded), name="load-models", daemon=True).start()
+    demo = build_demo(engine, settings, loaded)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX)
     # run_history off: no answers kept in visitors' browsers, and none of its routes.
     demo.launch(server_name=settings.web_host, server_port=settings.web_port, share=settings.web_share,
@@ -87,6 +93,19 @@ def serve(settings: Settings, ingest_paths: Sequence[str | Path] = (), *, engine
                 show_error=False, max_file_size=int(settings.ingest_max_file_mb * 1e6), ssr_mode=False,
                 mcp_server=False, enable_monitoring=False, run_history=False,
                 blocked_paths=[str(settings.data_dir.resolve())], footer_links=["api", "gradio"], css=CSS, head=HEAD)
+
+
+def _load_models(engine: Engine, loaded: threading.Event) -> None:
+    _say(f"Loading the models ({engine.model_name}) …")
+    started = time.perf_counter()
+    try:
+        engine.warm_up()
+        _say(f"Models ready in {time.perf_counter() - started:.1f} s.")
+    except Exception as exc:  # the first question tries again and shows its error
+        log.warning("loading the models failed", exc_info=exc)
+        _say(f"Loading the models failed ({exc}); the first question will try again.")
+    finally:
+        loaded.set()
 
 
 def _say(message: str) -> None:

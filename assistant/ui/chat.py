@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+LOADING = "Loading the model… the first answer starts when it is ready."
+
+
 @dataclass(frozen=True)
 class Update:
     """What one step of ``WebApp.respond`` changes on the page; ``None`` leaves a part as it is."""
@@ -97,9 +100,12 @@ class WebApp(CorpusActions):
     ``CorpusActions``.
     """
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, loaded: threading.Event | None = None) -> None:
+        """``loaded``: set once the models have loaded (``serve`` loads them after the page is up);
+        until then a question is told it waits for them instead of showing nothing."""
         self.settings = settings
         self.engine = engine
+        self.loaded = loaded
         self._engines: dict[str, Engine] = {settings.llm_backend: engine}
         self._lock = threading.Lock()
 
@@ -146,6 +152,9 @@ class WebApp(CorpusActions):
         try:
             filters = parse_filters(since, until)
             engine = self.engine_for(backend or self.settings.llm_backend)
+            if self.loaded is not None and not self.loaded.is_set():
+                yield Update(messages=showing(f"_{LOADING}_"), status=LOADING)
+                self.loaded.wait()
             yield Update(messages=showing("_Searching the articles…_"), status="Searching the articles…")
             streamed, final = "", None
             for event in engine.stream(question, engine_history(turns), filters, int(k) if k else None):
@@ -194,6 +203,8 @@ class WebApp(CorpusActions):
         """The ``/answer`` endpoint: ``Answer.to_dict()`` for a question and earlier turns."""
         if not (question or "").strip():
             raise ConfigError("question is empty")
+        if self.loaded is not None:
+            self.loaded.wait()
         return self.engine.answer(question, parse_history(history_json)).to_dict()
 
     def export(self, turns: Sequence[Turn]) -> str:

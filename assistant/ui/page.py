@@ -7,6 +7,7 @@ answer into the ``gr.Chatbot`` (and the sources panel, status, state and export 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -70,11 +71,12 @@ JS = """
 HEAD = f"<script>({JS.strip()})();</script>"
 
 
-def build_demo(engine: Engine, settings: Settings) -> gr.Blocks:
-    """The page: a Chat tab (chat, sources panel, settings, export) and a Corpus tab."""
+def build_demo(engine: Engine, settings: Settings, loaded: threading.Event | None = None) -> gr.Blocks:
+    """The page: a Chat tab (chat, sources panel, settings, export) and a Corpus tab. ``loaded``: see
+    ``WebApp``."""
     import gradio as gr
 
-    app = WebApp(engine, settings)
+    app = WebApp(engine, settings, loaded)
     private = {"api_visibility": "private"}
 
     def outputs_of(update: Update) -> tuple[Any, ...]:
