@@ -20,7 +20,8 @@ The rule (deterministic, cheap, documented in docs/citations.md):
    comparison drawing on two articles), when there are such; otherwise it is removed from the
    answer and listed in ``Answer.removed``. A sentence with no facts is kept as it is.
 5. An answer with no supported, cited sentence left, or whose supported sentences all
-   decline ("the price was not disclosed [1]"), is an abstention.
+   decline ("the price was not disclosed [1]") or only restate the question (``adds_facts``),
+   is an abstention.
 
 Each citation also records which of its passage's sentences (and whether its title) state the
 facts of the sentences it supports (``Citation.support``): the web page highlights exactly those.
