@@ -45,8 +45,9 @@ PARTICIPANTS = re.compile(
     r"joined by|along with|alongside|including|included|from)\s+", re.IGNORECASE)
 PARTICIPATED = re.compile(r"\b(?:also\s+)?(?:participated|invested|joined(?: the round)?|contributed|chipped in)\b",
                            re.IGNORECASE)
-LED_THE_ROUND = re.compile(r"\b(?:led|co-led|headed)\s+the\s+(?:\w+\s+){0,3}(?:round|investment|financing|funding)\b",
-                            re.IGNORECASE)
+LED_THE_ROUND = re.compile(r"\b(?:led|co-led|headed|leading|heading)\s+(?:the|its|their|this|an?|[\w.&-]+['’]s?)\s+"
+                           r"(?:[\w$.,-]+\s+){0,4}"
+                           r"(?:round|investment|financing|funding)\b", re.IGNORECASE)
 CLAUSE_END = re.compile(r"[.;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|"
                          r"a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
                          r"|\sand\s+(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
@@ -72,7 +73,7 @@ IN_YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
           "other investors", "new investors", "a group", "several", "various", "undisclosed"}
 ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
-APPOSITION = re.compile(r",\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,")
+APPOSITION = re.compile(r"\s?,\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,")
 # Capitalised words that are never the company of an event: technologies, titles, demonyms.
 GENERIC = frozenset("""ai ml llm llms api apis u.s u.k saas paas iot ar vr xr nft nfts b2b b2c hq ceo cto cfo coo
 us u.s. uk eu

@@ -199,8 +199,9 @@ class _Reader:
                 continue
             clause = max((m.end() for m in re.finditer(r"\b(?:which|whom|where|that)\b|[,;:]\s",
                                                        sentence[:verb.start()])), default=0)
-            names = [self._span(n, where, offset) for n in self._last_name_per_item(sentence, clause, verb.start())
-                     if core_name(n[0]) != core_name(self.main)]
+            listed = self._list_before(sentence, verb.start()) or self._last_name_per_item(sentence, clause,
+                                                                                            verb.start())
+            names = [self._span(n, where, offset) for n in listed if core_name(n[0]) != core_name(self.main)]
             if names:
                 event.lists.setdefault(key, []).extend(names[-4:])
         if event.fields or event.lists:
@@ -283,18 +284,25 @@ class _Reader:
         asides = [(m.start(), m.end()) for m in APPOSITION.finditer(clause)]
         outside = "".join(" " if any(s <= i < e for s, e in asides) else c for i, c in enumerate(clause))
         cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b", outside)), default=-1)
-        candidates = [n for n in self._subject_candidates(sentence, upto) if n[1] > cut or cut < 0]
-        candidates = [n for n in candidates if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])]
-        candidates = [n for n in candidates if not any(s < n[1] < e for s, e in asides)
+        candidates = [n for n in self._subject_candidates(sentence, upto)
+                      if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])
+                      and not any(s < n[1] < e for s, e in asides)
                       and not (sentence[max(0, n[1] - 4):n[1]].lower() == "the " and sentence[n[2]:n[2] + 2].strip()
                                and sentence[n[2] + 1:n[2] + 2].islower())]  # "The San Francisco provider"
+        opening = [n for n in candidates if n[1] <= 2 and any(s == n[2] for s, _ in asides)]
+        candidates = [n for n in candidates if n[1] > cut or cut < 0]
+        if not candidates and opening and cut >= 0:
+            # "Gatik, a startup ..., emerged from stealth with $4.5 million": no name after the
+            # "with"; the name the sentence opens with, described in an apposition, did it.
+            return self._span(opening[0], where, offset)
         if candidates and not PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]):
             # "Rafay, whose customers include Verizon and Appzen, has raised": the name the sentence opens with.
-            opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 1] == ","
+            opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 2].lstrip()[:1] == ","
             if opening and re.search(r",\s*(?:\w+\s+){0,2}$", clause):
                 return self._span(candidates[0], where, offset)
             return self._span(candidates[-1], where, offset)
-        return self._main_span(clause if not candidates else "it", where, offset)
+        # "To get there it just raised $5 million": "it" is the article's company.
+        return self._main_span("it" if candidates or PRONOUN_SUBJECT.search(clause) else clause, where, offset)
 
     def _main_span(self, clause: str, where: str, offset: int) -> Span | None:
         if not self.main:
@@ -342,6 +350,12 @@ class _Reader:
                 names = [n for n in names if normal(n.value) != normal(self.main) and normal(n.value) not in NOISE]
                 known = {normal(s.value) for spans in event.lists.values() for s in spans}
                 event.lists.setdefault(key, []).extend(n for n in names if normal(n.value) not in known)
+        led = LED_THE_ROUND.search(sentence, after) if after else None  # "..., with Greycroft leading the round"
+        if led:
+            known = {normal(s.value) for spans in event.lists.values() for s in spans}
+            event.lists.setdefault("lead_investors", []).extend(
+                self._span(n, where, offset) for n in self._list_before(sentence, led.start())
+                if n[1] >= after and normal(n[0]) not in known and normal(n[0]) != normal(self.main))
         event.lists = {k: v for k, v in event.lists.items() if v}
 
     def _last_name_per_item(self, sentence: str, start: int, end: int) -> list[tuple[str, int, int]]:
@@ -352,6 +366,23 @@ class _Reader:
             names = self._names_in(sentence, start + item.start(), start + item.end())
             if names:
                 found.append(names[-1])
+        return found
+
+    def _list_before(self, sentence: str, upto: int) -> list[tuple[str, int, int]]:
+        """The names of a list that ends right before ``upto``: "Existing investors Battery Ventures,
+        Intel Capital, and Iconiq Capital led" gives all three. Items are walked back while each
+        ends with a name; one with words before its name ("Existing investors ...") opens the list."""
+        joints = list(re.finditer(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", sentence[:upto]))
+        starts = [0] + [j.end() for j in joints]
+        ends = [j.start() for j in joints] + [upto]
+        found: list[tuple[str, int, int]] = []
+        for start, end in reversed(list(zip(starts, ends, strict=True))):
+            names = self._names_in(sentence, start, end)
+            if not names or sentence[names[-1][2]:end].strip():
+                break
+            found.insert(0, names[-1])
+            if sentence[start:names[-1][1]].strip():
+                break
         return found
 
     def _date(self, event: Event, where: str, offset: int, sentence: str) -> None:

@@ -98,6 +98,21 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
         assert event.value("count") == 120
 
 
+@pytest.mark.parametrize(("body", "leads"), [
+    ("Zorblax raised $46 million in a Series E. Existing investors Quux Ventures, Plonk Capital, and Frob Partners "
+     "led the round.",
+     ["Quux Ventures", "Plonk Capital", "Frob Partners"]),
+    ("Zorblax raised $9.5 million. Quux Ventures led Zorblax's investment round announced today.", ["Quux Ventures"]),
+    ("Zorblax makes debit cards. To get there it just raised $5 million, with Quux Ventures leading the funding "
+     "round.", ["Quux Ventures"]),
+    ("Zorblax , a two-year-old startup, today emerged from stealth with $4.5 million in seed funding led by Quux "
+     "Ventures.", ["Quux Ventures"]),
+])
+def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[str]) -> None:
+    (event,) = extract_events("Zorblax raises money", body, "2021-01-01")
+    assert (event.company, event.names("lead_investors")) == ("Zorblax", leads)
+
+
 def test_totals_and_prices_are_not_rounds() -> None:
     body = ("Acme had previously raised $6 million. Acme has raised $30 million to date. Foo Corp agreed to buy Bar "
             "Inc. for $50 million.")
