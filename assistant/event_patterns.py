@@ -31,6 +31,14 @@ ACQUIRE = re.compile(
     r"tak(?:e|es|ing) over|took over|merg(?:e|es|ed|ing) with)\b", re.IGNORECASE)
 ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scooped|snatched|gobbled) up|taken over)"
                          r"\s+by\b", re.IGNORECASE)
+# "its acquisition of X", "Intel's purchase of X": the owner bought X.
+ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?)\s+(?:[\w-]+\s+){0,2}?"
+                            r"(?:acquisitions?|purchases?|buyouts?)\s+of\s+", re.IGNORECASE)
+# Words between a buying verb and a name that make the name something other than a company bought:
+# "picked up its first customer, LexisNexis", "bought a stake in X", "took over as CEO of X".
+NOT_A_TARGET = re.compile(r"\b(?:customers?|clients?|partners?|awards?|prizes?|funding|investments?|stakes?|"
+                          r"users?|employees?|talent|momentum|steam|shares?|licen[cs]es?|"
+                          r"reins|helm|role|position|ceo|chief|president|chair\w*)\b", re.IGNORECASE)
 IPO_WORDS = re.compile(r"\b(?:IPO|initial public offering|went public|go(?:es|ing)? public|direct listing|SPAC|"
                   r"special purpose acquisition|public listing|listed on the)\b", re.IGNORECASE)
 LAYOFF_WORDS = re.compile(

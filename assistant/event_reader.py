@@ -22,6 +22,7 @@ from .entities import core_name, extract_names, normal
 from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
+    ACQUISITION_OF,
     ADJECTIVE_PREFIX,
     ADJECTIVE_SUFFIX,
     AFTER_PREPOSITION,
@@ -47,6 +48,7 @@ from .event_patterns import (
     MONTHS,
     NOISE,
     NOT_A_ROUND,
+    NOT_A_TARGET,
     NOT_NAME_WORDS,
     PARTICIPANTS,
     PARTICIPATED,
@@ -127,10 +129,16 @@ class _Reader:
     def sentence(self, where: str, source: str, start: int, end: int) -> None:
         sentence = source[start:end]
         amounts = [m for m in money(sentence) if not _is_year(m)]
-        if ACQUIRED_BY.search(sentence) or (ACQUIRE.search(sentence) and not FUNDING_VERB.match(sentence)
-                                             and self._acquisition(where, source, start, sentence, amounts)):
-            if ACQUIRED_BY.search(sentence):
-                self._acquisition(where, source, start, sentence, amounts)
+        passives = list(ACQUIRED_BY.finditer(sentence))
+        for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
+            self._acquisition(where, start, sentence, amounts, verb, since=passives[n - 1].end() if n else 0)
+        # A verb, not the noun of "its purchases of X" (read below).
+        active = next((m for m in ACQUIRE.finditer(sentence) if not re.match(r"\s+of\b", sentence[m.end():])), None)
+        if passives or (active and not FUNDING_VERB.match(sentence)
+                        and self._acquisition(where, start, sentence, amounts, active)):
+            return
+        owned = ACQUISITION_OF.search(sentence)
+        if owned and self._acquisition_of(where, start, sentence, amounts, owned):
             return
         layoff = LAYOFF_WORDS.search(sentence)
         if layoff:
@@ -208,11 +216,12 @@ class _Reader:
             event.fields["details_only"] = Span(True, "", where, offset, offset)
             self.events.append(event)
 
-    def _acquisition(self, where: str, source: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
-        passive = ACQUIRED_BY.search(sentence)
-        verb = passive or ACQUIRE.search(sentence)
-        assert verb is not None
-        before = self._names_in(sentence, 0, verb.start())
+    def _acquisition(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
+                     since: int = 0) -> bool:
+        """``verb`` is "acquired by" (passive: the target comes first) or "acquires"; ``since``: where
+        the sentence's previous passive ended, so each of a list's targets is read once."""
+        passive = verb.re is ACQUIRED_BY
+        before = self._names_in(sentence, since, verb.start())
         after = self._names_in(sentence, verb.end())
         if passive:
             target = self._span(before[-1], where, offset) if before else self._main_span(sentence, where, offset)
@@ -221,12 +230,32 @@ class _Reader:
             acquirer = (self._span(before[-1], where, offset) if before
                         else self._main_span(sentence[:verb.start()], where, offset))
             target = self._span(after[0], where, offset) if after and after[0][1] - verb.end() < 60 else None
+            if target and NOT_A_TARGET.search(sentence, verb.end(), target.start - offset):
+                return False
+        return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
+
+    def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
+                        owned: re.Match[str]) -> bool:
+        """"its acquisition of Emotion Research Lab", "Intel's purchase of Nervana"."""
+        if owned.group("its"):
+            acquirer = self._main_span("it", where, offset)
+        else:
+            owner = [n for n in self._names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
+            acquirer = self._span(owner[-1], where, offset) if owner else None
+        after = self._names_in(sentence, owned.end(), owned.end() + 40)
+        target = self._span(after[0], where, offset) if after and after[0][1] == owned.end() else None
+        return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
+
+    def _acquired(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
+                  acquirer: Span | None, target: Span | None, listed: bool) -> bool:
+        """Record the acquisition (and, when ``listed`` and no price is named, one per target of a
+        list: "bought X, Y and Z"); False when either side is missing."""
         if acquirer is None or target is None or normal(acquirer.value) == normal(target.value):
             return False
-        if not passive and not amounts:  # a list of targets: one acquisition each
+        if listed and not amounts:
             stop = CLAUSE_END.search(sentence, target.end - offset)
-            listed = self._last_name_per_item(sentence, target.start - offset, stop.start() if stop else len(sentence))
-            for name in listed[1:]:
+            items = self._last_name_per_item(sentence, target.start - offset, stop.start() if stop else len(sentence))
+            for name in items[1:]:
                 if core_name(name[0]) != core_name(acquirer.value):
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": self._span(name, where,
                                                                                                     offset)}))

@@ -113,6 +113,15 @@ def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[st
     assert (event.company, event.names("lead_investors")) == ("Zorblax", leads)
 
 
+def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
+    body = ("He cofounded Zorblax (acquired by Quuxcorp), Plonkly (acquired by Frobnitz) and Coin Center. "
+            "Drumlin grew after its acquisition of Marrowby Labs, a Spanish startup. "
+            "Drumlin picked up its first customer, Vexatron, in 2008.")
+    events = extract_events("Drumlin expands", body, "2021-01-01")
+    assert {(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"} == {
+        ("Quuxcorp", "Zorblax"), ("Frobnitz", "Plonkly"), ("Drumlin", "Marrowby Labs")}
+
+
 def test_totals_and_prices_are_not_rounds() -> None:
     body = ("Acme had previously raised $6 million. Acme has raised $30 million to date. Foo Corp agreed to buy Bar "
             "Inc. for $50 million.")
