@@ -97,7 +97,7 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         return None
     query = FactQuery(kind=kind, subject_only=not names, min_amount=_minimum(question.text),
                       topic="" if names else _topic(question, words, names))
-    query = _with_period(query, question.periods)
+    query = _with_period(query, question)
     investor = _investor(question)
     if investor:
         query = replace(query, investor=investor, kind="round")
@@ -135,10 +135,27 @@ def _topic(question: Question, words: list[str], names: list[str]) -> str:
     return " ".join(left)
 
 
-def _with_period(query: FactQuery, periods: tuple[str, ...]) -> FactQuery:
+_OPEN_PERIOD = re.compile(r"\b(?P<bound>since|after|from|starting(?: in)?|before|until|till|prior to|up to)\s+"
+                          r"(?:(?:early|late|mid-?)\s*)?(?:[a-z]+\.?\s+)?(?:19|20)\d\d\b", re.IGNORECASE)
+
+
+def _with_period(query: FactQuery, question: Question) -> FactQuery:
+    """The question's period: "in 2021" is that year; "since 2019" and "after 2019" have no end,
+    "before 2019" and "until 2019" no start (after and before leave the year out)."""
+    periods = question.periods
     if not periods:
         return query
-    return replace(query, since=min(periods), until=max(periods))
+    since, until = min(periods), max(periods)
+    bound = _OPEN_PERIOD.search(question.text)
+    if bound and len(periods) == 1:
+        word = bound.group("bound").lower()
+        if word in ("after", "before") and len(since) == 4:
+            since = until = str(int(since) + (1 if word == "after" else -1))
+        if word in ("since", "after", "from") or word.startswith("starting"):
+            until = ""
+        else:
+            since = ""
+    return replace(query, since=since, until=until)
 
 
 def _investor(question: Question) -> str:
@@ -191,8 +208,9 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     owner = q.company if q.company and q.role != "target" else ""
     who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
     scope = f" backed by {q.investor}" if q.investor else ""
-    limits = ([f"about {q.topic}"] if q.topic else []) + ([q.since + (f" to {q.until}" if q.until != q.since else "")]
-                                                          if q.since else [])
+    when = (q.since if q.since == q.until else f"{q.since} to {q.until}" if q.since and q.until
+            else f"since {q.since}" if q.since else f"until {q.until}" if q.until else "")
+    limits = ([f"about {q.topic}"] if q.topic else []) + ([when] if when else [])
     period = f" ({', '.join(limits)})" if limits else ""
     if aggregate.op == "count":
         return f"The articles report {len(facts)} {who}{what}{scope}{period}:"

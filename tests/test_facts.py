@@ -230,6 +230,13 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
     _cited_rows(seed)
 
 
+def test_open_periods_since_and_before(engine: Engine) -> None:
+    since = engine.answer("how many funding rounds since 2021?")
+    assert "since 2021" in since.text.split("\n")[0] and "$40 million" in since.text and "$12 million" not in since.text
+    before = engine.answer("list funding rounds before 2021")
+    assert "$12 million" in before.text and "$40 million" not in before.text and "until 2020" in before.text
+
+
 def test_with_nothing_in_the_table_the_engine_answers_by_retrieval(engine: Engine) -> None:
     answer = engine.answer("List Frobnitz Partners' acquisitions")
     assert answer.model != "fact table" and answer.abstained
