@@ -217,7 +217,8 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
     company, or has no earlier turn to lean on, is returned unchanged.
     """
     question = question.strip()
-    previous = [turn["content"] for turn in (history or []) if turn.get("role") == "user" and turn.get("content")]
+    turns = [t for t in history or [] if t.get("content")]
+    previous = [t["content"] for t in turns if t.get("role") == "user"]
     if not previous:
         return question
     def specific(text: str) -> list[Entity]:
@@ -229,6 +230,12 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
         if found:
             said, subject, subject_question = found[0].said, found[0].name, earlier
             break
+    named = _answered_name(turns, specific)
+    if named and (_ASKS_WHICH_COMPANY.match(previous[-1]) or (
+            re.match(r"\s*who\b", previous[-1], re.IGNORECASE) and _PERSON.search(question))):
+        # "Which company agreed to buy Lyft's unit?" -> "How much is it paying?": "it" is the
+        # company the answer named, not Lyft; likewise "him" after "who stepped down?".
+        subject = named
     if not subject:
         return question
     own = specific(question)
@@ -243,6 +250,20 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
     if rewritten == question:
         rewritten = f"{question.rstrip('?').rstrip()} ({subject})?"
     return rewritten
+
+
+# A question whose answer is a company ("Which company agreed to buy X?") or a person ("Who ...?").
+_ASKS_WHICH_COMPANY = re.compile(r"\s*(?:which|what)\s+(?:[\w-]+\s+)?(?:company|firm|startup|business|buyer|"
+                                 r"acquirer|[\w-]*maker|giant|lab)\b", re.IGNORECASE)
+_PERSON = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
+
+
+def _answered_name(turns: Sequence[dict[str, str]], specific: Callable[[str], list[Entity]]) -> str:
+    """The first corpus name of the last answer that its question did not already name."""
+    if len(turns) < 2 or turns[-1].get("role") != "assistant" or turns[-2].get("role") != "user":
+        return ""
+    asked = {e.name for e in specific(turns[-2]["content"])}
+    return next((e.name for e in specific(turns[-1]["content"]) if e.name not in asked), "")
 
 
 def _pronoun(word: str, subject: str) -> str:

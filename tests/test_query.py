@@ -78,6 +78,19 @@ def test_follow_ups_become_standalone() -> None:
     assert standalone_question("How much did SenseTime raise?", None, find) == "How much did SenseTime raise?"
 
 
+def test_a_follow_up_about_the_company_or_person_the_answer_named() -> None:
+    find = lexicon().find
+    history = [{"role": "user", "content": "which chipmaker is a rival of graphcore?"},
+               {"role": "assistant", "content": "Graphcore's rival is SambaNova Systems [1]."}]
+    assert standalone_question("how much did it raise?", history, find) == "how much did SambaNova Systems raise?"
+    history = [{"role": "user", "content": "who founded scale ai?"},
+               {"role": "assistant", "content": "Alexandr Wang founded Scale AI [1]."}]
+    assert standalone_question("what did he say about gpus?", history, find) == "what did Alexandr Wang say about gpus?"
+    history = [{"role": "user", "content": "Who led Scale AI's round?"},
+               {"role": "assistant", "content": "Founders Fund led it [1]."}]
+    assert standalone_question("who is the company's ceo?", history, find) == "who is Scale AI's ceo?"
+
+
 def test_dates_named_in_a_question() -> None:
     assert date_prefixes("How much did Graphcore raise in December 2020?") == ["2020-12"]
     assert date_prefixes("Who invested in 2019 or Sept. 2021?") == ["2021-09", "2019"]
