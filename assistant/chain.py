@@ -43,7 +43,7 @@ SECOND_LOOK = "Taking a second look at the whole article…"
 _MORE = re.compile(r"\b(more|most|less|least|bigger|biggest|larger|largest|higher|smaller|fewer)\b", re.I)
 # A comparison in time: the composed answer then orders the members by date.
 _SOONER = re.compile(r"\b(first|earlier|earliest|sooner|before)\b", re.I)
-_LATER = re.compile(r"\b(later|latest|last|most recent|more recent)\b", re.I)
+_LATER = re.compile(r"\b(later|latest|most recent|more recent)\b", re.I)
 # A named funding round: "Series B", "series-b", "Series A-2", "seed", "pre-seed".
 _ROUND = re.compile(r"\b(pre-?seed|seed|series[\s-]?[a-z](?:-?\d)?)\b(?!-)", re.IGNORECASE)
 
@@ -340,7 +340,9 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
     the members' amounts in code; a member or part with no answer is said to be missing."""
     text, citations, removed, missing = [], [], [], []
     figures: list[tuple[str, float, str, str]] = []  # member, value, as written, markers
-    in_time = bool(asked.members) and bool(_SOONER.search(asked.text) or _LATER.search(asked.text))
+    # ("Which raised more in its first round?" compares amounts.)
+    in_time = bool(asked.members and not _MORE.search(asked.text) and (_SOONER.search(asked.text)
+                                                                       or _LATER.search(asked.text)))
     dates: list[tuple[str, str, str]] = []  # member, date, markers
     for member, checked, _ in parts:
         removed += checked.removed
