@@ -225,7 +225,8 @@ class Engine:
         context = fit_passages(asked, focus(asked, passages), self.context_chars)
         checked, model, notice = yield from self._generate_checked(asked, context, turn)
         wide = self._wide_window(asked, passages) if checked.declined and not checked.citations else None
-        if wide is not None:
+        if wide is not None and not any(p.article_id == wide.article_id and p.start <= wide.start and p.end >= wide.end
+                                        for p in context):  # (pass 1 already showed all of it)
             yield SecondLook()
             second, model2, notice2 = yield from self._generate_checked(asked, [wide], turn)
             if second.citations and not second.declined:

@@ -204,3 +204,10 @@ def test_which_came_first_is_ordered_by_the_dates_of_each_sides_sources(engine: 
     assert not final.abstained
     assert "By the dates of their sources, Nova 2021-05-04 [2], Pando 2022-03-01 [1]: Nova came first." in final.text
     assert "Pando raised its Series B first" not in final.text  # a restatement tells nothing
+
+
+def test_no_second_look_when_the_first_already_showed_the_whole_article(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["The articles don't say.", "Pando raised $30 million [1]."]
+    events = list(engine.stream("Who founded Pando?"))
+    assert not any(isinstance(e, SecondLook) for e in events) and len(chat.received) == 1
+    assert events[-1].abstained
