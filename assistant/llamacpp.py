@@ -112,6 +112,7 @@ class LlamaCppChat(BaseChatModel):
             llama.create_chat_completion(messages=[{"role": "system", "content": self.cache_prefix},
                                                    {"role": "user", "content": "."}], max_tokens=1)
             state = llama.save_state()
+            path.parent.mkdir(parents=True, exist_ok=True)  # a new data dir has no models/ folder yet
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             with tmp.open("wb") as f:
                 f.write(json.dumps({"n_tokens": state.n_tokens, "seed": state.seed,

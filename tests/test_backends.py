@@ -137,18 +137,19 @@ def test_the_system_prompt_state_is_saved_once_and_reused_by_a_fresh_model(model
                                                            "Acme raised $5 million led by Foo.\n\nQuestion: How much "
                                                            "did Acme raise?\nAnswer:")]
     path = str(model_dir / models.GGUF_NAME)
+    state_dir = tmp_path / "new-data-dir" / "models"  # not made yet, as in a fresh data dir
 
     def reply(cache: bool) -> str:
-        chat = LlamaCppChat(model_path=path, state_dir=str(tmp_path), n_ctx=2048, max_tokens=24,
+        chat = LlamaCppChat(model_path=path, state_dir=str(state_dir), n_ctx=2048, max_tokens=24,
                             cache_prefix=SYSTEM_PROMPT if cache else "")
         text = chat.invoke(messages).content
         chat.load().close()
         return str(text)
 
     plain = reply(cache=False)
-    assert not list(tmp_path.iterdir())
+    assert not state_dir.exists()
     assert reply(cache=True) == plain  # computes and saves the state
-    [state] = tmp_path.glob("*.prefix-*.kv")
+    [state] = state_dir.glob("*.prefix-*.kv")
     assert reply(cache=True) == plain  # starts from the saved state
     state.write_bytes(b'{"n_tokens": 3, "seed": 1, "input_ids": [1, 2, 3]}\n' + b"\0" * 100)
     assert reply(cache=True) == plain
