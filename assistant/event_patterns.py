@@ -29,6 +29,10 @@ ACQUIRE = re.compile(
     r"\b(?:acquir(?:e|es|ed|ing)|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|snap(?:s|ped)? up|"
     r"pick(?:s|ed)? up|scoop(?:s|ed)? up|snatch(?:es|ed)? up|gobbl(?:e|es|ed) up|absorb(?:s|ed)?|"
     r"tak(?:e|es|ing) over|took over|merg(?:e|es|ed|ing) with)\b", re.IGNORECASE)
+# The price of a deal named in an earlier sentence: "that deal is valued at about $70 billion".
+DEAL_PRICE = re.compile(r"\b(?:the|that|this)\s+(?:deal|acquisition|purchase|transaction|takeover|buyout)\b"
+                        r"[^.;]{0,30}?\b(?:valued at|worth|priced at|for)\s+(?:about|around|roughly|nearly|some|"
+                        r"more than|over|an estimated)?\s*$", re.IGNORECASE)
 ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scooped|snatched|gobbled) up|taken over)"
                          r"\s+by\b", re.IGNORECASE)
 # "its acquisition of X", "Intel's purchase of X": the owner bought X.
@@ -108,5 +112,9 @@ HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a to
 ROUND_FOLLOWS = re.compile(r"\s*(?:in\s+(?:a|an|its|the|new|fresh)\b|in\s+(?:series|seed)|from\s|led by|of\s+(?:series|"
                            r"seed|new|fresh))", re.IGNORECASE)
 # The investor is the subject: "Microsoft invests $1 billion in OpenAI" (the company follows "in").
+# A headline whose subject is the investor: "GV leads $20 million investment in Mabl", "Google
+# invests $300 million in Anthropic". The company the article is about follows "in".
+INVESTOR_HEADLINE = re.compile(r"\b(?:invest(?:s|ed)?|leads?|backs?|pours?|puts?)\s+(?:[^\s.]+\s+){0,5}?(?:in|into)\s+",
+                               re.IGNORECASE)
 INVESTS = re.compile(r"\b(?:invest(?:s|ed|ing)?|pour(?:s|ed)?|put(?:s|ting)?|commit(?:s|ted)?)\s+(?:\w+\s+){0,2}$",
                      re.IGNORECASE)

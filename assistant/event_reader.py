@@ -2,9 +2,8 @@
 
 The rules read one sentence at a time (the title first, then the body): a sentence with a money
 amount and a funding verb or noun is a round, one with an acquiring verb an acquisition, and so
-on. Names come from the article's own name list (``entities.extract_names``) and capitalised
-runs, minus places, adjectives ("Texas-based") and modifiers ("RFID company"); "the company"
-and "it" are the article's main company, the first name of its title. Sentences that only add
+on. ``event_names`` finds the names of each sentence; "the company" and "it" are the article's
+main company, the first name of its title. Sentences that only add
 investors, a round name or a valuation ("Temasek also participated in the Series C") are merged
 into the main round. Totals ("bringing its total funding to $X") are not rounds.
 
@@ -18,24 +17,21 @@ from __future__ import annotations
 
 import re
 
-from .entities import core_name, extract_names, normal
+from .entities import core_name, normal
+from .event_names import ArticleNames, Name
 from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
     ACQUISITION_OF,
-    ADJECTIVE_PREFIX,
-    ADJECTIVE_SUFFIX,
     AFTER_PREPOSITION,
     APPOSITION,
-    CAPITALISED_RUN,
     CLAUSE_END,
     CUMULATIVE,
     DEAL_AFTER,
-    DESCRIBES,
+    DEAL_PRICE,
     FUNDING_NOUN,
     FUNDING_VERB,
     FUTURE,
-    GENERIC,
     HAS_RAISED,
     IN_MONTH,
     IN_YEAR,
@@ -49,10 +45,8 @@ from .event_patterns import (
     NOISE,
     NOT_A_ROUND,
     NOT_A_TARGET,
-    NOT_NAME_WORDS,
     PARTICIPANTS,
     PARTICIPATED,
-    PLACE,
     PRONOUN_SUBJECT,
     ROUND_FOLLOWS,
     ROUND_IN,
@@ -77,50 +71,12 @@ def extract_events(title: str, text: str, date: str = "") -> list[Event]:
 class _Reader:
     def __init__(self, title: str, text: str, date: str) -> None:
         self.title, self.text, self.date = title, text, date
-        names = extract_names(title, text)
-        self.names = sorted({n for n in names if len(n) > 1 and normal(n) not in NOISE}, key=len, reverse=True)
-        self.pattern = (re.compile(r"(?<![\w])(?:" + "|".join(re.escape(n) for n in self.names) + r")(?![\w])")
-                        if self.names else None)
-        self.main = self._main_company()
+        self.found = ArticleNames(title, text)
+        self.main = self.found.main
         self.events: list[Event] = []
 
-    def _main_company(self) -> str:
-        """The title's first name that the body uses too (the title's subject), else the body's commonest."""
-        for match in self._names_in(self.title):
-            if match[0] in self.text or match[0].lower() in self.text.lower():
-                return match[0]
-        counts: dict[str, int] = {}
-        for name, _, _ in self._names_in(self.text[:3000]):
-            counts[name] = counts.get(name, 0) + 1
-        return max(counts, key=counts.__getitem__) if counts else ""
-
-    def _names_in(self, sentence: str, start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
-        """The article's names in ``sentence[start:end]``, and capitalised runs it does not list
-        (a headline's "Redpoint, Greylock"), minus modifiers ("RFID company", "SMS service")."""
-        end = len(sentence) if end is None else end
-        found = [(m.group(), m.start(), m.end()) for m in self.pattern.finditer(sentence, start, end)] \
-            if self.pattern else []
-        taken = [(s, e) for _, s, e in found]
-        for m in CAPITALISED_RUN.finditer(sentence, start, end):
-            if m.start() > 0 and not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken):
-                word = m.group()
-                if normal(word) not in NOISE and word.lower() not in NOT_NAME_WORDS and len(word) > 1:
-                    found.append((word, m.start(), m.end()))
-        found.sort(key=lambda n: n[1])
-        kept = []
-        for name, start_, end_ in found:
-            if (DESCRIBES.match(sentence, end_) or PLACE.match(sentence, end_) or (" " in name and name.isupper())
-                    or ADJECTIVE_SUFFIX.match(sentence, end_) or name.lower() in GENERIC):
-                continue  # "RFID company", "Redwood City, Calif.", a dateline's "SAN FRANCISCO"
-            prefix = ADJECTIVE_PREFIX.match(name)  # "Benchmark-backed Metaweb" -> "Metaweb"
-            if prefix:
-                name, start_ = name[prefix.end():], start_ + prefix.end()
-            if name and not ADJECTIVE_PREFIX.fullmatch(name + " "):
-                kept.append((name, start_, end_))
-        return kept
-
-    def _subject_candidates(self, sentence: str, upto: int) -> list[tuple[str, int, int]]:
-        return [n for n in self._names_in(sentence, 0, upto)
+    def _subject_candidates(self, sentence: str, upto: int) -> list[Name]:
+        return [n for n in self.found.names_in(sentence, 0, upto)
                 if not AFTER_PREPOSITION.search(sentence[max(0, n[1] - 16):n[1]])
                 and not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3])]
 
@@ -136,6 +92,8 @@ class _Reader:
         active = next((m for m in ACQUIRE.finditer(sentence) if not re.match(r"\s+of\b", sentence[m.end():])), None)
         if passives or (active and not FUNDING_VERB.match(sentence)
                         and self._acquisition(where, start, sentence, amounts, active)):
+            return
+        if self._deal_price(where, start, sentence, amounts):
             return
         owned = ACQUISITION_OF.search(sentence)
         if owned and self._acquisition_of(where, start, sentence, amounts, owned):
@@ -178,8 +136,12 @@ class _Reader:
         amount = rounds[0]
         named_after = ROUND_IN.match(sentence, amount.end) or (
             INVESTS.search(sentence[:amount.start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, amount.end))
-        after = self._names_in(sentence, named_after.end(), named_after.end() + 60) if named_after else []
-        company = (self._span(after[0], where, offset) if after and after[0][1] == named_after.end()
+        after = self.found.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
+        # The name right after "in", or one its description ends with: "in one of the most buzzy
+        # OpenAI rivals, Anthropic".
+        named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None)
+        company = (self._span(named, where, offset) if named
+                   else self._main_span("it", where, offset) if named_after and not ROUND_IN.match(sentence, amount.end)
                    else self._subject(sentence, amount.start, offset, where))
         event = Event(ROUND)
         if company:
@@ -207,7 +169,7 @@ class _Reader:
                 continue
             clause = max((m.end() for m in re.finditer(r"\b(?:which|whom|where|that)\b|[,;:]\s",
                                                        sentence[:verb.start()])), default=0)
-            listed = self._list_before(sentence, verb.start()) or self._last_name_per_item(sentence, clause,
+            listed = self.found.list_before(sentence, verb.start()) or self.found.last_name_per_item(sentence, clause,
                                                                                             verb.start())
             names = [self._span(n, where, offset) for n in listed if core_name(n[0]) != core_name(self.main)]
             if names:
@@ -221,8 +183,8 @@ class _Reader:
         """``verb`` is "acquired by" (passive: the target comes first) or "acquires"; ``since``: where
         the sentence's previous passive ended, so each of a list's targets is read once."""
         passive = verb.re is ACQUIRED_BY
-        before = self._names_in(sentence, since, verb.start())
-        after = self._names_in(sentence, verb.end())
+        before = self.found.names_in(sentence, since, verb.start())
+        after = self.found.names_in(sentence, verb.end())
         if passive:
             target = self._span(before[-1], where, offset) if before else self._main_span(sentence, where, offset)
             acquirer = self._span(after[0], where, offset) if after else None
@@ -240,9 +202,9 @@ class _Reader:
         if owned.group("its"):
             acquirer = self._main_span("it", where, offset)
         else:
-            owner = [n for n in self._names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
+            owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
             acquirer = self._span(owner[-1], where, offset) if owner else None
-        after = self._names_in(sentence, owned.end(), owned.end() + 40)
+        after = self.found.names_in(sentence, owned.end(), owned.end() + 40)
         target = self._span(after[0], where, offset) if after and after[0][1] == owned.end() else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
 
@@ -254,7 +216,8 @@ class _Reader:
             return False
         if listed and not amounts:
             stop = CLAUSE_END.search(sentence, target.end - offset)
-            items = self._last_name_per_item(sentence, target.start - offset, stop.start() if stop else len(sentence))
+            end = stop.start() if stop else len(sentence)
+            items = self.found.last_name_per_item(sentence, target.start - offset, end)
             for name in items[1:]:
                 if core_name(name[0]) != core_name(acquirer.value):
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": self._span(name, where,
@@ -268,6 +231,16 @@ class _Reader:
                                             offset + price.end)
         self._date(event, where, offset, sentence)
         self.events.append(event)
+        return True
+
+    def _deal_price(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
+        """"That deal is valued at about $70 billion": the price of the last acquisition read, when it has none."""
+        last = next((e for e in reversed(self.events) if e.kind == ACQUISITION), None)
+        price = next((m for m in amounts if DEAL_PRICE.search(sentence, 0, m.start)), None)
+        if last is None or price is None or "price" in last.fields:
+            return False
+        last.fields["price"] = Span(price.value, price.text, where, offset + price.start, offset + price.end)
+        last.fields["currency"] = Span(price.currency, price.text, where, offset + price.start, offset + price.end)
         return True
 
     def _ipo(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
@@ -344,7 +317,7 @@ class _Reader:
             return Span(self.main, self.main, place, found, found + len(self.main))
         return None
 
-    def _span(self, name: tuple[str, int, int], where: str, offset: int) -> Span:
+    def _span(self, name: Name, where: str, offset: int) -> Span:
         return Span(name[0], name[0], where, offset + name[1], offset + name[2])
 
     def _round_name(self, event: Event, where: str, offset: int, sentence: str) -> None:
@@ -375,7 +348,8 @@ class _Reader:
                     continue
                 stop = CLAUSE_END.search(sentence, match.end())
                 end = stop.start() if stop else len(sentence)
-                names = [self._span(n, where, offset) for n in self._last_name_per_item(sentence, match.end(), end)]
+                items = self.found.last_name_per_item(sentence, match.end(), end)
+                names = [self._span(n, where, offset) for n in items]
                 names = [n for n in names if normal(n.value) != normal(self.main) and normal(n.value) not in NOISE]
                 known = {normal(s.value) for spans in event.lists.values() for s in spans}
                 event.lists.setdefault(key, []).extend(n for n in names if normal(n.value) not in known)
@@ -383,36 +357,9 @@ class _Reader:
         if led:
             known = {normal(s.value) for spans in event.lists.values() for s in spans}
             event.lists.setdefault("lead_investors", []).extend(
-                self._span(n, where, offset) for n in self._list_before(sentence, led.start())
+                self._span(n, where, offset) for n in self.found.list_before(sentence, led.start())
                 if n[1] >= after and normal(n[0]) not in known and normal(n[0]) != normal(self.main))
         event.lists = {k: v for k, v in event.lists.items() if v}
-
-    def _last_name_per_item(self, sentence: str, start: int, end: int) -> list[tuple[str, int, int]]:
-        """The names of a list ("X, Y and Z"), one per item: in "state investment firm Temasek
-        Holdings" the item's last name, not the "Singaporean" that describes it."""
-        found = []
-        for item in re.finditer(r"[^,]+?(?=,|\band\b|&|$)", sentence[start:end]):
-            names = self._names_in(sentence, start + item.start(), start + item.end())
-            if names:
-                found.append(names[-1])
-        return found
-
-    def _list_before(self, sentence: str, upto: int) -> list[tuple[str, int, int]]:
-        """The names of a list that ends right before ``upto``: "Existing investors Battery Ventures,
-        Intel Capital, and Iconiq Capital led" gives all three. Items are walked back while each
-        ends with a name; one with words before its name ("Existing investors ...") opens the list."""
-        joints = list(re.finditer(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", sentence[:upto]))
-        starts = [0] + [j.end() for j in joints]
-        ends = [j.start() for j in joints] + [upto]
-        found: list[tuple[str, int, int]] = []
-        for start, end in reversed(list(zip(starts, ends, strict=True))):
-            names = self._names_in(sentence, start, end)
-            if not names or sentence[names[-1][2]:end].strip():
-                break
-            found.insert(0, names[-1])
-            if sentence[start:names[-1][1]].strip():
-                break
-        return found
 
     def _date(self, event: Event, where: str, offset: int, sentence: str) -> None:
         match = IN_MONTH.search(sentence)

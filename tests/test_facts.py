@@ -113,6 +113,14 @@ def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[st
     assert (event.company, event.names("lead_investors")) == ("Zorblax", leads)
 
 
+def test_a_headline_led_by_the_investor_is_about_the_company_after_in() -> None:
+    body = ("Quux Capital has invested in one of the buzziest robotics makers, Zorblax. Zorblax was founded in 2021 "
+            "and gained attention when it announced $58 million in funding. Quux Capital led a $30 million "
+            "investment in the buzziest robotics makers, Zorblax, this week.")
+    events = extract_events("Quux Capital leads $30 million investment in Zorblax", body, "2023-02-03")
+    assert {(e.company, e.amount) for e in events if e.kind == "round"} == {("Zorblax", 58e6), ("Zorblax", 30e6)}
+
+
 def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     body = ("He cofounded Zorblax (acquired by Quuxcorp), Plonkly (acquired by Frobnitz) and Coin Center. "
             "Drumlin grew after its acquisition of Marrowby Labs, a Spanish startup. "
@@ -120,6 +128,13 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     events = extract_events("Drumlin expands", body, "2021-01-01")
     assert {(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"} == {
         ("Quuxcorp", "Zorblax"), ("Frobnitz", "Plonkly"), ("Drumlin", "Marrowby Labs")}
+
+
+def test_a_deal_priced_in_the_next_sentence() -> None:
+    body = "Drumlin agreed to buy Vexatron. According to Bloomberg, that deal is valued at about $70 billion."
+    (event,) = extract_events("Drumlin is buying Vexatron", body, "2022-01-18")
+    assert (event.kind, event.value("acquirer"), event.value("target"), event.amount) == (
+        "acquisition", "Drumlin", "Vexatron", 70e9)
 
 
 def test_totals_and_prices_are_not_rounds() -> None:

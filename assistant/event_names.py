@@ -1,0 +1,103 @@
+"""The names a sentence of an article holds, for the event rules of ``event_reader``.
+
+Names come from the article's own name list (``entities.extract_names``) and capitalised runs,
+minus places, adjectives ("Texas-based") and modifiers ("RFID company"). The article's main
+company is the first name of its title (the name after "in" when the title's subject is the
+investor), else the body's commonest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .entities import extract_names, normal
+from .event_patterns import (
+    ADJECTIVE_PREFIX,
+    ADJECTIVE_SUFFIX,
+    CAPITALISED_RUN,
+    DESCRIBES,
+    GENERIC,
+    INVESTOR_HEADLINE,
+    NOISE,
+    NOT_NAME_WORDS,
+    PLACE,
+)
+
+Name = tuple[str, int, int]  # the name, and where it starts and ends in the sentence
+
+
+class ArticleNames:
+    """The names of one article, found in any of its sentences."""
+
+    def __init__(self, title: str, text: str) -> None:
+        self.title, self.text = title, text
+        names = extract_names(title, text)
+        self.names = sorted({n for n in names if len(n) > 1 and normal(n) not in NOISE}, key=len, reverse=True)
+        self.pattern = (re.compile(r"(?<![\w])(?:" + "|".join(re.escape(n) for n in self.names) + r")(?![\w])")
+                        if self.names else None)
+        self.main = self._main_company()
+
+    def _main_company(self) -> str:
+        """The title's first name that the body uses too (the title's subject), else the body's commonest.
+        In "Google invests $300 million in Anthropic" the subject is the investor: the name after "in"."""
+        invests = INVESTOR_HEADLINE.search(self.title)
+        after = self.names_in(self.title, invests.end(), invests.end() + 60) if invests else []
+        for match in after[:1] + self.names_in(self.title):
+            if match[0] in self.text or match[0].lower() in self.text.lower():
+                return match[0]
+        counts: dict[str, int] = {}
+        for name, _, _ in self.names_in(self.text[:3000]):
+            counts[name] = counts.get(name, 0) + 1
+        return max(counts, key=counts.__getitem__) if counts else ""
+
+    def names_in(self, sentence: str, start: int = 0, end: int | None = None) -> list[Name]:
+        """The article's names in ``sentence[start:end]``, and capitalised runs it does not list
+        (a headline's "Redpoint, Greylock"), minus modifiers ("RFID company", "SMS service")."""
+        end = len(sentence) if end is None else end
+        found = [(m.group(), m.start(), m.end()) for m in self.pattern.finditer(sentence, start, end)] \
+            if self.pattern else []
+        taken = [(s, e) for _, s, e in found]
+        for m in CAPITALISED_RUN.finditer(sentence, start, end):
+            if m.start() > 0 and not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken):
+                word = m.group()
+                if normal(word) not in NOISE and word.lower() not in NOT_NAME_WORDS and len(word) > 1:
+                    found.append((word, m.start(), m.end()))
+        found.sort(key=lambda n: n[1])
+        kept = []
+        for name, start_, end_ in found:
+            if (DESCRIBES.match(sentence, end_) or PLACE.match(sentence, end_) or (" " in name and name.isupper())
+                    or ADJECTIVE_SUFFIX.match(sentence, end_) or name.lower() in GENERIC):
+                continue  # "RFID company", "Redwood City, Calif.", a dateline's "SAN FRANCISCO"
+            prefix = ADJECTIVE_PREFIX.match(name)  # "Benchmark-backed Metaweb" -> "Metaweb"
+            if prefix:
+                name, start_ = name[prefix.end():], start_ + prefix.end()
+            if name and not ADJECTIVE_PREFIX.fullmatch(name + " "):
+                kept.append((name, start_, end_))
+        return kept
+
+    def last_name_per_item(self, sentence: str, start: int, end: int) -> list[Name]:
+        """The names of a list ("X, Y and Z"), one per item: in "state investment firm Temasek
+        Holdings" the item's last name, not the "Singaporean" that describes it."""
+        found = []
+        for item in re.finditer(r"[^,]+?(?=,|\band\b|&|$)", sentence[start:end]):
+            names = self.names_in(sentence, start + item.start(), start + item.end())
+            if names:
+                found.append(names[-1])
+        return found
+
+    def list_before(self, sentence: str, upto: int) -> list[Name]:
+        """The names of a list that ends right before ``upto``: "Existing investors Battery Ventures,
+        Intel Capital, and Iconiq Capital led" gives all three. Items are walked back while each
+        ends with a name; one with words before its name ("Existing investors ...") opens the list."""
+        joints = list(re.finditer(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", sentence[:upto]))
+        starts = [0] + [j.end() for j in joints]
+        ends = [j.start() for j in joints] + [upto]
+        found: list[Name] = []
+        for start, end in reversed(list(zip(starts, ends, strict=True))):
+            names = self.names_in(sentence, start, end)
+            if not names or sentence[names[-1][2]:end].strip():
+                break
+            found.insert(0, names[-1])
+            if sentence[start:names[-1][1]].strip():
+                break
+        return found
