@@ -97,12 +97,12 @@ def retrieve(question: str, k: int = 8, filters: Filters | dict[str, str] | None
 def facts(company: str = "", *, investor: str = "", kind: str = "", since: str = "", until: str = "",
           min_amount: float | None = None, about: str = "", all_mentions: bool = False, order: str = "date",
           limit: int = 0, settings: Settings | None = None) -> list[Fact]:
-    """The table of funding rounds, acquisitions, IPOs and layoffs read from the articles at ingest.
+    """The table of funding rounds, acquisitions, IPOs, layoffs and funding totals read from the articles at ingest.
 
     Args:
         company: a company raising, listing or laying off, an acquirer or a target ("SenseTime").
         investor: a lead or other investor of a round.
-        kind: "round", "acquisition", "ipo" or "layoff"; empty for all.
+        kind: "round", "acquisition", "ipo", "layoff" or "total" (what a company has raised in all); empty for all.
         since, until: inclusive date prefixes, "2021" or "2021-03" or "2021-03-15".
         min_amount: at least this amount (in the event's currency).
         about: words the article must have ("robotics").

@@ -1,12 +1,14 @@
-"""Questions no single passage answers, answered from the fact table: list, rank, sum, count, both.
+"""Questions no single passage answers, answered from the fact table: list, rank, sum, count, both
+and total.
 
 "List SenseTime's funding rounds", "biggest AI rounds in 2021", "how much has Databricks spent
 on acquisitions?", "how many acquisitions did Google make in 2016?", "who invested in both
-Anthropic and Cohere?". A small grammar reads the question (its words, and the names and period
-of the question record) into an ``Aggregate``: an operation and a ``FactQuery``, which becomes
-parameterised SQL. Never SQL from a model. The rows are written in code, each cited to the
-passage that states it, so no LLM is needed. When sources disagree on a figure, the row says
-so and cites both. When the table has nothing, ``None``: the engine answers by retrieval.
+Anthropic and Cohere?", "how much has Uniphore raised altogether?". A small grammar reads the
+question (its words, and the names and period of the question record) into an ``Aggregate``: an
+operation and a ``FactQuery``, which becomes parameterised SQL. Never SQL from a model. The rows
+are written in code, each cited to the passage that states it, so no LLM is needed. When sources
+disagree on a figure, the row says so and cites both. When the table has nothing, ``None``: the
+engine answers by retrieval.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .documents import Citation, Passage
 from .entities import core_name
+from .events import TOTAL
 from .facttable import Fact, FactQuery, find_facts, is_party, passage_for
 from .text import amounts_in, format_amount, key_terms, split_sentences, stem, tokens
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
     from .query import Question
     from .store import Store
 
-OPS = ("list", "rank", "sum", "count", "both")
+OPS = ("list", "rank", "sum", "count", "both", "total")  # total: what one company has raised in all
 MAX_ROWS = 10
 _KIND_WORDS = {
     "acquisition": {"acquir", "acquisit", "buy", "bought", "purchas", "deal", "merger", "takeov"},
@@ -91,10 +94,11 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     if not kind:
         return None
     if op == "sum" and kind == "round" and names:
-        # "How much has X raised in total?": articles state X's running total ("has raised $X to
-        # date"), which the table leaves out as no round; adding up the rounds it did read falls
-        # short (on the dev set it lost a question the stated total answered). Retrieval reads it.
-        return None
+        # "How much has X raised in total?": what the articles say X has raised in all ("bringing
+        # its total funding to $X", or "had previously raised $Y" plus the round), the latest
+        # first. Adding up the rounds the table read falls short when it missed one. Within a
+        # period it is a sum of that period's rounds, which retrieval reads.
+        return None if question.periods else Aggregate("total", FactQuery(kind="total", company=names[0]))
     query = FactQuery(kind=kind, subject_only=not names, min_amount=_minimum(question.text),
                       topic="" if names else _topic(question, words, names))
     query = _with_period(query, question)
@@ -186,6 +190,8 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
         return None
     if aggregate.op == "both":
         return _both(store, aggregate)
+    if aggregate.op == "total":
+        return _raised_in_all(store, aggregate)
     order = "amount" if aggregate.op == "rank" else "date"
     facts = find_facts(store, aggregate.query, order=order)
     if aggregate.smallest:
@@ -204,7 +210,8 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
 
 def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     q = aggregate.query
-    what = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs"}[q.kind]
+    what = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs",
+            "total": "funding totals"}[q.kind]
     owner = q.company if q.company and q.role != "target" else ""
     who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
     scope = f" backed by {q.investor}" if q.investor else ""
@@ -227,6 +234,19 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
             f"The {size} {what}{scope}{period} in the articles:"
     heading = f"{who[:1].upper()}{who[1:]}{what}" if who else what.capitalize()
     return f"{heading}{scope}{period} in the articles:"
+
+
+def _raised_in_all(store: Store, aggregate: Aggregate) -> TableAnswer | None:
+    """The latest figure the articles give for what a company has raised in all, then the earlier ones."""
+    facts = find_facts(store, aggregate.query)
+    if not facts:
+        return None
+    writer = _Writer(store)
+    rows = [writer.row(f, with_company=False) for f in reversed(facts[-MAX_ROWS:])]
+    latest = facts[-1]
+    figure = format_amount(latest.amount or 0, latest.event.fields["amount"].text)
+    return writer.answer(f"{latest.company} has raised {figure} in all, by the latest article that says "
+                         f"({latest.date}). What the articles say it had raised, newest first:\n" + "\n".join(rows))
 
 
 def _both(store: Store, aggregate: Aggregate) -> TableAnswer | None:
@@ -287,6 +307,10 @@ class _Writer:
         money = e.fields.get("price" if e.kind == "acquisition" else "amount")
         if money:
             parts.append(format_amount(money.value, money.text))
+        if e.kind == TOTAL:
+            before, this = e.fields.get("prior"), e.fields.get("this_round")
+            parts[-1] += (f" in all ({before.text} before its {this.text} round)" if before and this
+                          else " in all")
         text = "- " + ", ".join(parts)
         backers = e.names("lead_investors")
         if backers:

@@ -24,6 +24,7 @@ from typing import Any
 from .config import BACKENDS, Settings, load_settings, parse_bool
 from .documents import Answer
 from .errors import AssistantError
+from .events import KINDS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,10 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_articles)
 
     p = commands.add_parser("facts", parents=[common],
-                            help="the table of funding rounds, acquisitions, IPOs and layoffs read from the articles")
+                            help="the table of funding rounds, acquisitions, IPOs, layoffs and funding totals "
+                                 "read from the articles")
     p.add_argument("--company", default="", help="a company raising, listing or laying off; an acquirer or target")
     p.add_argument("--investor", default="", help="a lead or other investor")
-    p.add_argument("--kind", choices=("round", "acquisition", "ipo", "layoff"), default="")
+    p.add_argument("--kind", choices=KINDS, default="", help="total: what a company has raised in all")
     p.add_argument("--since", default="", help="on or after YYYY[-MM[-DD]]")
     p.add_argument("--until", default="", help="on or before YYYY[-MM[-DD]]")
     p.add_argument("--min-amount", type=_amount, help="at least this much, e.g. 100000000 or 100m or 1.5b")

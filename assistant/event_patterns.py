@@ -18,8 +18,8 @@ FUNDING_VERB = re.compile(
     re.IGNORECASE)
 FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capital|capital injection|"
                            r"seed|series [a-z])\b", re.IGNORECASE)
-TOTAL = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|overall)\b"
-                    r"[^.]{0,40}$", re.IGNORECASE)
+TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|"
+                       r"overall)\b[^.]{0,40}$", re.IGNORECASE)
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
@@ -109,6 +109,15 @@ CUMULATIVE = re.compile(r"\bhad\s+(?:previously\s+|already\s+|earlier\s+)?(?:rai
                         re.IGNORECASE)
 HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a total of\s+|around\s+|about\s+|"
                         r"nearly\s+|more than\s+|over\s+)?$", re.IGNORECASE)
+# What a company has raised in all: "bringing its total funding to", "a total of"; and before the
+# round the article reports: "had previously raised", "had raised ... prior to the new funding".
+TOTAL_OF = re.compile(r"\b(?P<whose>its|their|the\s+(?:[\w.,-]+\s+){0,4}?(?:company|startup|firm)['’]s\s+)?\s*"
+                      r"total\s+(?!round|series|seed|value|deal)"
+                      r"(?:[\w-]+\s+){0,3}?(?:to|of|at)\s+(?:about\s+|around\s+|more than\s+|over\s+|"
+                      r"nearly\s+|roughly\s+|some\s+|almost\s+)?$", re.IGNORECASE)
+TO_DATE = re.compile(r"(?P<lead>[^.]{0,25}?)\b(?:in total|to date|so far|in all|altogether)\b", re.IGNORECASE)
+PRIOR = re.compile(r"\b(?:prior to|before)\s+(?:the|this|its)\s+(?:new|latest|current|most recent)?\s*"
+                   r"(?:round|funding|financing|investment|raise)\b", re.IGNORECASE)
 ROUND_FOLLOWS = re.compile(r"\s*(?:in\s+(?:a|an|its|the|new|fresh)\b|in\s+(?:series|seed)|from\s|led by|of\s+(?:series|"
                            r"seed|new|fresh))", re.IGNORECASE)
 # The investor is the subject: "Microsoft invests $1 billion in OpenAI" (the company follows "in").

@@ -47,14 +47,17 @@ from .event_patterns import (
     NOT_A_TARGET,
     PARTICIPANTS,
     PARTICIPATED,
+    PRIOR,
     PRONOUN_SUBJECT,
     ROUND_FOLLOWS,
     ROUND_IN,
     ROUND_NAME,
-    TOTAL,
+    TO_DATE,
+    TOTAL_CUE,
+    TOTAL_OF,
     VALUATION,
 )
-from .events import ACQUISITION, IPO, LAYOFF, ROUND, Event, Span, combine
+from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine
 from .text import Money, money, split_sentences
 
 
@@ -112,6 +115,38 @@ class _Reader:
               or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
               or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
             self._round_details(where, start, sentence, amounts)
+        self._total(where, start, sentence, amounts, self.events[-1] if rounds else None)
+
+    def _total(self, where: str, offset: int, sentence: str, amounts: list[Money], round_: Event | None) -> None:
+        """What a company has raised in all: stated ("has raised $60 million to date", "bringing its
+        total funding to $50 million"), or before the article's round ("had previously raised $81
+        million"), which ``events.combine`` adds the round to."""
+        for m in amounts:
+            before, after = sentence[max(0, m.start - 60):m.start], sentence[m.end:m.end + 60]
+            if VALUATION.search(before[-35:]) or NOT_A_ROUND.search(before[-25:]):
+                continue
+            # Not "has raised $24 million to fuel expansion": a lead's present perfect is the new round;
+            # nor "announced that it had raised $50 million in a round".
+            reported = re.search(r"\b(?:announc|said|says|reveal|report|confirm)\w*\s+(?:that\s+)?\S+\s+had\b", before)
+            had = not reported and (CUMULATIVE.search(before) and not ROUND_FOLLOWS.match(after)
+                                    or re.search(r"\bhad\s+raised\b", before) and PRIOR.search(after))
+            total_of = TOTAL_OF.search(before)
+            funding = FUNDING_VERB.search(before) or re.search(r"\b(?:rais|fund|capital|financ|equity)", before, re.I)
+            to_date = TO_DATE.match(after)  # not "$100 million, bringing total funding to date to $130 million"
+            to_date = to_date and not re.search(r"\b(?:bring|total|tak)", to_date.group("lead"), re.IGNORECASE)
+            stated = funding and (total_of or to_date)
+            if (had or stated) and not ROUND_NAME.search(after[:40]) and not FUTURE.search(after[:30]):
+                company = (round_.fields.get("company") if round_
+                           else self._main_span("it", where, offset) if total_of and total_of.group("whose")
+                           else self._subject(sentence, m.start, offset, where))
+                if company is None:
+                    return
+                figure = Span(m.value, m.text, where, offset + m.start, offset + m.end)
+                event = Event(TOTAL, {"company": company, "prior" if had else "amount": figure,
+                                      "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)})
+                self._date(event, where, offset, sentence)
+                self.events.append(event)
+                return
 
     def _is_round_amount(self, sentence: str, amount: Money) -> bool:
         before = sentence[max(0, amount.start - 60):amount.start]
@@ -119,7 +154,7 @@ class _Reader:
         if (CUMULATIVE.search(before) or HAS_RAISED.search(before) and not ROUND_FOLLOWS.match(after)) \
                 and not ROUND_NAME.search(sentence):
             return False  # "had previously raised $6 million": what it raised before, in all
-        if TOTAL.search(before) or re.match(r"[^.]{0,25}?\b(?:in total|to date|so far|in all)\b", after, re.IGNORECASE):
+        if TOTAL_CUE.search(before) or TO_DATE.match(after):
             return False
         if VALUATION.search(before[-35:]) or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after,
                                                        re.IGNORECASE):

@@ -1,4 +1,5 @@
-"""Startup events as records: a funding round, an acquisition, an IPO or a layoff, each field
+"""Startup events as records: a funding round, an acquisition, an IPO, a layoff or what a company
+has raised in all, each field
 with the span of the article it was read from (``event_reader`` reads them), and the rules that
 decide when two mentions are one event and how their fields combine.
 
@@ -15,7 +16,8 @@ from typing import Any
 from .entities import core_name, normal
 
 ROUND, ACQUISITION, IPO, LAYOFF = "round", "acquisition", "ipo", "layoff"
-KINDS = (ROUND, ACQUISITION, IPO, LAYOFF)
+TOTAL = "total"  # what a company has raised in all, as an article states it: never a round
+KINDS = (ROUND, ACQUISITION, IPO, LAYOFF, TOTAL)
 
 @dataclass
 class Span:
@@ -103,6 +105,8 @@ def combine(events: list[Event], main: str, date: str) -> list[Event]:
             merged.append(event)
         else:
             _merge(same, event)
+    for total in (e for e in merged if e.kind == TOTAL and "prior" in e.fields and "amount" not in e.fields):
+        _add_the_round(total, merged, date)
     for event in merged:
         event.subject = bool(main) and (same_company(event.company, main)
                                         or same_company(event.value("target") or "", main))
@@ -120,7 +124,8 @@ def same_company(a: str, b: str) -> bool:
 def _same(a: Event, b: Event) -> bool:
     if a.kind != b.kind:
         return False
-    keys = {ROUND: ("company",), ACQUISITION: ("target",), IPO: ("company",), LAYOFF: ("company",)}[a.kind]
+    keys = {ROUND: ("company",), ACQUISITION: ("target",), IPO: ("company",), LAYOFF: ("company",),
+            TOTAL: ("company",)}[a.kind]
     if any(not same_company(a.value(k) or "", b.value(k) or "") for k in keys):
         return False
     amount = "price" if a.kind == ACQUISITION else "amount"
@@ -154,9 +159,22 @@ def _merge(into: Event, other: Event) -> None:
         into.lists["investors"] = [s for s in into.lists["investors"] if normal(s.value) not in lead]
 
 
+def _add_the_round(total: Event, events: list[Event], date: str) -> None:
+    """"Uniphore had previously raised $81 million" in the article of its $140 million round: it
+    has raised $221 million in all. The sum is kept at the prior figure's span, with both parts."""
+    prior = total.fields["prior"]
+    this = next((e for e in events if e.kind == ROUND and e.amount and same_company(e.company, total.company)
+                 and e.value("currency") == total.value("currency") and not _past(e, date)), None)
+    if this is not None:
+        total.fields["company"] = this.fields["company"]  # the round's fuller name: "Zorblax Robotics", not "Zorblax"
+        total.fields["this_round"] = this.fields["amount"]
+        total.fields["amount"] = Span(prior.value + this.fields["amount"].value, prior.text, prior.where,
+                                      prior.start, prior.end)
+
+
 def _complete(event: Event) -> bool:
     need = {ROUND: ("company", "amount"), ACQUISITION: ("acquirer", "target"), IPO: ("company",),
-            LAYOFF: ("company",)}[event.kind]
+            LAYOFF: ("company",), TOTAL: ("company", "amount")}[event.kind]
     return all(event.value(k) is not None for k in need)
 
 

@@ -84,8 +84,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` offsets of the sentences of ``text``.
 
     A full stop after an abbreviation or an initial ("Inc.", "U.S.", "John D. Rockefeller")
-    ends the sentence only when the next word opens a sentence ("...the U.S. It raised",
-    "...a Series A. The round").
+    ends the sentence only when the next word opens a sentence ("...the U.S. It raised"). A
+    round's letter is no initial: "...a Series B. Acme had raised" is two sentences.
     """
     spans, start = [], 0
     for match in _BOUNDARY.finditer(text):
@@ -107,6 +107,9 @@ def _ambiguous_stop(text: str, start: int, match: re.Match[str]) -> bool:
     before = text[start:match.start()].rsplit(None, 1)
     if before and before[-1].rstrip(".").lower() in _ABBREVIATIONS:
         return True
+    if re.search(r"\b(?:series|class|round|tier)\s+[A-Z]\.$", text[max(start, match.start() - 10):match.start()],
+                 re.IGNORECASE):
+        return False  # "a Series B. Acme had raised": a round's letter, not an initial
     return re.search(r"\b[A-Z]\.$", text[max(start, match.start() - 3):match.start()]) is not None
 
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.entities import core_name  # noqa: E402
 from assistant.eval.qa import split_of  # noqa: E402
 from assistant.event_reader import extract_events  # noqa: E402
-from assistant.events import ACQUISITION, ROUND, Event, same_company  # noqa: E402
+from assistant.events import ACQUISITION, KINDS, ROUND, Event, same_company  # noqa: E402
 from ingest.load import load_file  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "vb-startup-funding" / "articles.jsonl"
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     extract_s = time.perf_counter() - started
     predicted = {ref: events for ref, events in everything.items() if ref in wanted}
     counts = {kind: sum(e.kind == kind for events in everything.values() for e in events)
-              for kind in ("round", "acquisition", "ipo", "layoff")}
+              for kind in KINDS}
 
     rows = []
     for split in ("tune", "check", "all"):

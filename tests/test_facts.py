@@ -33,7 +33,8 @@ ARTICLES = {
                       "previously raised $12 million."),
     "plimsoll.txt": ("Plimsoll Genomics raises $25 million", "2021-02-01",
                      "Plimsoll Genomics has raised $25 million in a Series A round led by Ostrander Ventures. The "
-                     "startup sequences genes for clinics."),
+                     "startup sequences genes for clinics. The round brings the company's total funding to $31 "
+                     "million."),
     "kestrel-buys.txt": ("Kestrel Ledger buys payments startup Drumlin Pay for $90 million", "2021-09-09",
                          "Kestrel Ledger said it will acquire Drumlin Pay, a payments startup, for $90 million in "
                          "cash. The deal is Kestrel's second this year."),
@@ -141,7 +142,23 @@ def test_totals_and_prices_are_not_rounds() -> None:
     body = ("Acme had previously raised $6 million. Acme has raised $30 million to date. Foo Corp agreed to buy Bar "
             "Inc. for $50 million.")
     events = extract_events("Acme news", body, "2021-01-01")
-    assert [e.kind for e in events] == ["acquisition"] and events[0].amount == 50e6
+    assert [(e.kind, e.amount) for e in events] == [("total", 30e6), ("acquisition", 50e6)]
+
+
+@pytest.mark.parametrize(("body", "total"), [
+    ("Acme raised $40 million led by Foo Ventures, bringing its total funding to $79 million.", 79e6),
+    ("Acme raised $40 million in a Series B. The round brings the company's total raised to date to $79 million.",
+     79e6),
+    ("Acme raised $40 million in a Series B. Prior to now, Acme had raised around $39 million.", 79e6),
+    ("Acme, founded in 2016, had raised a total of $39 million prior to the new funding of $40 million.", 79e6),
+    ("Acme today announced that it had raised $40 million in a round of funding.", None),
+    ("Acme has raised $40 million to fuel expansion.", None),
+    ("Acme raised $40 million. It expects to process a total of $1 billion in payments.", None),
+])
+def test_what_a_company_has_raised_in_all_is_read_as_a_total(body: str, total: float | None) -> None:
+    events = extract_events("Acme raises $40 million", body, "2021-01-01")
+    assert [e.amount for e in events if e.kind == "total"] == ([total] if total else [])
+    assert [e.amount for e in events if e.kind == "round"] == [40e6]
 
 
 # -- the table, kept in step with the store ---------------------------------------------------
@@ -155,7 +172,7 @@ def test_the_table_follows_reingest_update_and_prune(tmp_path: Path, settings: S
     title, date, body = ARTICLES["plimsoll.txt"]
     (folder / "plimsoll.txt").write_text(f"{title}\n\n{date}\n\n{body.replace('$25 million', '$26 million')}\n")
     ingest([folder], settings, store=store, embedder=engine.embedder, progress=False)
-    assert [f.amount for f in find_facts(store, FactQuery(company="Plimsoll Genomics"))] == [26e6]
+    assert [f.amount for f in find_facts(store, FactQuery(company="Plimsoll Genomics", kind="round"))] == [26e6]
     (folder / "plimsoll.txt").unlink()
     ingest([folder], settings, store=store, embedder=engine.embedder, progress=False, prune=True)
     assert find_facts(store, FactQuery(company="Plimsoll Genomics")) == []
@@ -207,7 +224,7 @@ def test_facts_from_scripts(engine: Engine, settings: Settings) -> None:
 @pytest.mark.parametrize(("question", "op"), [
     ("List SenseTime's funding rounds.", "list"), ("which startups did kestrel ledger acquire?", "list"),
     ("biggest rounds in 2021", "rank"), ("How much has Kestrel Ledger spent on acquisitions?", "sum"),
-    ("How much has Zorblax Robotics raised in total?", None),
+    ("How much has Zorblax Robotics raised in total?", "total"), ("how much did plimsoll raise in 2021?", None),
     ("how many acquisitions did Kestrel Ledger make?", "count"),
     ("Who invested in both Zorblax Robotics and Plimsoll Genomics?", "both"),
     ("How much did SenseTime raise, and who invested?", None), ("Who led Zorblax's Series B?", None),
@@ -245,6 +262,16 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
     _cited_rows(seed)
 
 
+def test_what_a_company_has_raised_in_all(engine: Engine) -> None:
+    stated = engine.answer("how much has plimsoll genomics raised altogether")
+    assert stated.model == "fact table" and stated.text.startswith("Plimsoll Genomics has raised $31 million in all")
+    assert "total funding to $31" in stated.citations[0].passage
+    before_and_round = engine.answer("How much has Zorblax Robotics raised in total?")
+    assert before_and_round.text.startswith("Zorblax Robotics has raised $52 million in all")
+    assert "($12 million before its $40 million round)" in before_and_round.text
+    assert "$31 million" not in engine.answer("biggest rounds in 2021?").text  # a total is not a round
+
+
 def test_open_periods_since_and_before(engine: Engine) -> None:
     since = engine.answer("how many funding rounds since 2021?")
     assert "since 2021" in since.text.split("\n")[0] and "$40 million" in since.text and "$12 million" not in since.text
@@ -264,7 +291,8 @@ def test_startups_tab_rows_and_the_passage_of_a_cell(engine: Engine) -> None:
     from assistant.ui.startups import FIELDS, fact_table, passage_card
 
     table = fact_table(engine.store, FactQuery(company="Zorblax Robotics"))
-    assert [row[4] for row in table.rows] == [12.0, 40.0]  # amounts in $M, numbers: the column sorts by size
+    # amounts in $M, numbers: the column sorts by size; the last row is what it has raised in all
+    assert [(row[1], row[4]) for row in table.rows] == [("round", 12.0), ("round", 40.0), ("total", 52.0)]
     card = passage_card(engine.store, table.facts[1], FIELDS.index("lead_investors"))
     assert "<mark>" in card and "Ostrander Ventures" in card
     seed = fact_table(engine.store, FactQuery(company="SenseTime"))

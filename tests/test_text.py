@@ -14,8 +14,8 @@ def test_question_terms_and_index_share_one_stemmer() -> None:
 
 def test_sentences_split_after_rounds_and_abbreviations_but_not_initials() -> None:
     text = ("Acme closed a Series A. The round was led by Foo. It is based in the U.S. It raised more. "
-            "John D. Rockefeller invested via Acme Inc. in 2019.")
+            "John D. Rockefeller invested via Acme Inc. in 2019. Its Series B. Acme had raised before.")
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "Acme closed a Series A.", "The round was led by Foo.", "It is based in the U.S.", "It raised more.",
-        "John D. Rockefeller invested via Acme Inc. in 2019.",
+        "John D. Rockefeller invested via Acme Inc. in 2019.", "Its Series B.", "Acme had raised before.",
     ]

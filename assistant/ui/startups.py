@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..events import KINDS, TOTAL
 from ..facttable import Fact, FactQuery, find_facts, passage_for
 from ..text import split_sentences
 from .render import esc, safe_url
@@ -81,12 +82,13 @@ def passage_card(store: Store, fact: Fact, column: int) -> str:
 
 
 def chart_data(table: Table, query: FactQuery) -> Any:
-    """For one company, its rounds (or deals) over time; otherwise the ten largest amounts."""
+    """For one company, its rounds (or deals) over time; otherwise the ten largest amounts. Totals
+    (what a company has raised in all) only when they are asked for: they are not rounds."""
     import pandas as pd
 
     rows = []
     for f in table.facts:
-        if f.amount:
+        if f.amount and (f.kind != TOTAL or query.kind == TOTAL):
             who = f.company if f.kind != "acquisition" else f"{f.company} → {f.event.value('target')}"
             label = f"{f.date} {f.event.value('round') or f.kind}" if query.company else who
             rows.append((label, round(f.amount / 1e6, 2)))
@@ -101,12 +103,13 @@ def startups_tab(store: Store) -> None:
 
     private = {"api_visibility": "private"}
     with gr.Tab("Startups"):
-        gr.Markdown("Funding rounds, acquisitions, IPOs and layoffs read from the articles. Click a cell to see "
+        gr.Markdown("Funding rounds, acquisitions, IPOs, layoffs and funding totals read from the articles. Click a "
+                    "cell to see "
                     "the passage that states it; click a column header to sort.")
         with gr.Row():
             company = gr.Textbox(label="Company", placeholder="e.g. SenseTime", elem_id="facts-company")
             investor = gr.Textbox(label="Investor", placeholder="e.g. Sequoia", elem_id="facts-investor")
-            kind = gr.Dropdown(["", "round", "acquisition", "ipo", "layoff"], value="", label="Kind",
+            kind = gr.Dropdown(["", *KINDS], value="", label="Kind",
                                elem_id="facts-kind")
         with gr.Row():
             since = gr.Textbox(label="Since", placeholder="YYYY or YYYY-MM-DD")
