@@ -237,16 +237,18 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
 
 
 def _raised_in_all(store: Store, aggregate: Aggregate) -> TableAnswer | None:
-    """The latest figure the articles give for what a company has raised in all, then the earlier ones."""
-    facts = find_facts(store, aggregate.query)
+    """The largest figure the articles give for what a company has raised in all (a total only
+    grows, so this is the latest, even where an article has no date), then the earlier ones."""
+    facts = find_facts(store, aggregate.query, order="amount")[:MAX_ROWS]
     if not facts:
         return None
     writer = _Writer(store)
-    rows = [writer.row(f, with_company=False) for f in reversed(facts[-MAX_ROWS:])]
-    latest = facts[-1]
+    rows = [writer.row(f, with_company=False) for f in facts]
+    latest = facts[0]
     figure = format_amount(latest.amount or 0, latest.event.fields["amount"].text)
-    return writer.answer(f"{latest.company} has raised {figure} in all, by the latest article that says "
-                         f"({latest.date}). What the articles say it had raised, newest first:\n" + "\n".join(rows))
+    earlier = "Every figure the articles give, latest first" if len(facts) > 1 else "The article"
+    return writer.answer(f"{latest.company} has raised {figure} in all, by the latest figure in the articles. "
+                         f"{earlier}:\n" + "\n".join(rows))
 
 
 def _both(store: Store, aggregate: Aggregate) -> TableAnswer | None:

@@ -144,7 +144,8 @@ class _Reader:
                 figure = Span(m.value, m.text, where, offset + m.start, offset + m.end)
                 event = Event(TOTAL, {"company": company, "prior" if had else "amount": figure,
                                       "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)})
-                self._date(event, where, offset, sentence)
+                if self.date:  # as of the article: "raised $X since 2019" is not dated 2019
+                    event.fields["date"] = Span(self.date, "", "article", 0, 0)
                 self.events.append(event)
                 return
 
