@@ -40,6 +40,7 @@ _RANK = {"biggest", "largest", "top", "highest", "most", "smallest", "lowest", "
 _SMALLEST = {"smallest", "lowest", "fewest"}
 _SUM = {"total", "altogether", "combin", "spent", "spend", "overal", "cumul"}
 _LIST = {"list", "which", "what", "all", "name", "show"}
+_SO_FAR = re.compile(r"\b(?:so far|to date|in all)\b", re.IGNORECASE)  # "how much has X raised so far?"
 _QUESTION_WORDS = set("how much many what which who whom list all name show both the a an of in on for by to did "
                       "does do has have had is are was were its their and or with from since after before last "
                       "year years month this that there any ever so far until make made get got happen happened "
@@ -83,7 +84,8 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         op = "count"
     elif _RANK & set(words) and (plural or not names) or re.search(r"\btop\s+\d+\b", question.text, re.I):
         op = "rank"
-    elif ("how" in words and "much" in words and stems & _SUM) or (stems & _SUM and kind):
+    elif ("how" in words and "much" in words and (stems & _SUM or _SO_FAR.search(question.text))) or (
+            stems & _SUM and kind):
         op = "sum"
     elif plural and (_LIST & set(words) or question.asks in ("list", "who")):
         op = "list"

@@ -113,8 +113,13 @@ HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a to
 # round the article reports: "had previously raised", "had raised ... prior to the new funding".
 TOTAL_OF = re.compile(r"\b(?P<whose>its|their|the\s+(?:[\w.,-]+\s+){0,4}?(?:company|startup|firm)['’]s\s+)?\s*"
                       r"total\s+(?!round|series|seed|value|deal)"
-                      r"(?:[\w-]+\s+){0,3}?(?:to|of|at)\s+(?:about\s+|around\s+|more than\s+|over\s+|"
-                      r"nearly\s+|roughly\s+|some\s+|almost\s+)?$", re.IGNORECASE)
+                      r"(?:[\w-]+\s+){0,3}?(?:to|of|at|past)\s+(?:the\s+)?(?:about\s+|around\s+|more than\s+|"
+                      r"over\s+|nearly\s+|roughly\s+|some\s+|almost\s+)?$", re.IGNORECASE)
+# "Snyk's $850 million total raised since its inception": the total named after the amount.
+TOTAL_AFTER = re.compile(r"\s+(?:in\s+)?total\s+(?:raised|funding|capital|financing)\b", re.IGNORECASE)
+# A round named with its amount ("$135 million in series E funding"), not one a later clause names
+# ("$210 million, including its $64 million series D").
+NAMED_ROUND = re.compile(r"[^,;]{0,25}?\b(?:series\s+[a-z]\b|(?:pre-)?seed\b)", re.IGNORECASE)
 TO_DATE = re.compile(r"(?P<lead>[^.]{0,25}?)\b(?:in total|to date|so far|in all|altogether)\b", re.IGNORECASE)
 PRIOR = re.compile(r"\b(?:prior to|before)\s+(?:the|this|its)\s+(?:new|latest|current|most recent)?\s*"
                    r"(?:round|funding|financing|investment|raise)\b", re.IGNORECASE)

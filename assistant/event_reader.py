@@ -42,6 +42,7 @@ from .event_patterns import (
     LED_THE_ROUND,
     MAIN,
     MONTHS,
+    NAMED_ROUND,
     NOISE,
     NOT_A_ROUND,
     NOT_A_TARGET,
@@ -53,6 +54,7 @@ from .event_patterns import (
     ROUND_IN,
     ROUND_NAME,
     TO_DATE,
+    TOTAL_AFTER,
     TOTAL_CUE,
     TOTAL_OF,
     VALUATION,
@@ -134,11 +136,11 @@ class _Reader:
             funding = FUNDING_VERB.search(before) or re.search(r"\b(?:rais|fund|capital|financ|equity)", before, re.I)
             to_date = TO_DATE.match(after)  # not "$100 million, bringing total funding to date to $130 million"
             to_date = to_date and not re.search(r"\b(?:bring|total|tak)", to_date.group("lead"), re.IGNORECASE)
-            stated = funding and (total_of or to_date)
-            if (had or stated) and not ROUND_NAME.search(after[:40]) and not FUTURE.search(after[:30]):
-                company = (round_.fields.get("company") if round_
-                           else self._main_span("it", where, offset) if total_of and total_of.group("whose")
-                           else self._subject(sentence, m.start, offset, where))
+            stated = funding and (total_of or to_date) or TOTAL_AFTER.match(after)
+            if (had or stated) and not NAMED_ROUND.match(after) and not FUTURE.search(after[:30]):
+                company = (round_ and round_.fields.get("company")
+                           or (self._main_span("it", where, offset) if total_of and total_of.group("whose") else None)
+                           or self._subject(sentence, m.start, offset, where))
                 if company is None:
                     return
                 figure = Span(m.value, m.text, where, offset + m.start, offset + m.end)
@@ -153,7 +155,7 @@ class _Reader:
         before = sentence[max(0, amount.start - 60):amount.start]
         after = sentence[amount.end:amount.end + 60]
         if (CUMULATIVE.search(before) or HAS_RAISED.search(before) and not ROUND_FOLLOWS.match(after)) \
-                and not ROUND_NAME.search(sentence):
+                and not NAMED_ROUND.match(after):
             return False  # "had previously raised $6 million": what it raised before, in all
         if TOTAL_CUE.search(before) or TO_DATE.match(after):
             return False
