@@ -324,7 +324,7 @@ def test_startups_tab_in_the_browser(tmp_path: Path) -> None:
             page.get_by_role("tab", name="Startups").click()
             page.fill("#facts-company textarea, #facts-company input", "zorblax robotics")
             page.click("#facts-show")
-            expect(page.locator("#facts-summary")).to_contain_text("2 fact(s)")
+            expect(page.locator("#facts-summary")).to_contain_text("3 fact(s)")  # 2 rounds, and the total
             expect(page.locator("#facts-table")).to_contain_text("Ostrander Ventures")
             page.locator("#facts-table [role=gridcell]").filter(has_text="40").first.click()
             expect(page.locator("#facts-card mark")).to_contain_text("raised $40 million in a Series B round")
