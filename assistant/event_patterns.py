@@ -121,14 +121,18 @@ TOTAL_AFTER = re.compile(r"\s+(?:in\s+)?total\s+(?:raised|funding|capital|financ
 # ("$210 million, including its $64 million series D").
 NAMED_ROUND = re.compile(r"[^,;]{0,25}?\b(?:series\s+[a-z]\b|(?:pre-)?seed\b)", re.IGNORECASE)
 TO_DATE = re.compile(r"(?P<lead>[^.]{0,25}?)\b(?:in total|to date|so far|in all|altogether)\b", re.IGNORECASE)
+# Reported speech is the news, not what came before: "announced that it had raised $50 million".
+REPORTED_HAD = re.compile(r"\b(?:announc|said|says|reveal|report|confirm)\w*\s+(?:that\s+)?\S+\s+had\b",
+                          re.IGNORECASE)
+FUNDING_WORD = re.compile(r"\b(?:rais|fund|capital|financ|equity)", re.IGNORECASE)
 PRIOR = re.compile(r"\b(?:prior to|before)\s+(?:the|this|its)\s+(?:new|latest|current|most recent)?\s*"
                    r"(?:round|funding|financing|investment|raise)\b", re.IGNORECASE)
 ROUND_FOLLOWS = re.compile(r"\s*(?:in\s+(?:a|an|its|the|new|fresh)\b|in\s+(?:series|seed)|from\s|led by|of\s+(?:series|"
                            r"seed|new|fresh))", re.IGNORECASE)
-# The investor is the subject: "Microsoft invests $1 billion in OpenAI" (the company follows "in").
 # A headline whose subject is the investor: "GV leads $20 million investment in Mabl", "Google
 # invests $300 million in Anthropic". The company the article is about follows "in".
 INVESTOR_HEADLINE = re.compile(r"\b(?:invest(?:s|ed)?|leads?|backs?|pours?|puts?)\s+(?:[^\s.]+\s+){0,5}?(?:in|into)\s+",
                                re.IGNORECASE)
+# The investor is the subject: "Microsoft invests $1 billion in OpenAI" (the company follows "in").
 INVESTS = re.compile(r"\b(?:invest(?:s|ed|ing)?|pour(?:s|ed)?|put(?:s|ting)?|commit(?:s|ted)?)\s+(?:\w+\s+){0,2}$",
                      re.IGNORECASE)
