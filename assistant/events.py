@@ -1,7 +1,7 @@
 """Startup events as records: a funding round, an acquisition, an IPO, a layoff or what a company
-has raised in all, each field
-with the span of the article it was read from (``event_reader`` reads them), and the rules that
-decide when two mentions are one event and how their fields combine.
+has raised in all, each field with the span of the article it was read from (``event_reader``
+reads them), and the rules that decide when two mentions are one event and how their fields
+combine.
 
 Two statements of one event can disagree: a headline's "$620 million" over the body's "$600
 million", or two valuations. The body's full statement leads and the other figure is kept in

@@ -104,13 +104,11 @@ def startups_tab(store: Store) -> None:
     private = {"api_visibility": "private"}
     with gr.Tab("Startups"):
         gr.Markdown("Funding rounds, acquisitions, IPOs, layoffs and funding totals read from the articles. Click a "
-                    "cell to see "
-                    "the passage that states it; click a column header to sort.")
+                    "cell to see the passage that states it; click a column header to sort.")
         with gr.Row():
             company = gr.Textbox(label="Company", placeholder="e.g. SenseTime", elem_id="facts-company")
             investor = gr.Textbox(label="Investor", placeholder="e.g. Sequoia", elem_id="facts-investor")
-            kind = gr.Dropdown(["", *KINDS], value="", label="Kind",
-                               elem_id="facts-kind")
+            kind = gr.Dropdown(["", *KINDS], value="", label="Kind", elem_id="facts-kind")
         with gr.Row():
             since = gr.Textbox(label="Since", placeholder="YYYY or YYYY-MM-DD")
             until = gr.Textbox(label="Until", placeholder="YYYY or YYYY-MM-DD")
