@@ -21,7 +21,7 @@ from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
 from .prompting import DECLINE, SYSTEM_PROMPT, fit_passages
-from .query import MAX_QUESTION_CHARS, Question, clean_question, date_prefixes, read_question, standalone_question
+from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
 from .text import amounts_in, format_amount
@@ -41,9 +41,6 @@ EMPTY_QUESTION = "Please ask a question about the articles."
 SECOND_LOOK = "Taking a second look at the whole article…"
 # A comparison by size: the composed answer then computes the difference.
 _MORE = re.compile(r"\b(more|most|less|least|bigger|biggest|larger|largest|higher|smaller|fewer)\b", re.I)
-# A comparison in time: the composed answer then orders the members by date.
-_SOONER = re.compile(r"\b(first|earlier|earliest|sooner|before)\b", re.I)
-_LATER = re.compile(r"\b(later|latest|most recent|more recent)\b", re.I)
 # A named funding round: "Series B", "series-b", "Series A-2", "seed", "pre-seed".
 _ROUND = re.compile(r"\b(pre-?seed|seed|series[\s-]?[a-z](?:-?\d)?)\b(?!-)", re.IGNORECASE)
 
@@ -341,23 +338,14 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
     the members' amounts in code; a member or part with no answer is said to be missing."""
     text, citations, removed, missing = [], [], [], []
     figures: list[tuple[str, float, str, str]] = []  # member, value, as written, markers
-    # ("Which raised more in its first round?" compares amounts.)
-    in_time = bool(asked.members and not _MORE.search(asked.text) and (_SOONER.search(asked.text)
-                                                                       or _LATER.search(asked.text)))
-    dates: list[tuple[str, str, str]] = []  # member, date, markers
     for member, checked, _ in parts:
         removed += checked.removed
-        # In time, a member's sources date it even when its sub-answer only restates the question.
-        if not checked.citations or (checked.declined and not in_time):
+        if checked.declined or not checked.citations:
             missing.append(member)
             continue
         offset = len(citations)
         renumbered = re.sub(r"\[(\d+)\]", lambda m, offset=offset: f"[{int(m.group(1)) + offset}]", checked.text)
         citations += [replace(c, n=c.n + offset) for c in checked.citations]
-        if in_time:
-            dates.append((member, _dated(checked), "".join(f"[{c.n + offset}]" for c in checked.citations)))
-        if checked.declined:
-            continue
         text.append(renumbered)
         found = amounts_in(renumbered)
         if found:
@@ -373,23 +361,10 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
         if high > low:
             text.append(f"{top}'s {high_text} is {format_amount(high - low, high_text)} more than "
                         f"{low_name}'s {low_text} {m1}{m2}.")
-    dated = sorted((d for d in dates if d[1]), key=lambda d: d[1], reverse=bool(_LATER.search(asked.text)))
-    if len(dated) >= 2 and dated[0][1][:len(dated[1][1])] != dated[1][1][:len(dated[0][1])]:
-        order = "later" if _LATER.search(asked.text) else "first"
-        text.append("By the dates of their sources, " + ", ".join(f"{m} {d} {n}" for m, d, n in dated) +
-                    f": {dated[0][0]} came {order}.")
-    else:  # undated: a sub-answer that only restated the question answers nothing
-        missing += [member for member, checked, _ in parts if checked.citations and checked.declined and in_time]
     for member in missing:
         text.append(f"The articles don't give the answer for {member}." if asked.members else
                     f"The articles don't answer “{member}”")
     return Checked(" ".join(text), citations, removed, False)
-
-
-def _dated(checked: Checked) -> str:
-    """When a member's sub-answer dates it: a month or year it states, else its earliest cited article's date."""
-    stated = date_prefixes(checked.text) if not checked.declined else []
-    return min(stated) if stated else min((c.date for c in checked.citations if c.date), default="")
 
 
 def _round_key(name: str) -> str:

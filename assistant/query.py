@@ -87,37 +87,14 @@ class Question:
         """The question asked about one member only: the other members taken out."""
         text = self.search_text
         own = self.owners[self.members.index(name)] if name in self.members and self.owners else ""
-        side = _one_side(text, self.members, name)
-        for other in () if side else (*self.members, *self.owners):
+        for other in (*self.members, *self.owners):
             if other not in (name, own) and other:
                 text = re.sub(rf"(?i)(?<!\w){re.escape(other)}(?:['’]s)?(?!\w)", " ", text)
-        text = side or text
         text = re.sub(r"\s+(?:and|or|vs\.?|versus)\s+(?=[?,.]|$)", " ", re.sub(r"\s+", " ", text)).strip()
         if name.lower() not in text.lower():
             text = f"{text.rstrip('?').rstrip()} ({name})?"
         entities = tuple(e for e in self.entities if e.name == name or e.name not in self.members)
         return replace(self, text=text, entities=entities, members=(), owners=(), parts=())
-
-
-# Joints after which the second side is written in full: "X in its Series E or Y in its Series C".
-_FULL_SIDES = re.compile(r"\s(?:or|vs\.?|versus|compared (?:with|to))\s", re.IGNORECASE)
-
-
-def _one_side(text: str, members: Sequence[str], name: str) -> str:
-    """The question with only ``name``'s side of a comparison written out in full ("How much did
-    Databricks pay for MosaicML compared with what it paid for Arcion?" -> "How much did Databricks
-    pay for Arcion?"); "" when the sides are bare names, which ``about`` takes out one by one."""
-    lowered = text.lower()
-    starts = [lowered.find(m.lower()) for m in members]
-    if len(members) != 2 or min(starts) < 0:
-        return ""
-    (first, first_name), (second, _) = sorted(zip(starts, members, strict=True))
-    joint = _FULL_SIDES.search(text, first + len(first_name), second)
-    if not joint or not (text[first + len(first_name):joint.start()] + text[joint.end():second]).strip(" ,"):
-        return ""
-    if name == first_name:
-        return text[:joint.start()].rstrip(" ,:") + "?"
-    return text[:first] + text[second:]
 
 
 def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
@@ -173,26 +150,7 @@ def _members(text: str, entities: tuple[Entity, ...]) -> list[list[str]]:
         owner = re.search(r"['’]s?$", entity.said) is not None  # "Naver's" owns what follows
         if len(run) >= len(best):  # ">=": an owned name extends the current run's last member
             best = [list(group) for group in run]
-    return best if len(best) >= 2 else _members_across(text, spans)
-
-
-# What joins the sides of a comparison written out in full: "Graphcore in its Series E or
-# SambaNova in its Series C", "Did X raise more than Y?", "what X paid compared with Y".
-_SIDES = re.compile(r"\s(?:or|vs\.?|versus|than|compared (?:with|to)|against)\s", re.IGNORECASE)
-
-
-def _members_across(text: str, spans: list[tuple[int, Entity]]) -> list[list[str]]:
-    """The names nearest each side of "or", "vs" or "than" when words stand between them: the
-    last specific name before the joint and the first after it."""
-    joints = [m.start() for m in _SIDES.finditer(text)]
-    specific = [(start, e) for start, e in spans if not e.generic]
-    members: list[str] = []
-    for joint in joints:
-        before = [e.name for start, e in specific if start < joint]
-        after = [e.name for start, e in specific if start > joint]
-        if before and after:
-            members += [name for name in (before[-1], after[0]) if name not in members]
-    return [[name] for name in members] if len(members) >= 2 else []
+    return best if len(best) >= 2 else []
 
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",

@@ -198,14 +198,6 @@ def test_a_multi_part_question_answers_each_part(engine: Engine, chat: FakeChatM
     assert "$600 Million [1]" in final.text and "Temasek" in final.text
 
 
-def test_which_came_first_is_ordered_by_the_dates_of_each_sides_sources(engine: Engine, chat: FakeChatModel) -> None:
-    chat.replies = ["Pando raised its Series B first [1].", "Nova raised its Series A first [1]."]
-    final = engine.answer("which raised first, pando or nova?")
-    assert not final.abstained
-    assert "By the dates of their sources, Nova 2021-05-04 [2], Pando 2022-03-01 [1]: Nova came first." in final.text
-    assert "Pando raised its Series B first" not in final.text  # a restatement tells nothing
-
-
 def test_no_second_look_when_the_first_already_showed_the_whole_article(engine: Engine, chat: FakeChatModel) -> None:
     chat.replies = ["The articles don't say.", "Pando raised $30 million [1]."]
     events = list(engine.stream("Who founded Pando?"))

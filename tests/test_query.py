@@ -124,15 +124,3 @@ def test_a_multi_part_question_is_split_into_standalone_parts() -> None:
     q = read_question("how much did sensetime raise, and who invested?", lexicon())
     assert q.parts == ("how much did sensetime raise?", "who invested (SenseTime)?") and q.members == ()
     assert read_question("Who invested in SenseTime and Graphcore?", lexicon()).parts == ()
-
-
-def test_comparison_sides_written_in_full_are_asked_one_by_one() -> None:
-    lex = lexicon()
-    q = read_question("which raised more: graphcore in its series e or sambanova systems in its series c?", lex)
-    assert q.members == ("Graphcore", "SambaNova Systems")
-    assert [q.about(m).text for m in q.members] == ["which raised more: graphcore in its series e?",
-                                                    "which raised more: sambanova systems in its series c?"]
-    q = read_question("How much did Alibaba put into SenseTime compared with what it put into Graphcore?", lex)
-    assert q.about("Graphcore").text == "How much did Alibaba put into Graphcore?"
-    assert read_question("did graphcore raise more than sambanova systems?", lex).members == (
-        "Graphcore", "SambaNova Systems")
