@@ -173,17 +173,20 @@ class Engine:
             yield Answer(text=EMPTY_QUESTION, citations=[], abstained=True, standalone_question="",
                          model=self.model_name)
             return
-        for event in self._stream(text, history, filters, k):
-            if isinstance(event, Answer):
-                event = replace(event, text=strip_links(event.text, [c.url for c in event.citations if c.url]),
-                                notice=" ".join(n for n in (notice, event.notice) if n))
-            yield event
-
-    def _stream(self, question: str, history: Sequence[dict[str, str]] | None,
-                filters: Filters | dict[str, str] | None, k: int | None) -> Iterator[Event]:
         started = time.perf_counter()
         self._require_articles()
-        asked = self.read(question, history)
+        asked = self.read(text, history)
+        # A name matched despite a typo is said, so a near-miss ("Vio Robotics" for Veo Robotics) shows.
+        spelling = "; ".join(f"“{e.said}” as {e.name}" for e in asked.entities if not e.exact)
+        notices = [notice, f"Read {spelling}, as the articles write it." if spelling else ""]
+        for event in self._stream(asked, filters, k, started):
+            if isinstance(event, Answer):
+                event = replace(event, text=strip_links(event.text, [c.url for c in event.citations if c.url]),
+                                notice=" ".join(n for n in (*notices, event.notice) if n))
+            yield event
+
+    def _stream(self, asked: Question, filters: Filters | dict[str, str] | None, k: int | None,
+                started: float) -> Iterator[Event]:
         table = answer_aggregate(self.store, asked) if not filters else None
         if table is not None:  # a list, rank, sum, count or "both": from the fact table, no LLM
             yield Retrieved(asked.text, table.passages, time.perf_counter() - started)

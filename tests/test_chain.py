@@ -203,3 +203,11 @@ def test_no_second_look_when_the_first_already_showed_the_whole_article(engine: 
     events = list(engine.stream("Who founded Pando?"))
     assert not any(isinstance(e, SecondLook) for e in events) and len(chat.received) == 1
     assert events[-1].abstained
+
+
+def test_a_name_read_despite_a_typo_is_said_in_the_answers_notice(engine: Engine, chat: FakeChatModel) -> None:
+    chat.replies = ["SenseTime raised $600 Million [1]."]
+    final = engine.answer("how much did sensetmie raise?")
+    assert not final.abstained and "Read “sensetmie” as SenseTime, as the articles write it." in final.notice
+    chat.replies = ["SenseTime raised $600 Million [1]."]
+    assert "Read" not in engine.answer("how much did sensetime raise?").notice
