@@ -219,10 +219,8 @@ class Lexicon:
     def _lookup(self, phrase: str, said: str) -> Entity | None:
         if not phrase or phrase in _NOT_NAMES or phrase.isdigit():
             return None
-        # "Ankis assets": a possessive typed without its apostrophe; but "canvas", a word of the
-        # corpus, is spelt as meant and is not Canva's.
-        hit = self.names.get(phrase) or (self.names.get(phrase[:-1]) if phrase.endswith("s")
-                                         and not self.known_word(phrase) else None)
+        # "Ankis assets": a possessive typed without its apostrophe.
+        hit = self.names.get(phrase) or (self.names.get(phrase[:-1]) if phrase.endswith("s") else None)
         exact = hit is not None
         words = phrase.split()
         if (hit is None and len(phrase) >= FUZZY_MIN_LENGTH and phrase.isascii() and len(words) < 3
