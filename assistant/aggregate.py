@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .documents import Citation, Passage
 from .entities import core_name
-from .events import TOTAL
+from .events import TOTAL, same_company
 from .facttable import Fact, FactQuery, find_facts, is_party, passage_for
 from .text import amounts_in, format_amount, key_terms, split_sentences, stem, tokens
 
@@ -36,6 +36,7 @@ _KIND_WORDS = {
     "layoff": {"layoff", "laid", "lay", "cut", "job"},
     "round": {"rais", "round", "fund", "invest", "investor", "financ", "valuat", "backer", "back"},
 }
+_PAID = {"pay", "paid", "pays", "paying"}  # "how much did X pay for Y and Z combined?"
 _RANK = {"biggest", "largest", "top", "highest", "most", "smallest", "lowest", "fewest"}
 _SMALLEST = {"smallest", "lowest", "fewest"}
 _SUM = {"total", "altogether", "combin", "spent", "spend", "overal", "cumul"}
@@ -60,7 +61,7 @@ _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|
 @dataclass(frozen=True)
 class Aggregate:
     """What an aggregate question asks: ``op`` over the facts ``query`` selects; for "both", the
-    companies whose investors are intersected."""
+    companies whose investors are intersected; for a sum of one acquirer's deals, the targets named."""
 
     op: str
     query: FactQuery
@@ -76,6 +77,7 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     words = tokens(question.text)
     stems = set(key_terms(question.text)) | set(words)
     kind = next((k for k, cues in _KIND_WORDS.items() if any(s.startswith(tuple(cues)) for s in stems)), "")
+    kind = kind or ("acquisition" if _PAID & set(words) else "")  # whole words: not "payments"
     names = [e.name for e in question.entities if not e.generic or (is_company and is_company(e.name))]
     plural = _PLURAL_EVENT.search(question.text)
     if "both" in words or "common" in words:
@@ -112,6 +114,9 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
                            question.search_text, re.IGNORECASE)
         role = ("target" if bought else "acquirer") if kind == "acquisition" else ""
         query = replace(query, company=names[0], role=role)
+        if op == "sum" and role == "acquirer" and len(names) > 1:
+            # "How much did Intel pay for Altera, Mobileye and Habana Labs combined?": those deals only.
+            return Aggregate(op, query, tuple(names[1:]))
     number = re.search(r"\btop\s+(\d+)\b|\b(\d+|" + "|".join(_NUMBERS) + r")\s+(?:biggest|largest|smallest|top)\b",
                        question.text, re.IGNORECASE)
     limit = MAX_ROWS
@@ -200,6 +205,10 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
         facts = [f for f in facts if f.amount][::-1]
     if aggregate.op == "rank":
         facts = [f for f in facts if f.amount]
+    if aggregate.op == "sum" and aggregate.companies:  # the named targets' deals, each with its price
+        facts = [f for f in facts if any(same_company(f.event.value("target"), t) for t in aggregate.companies)]
+        if not any(f.amount for f in facts):
+            return None
     if not facts:
         return None
     writer = _Writer(store)
@@ -216,7 +225,8 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
             "total": "funding totals"}[q.kind]
     owner = q.company if q.company and q.role != "target" else ""
     who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
-    scope = f" backed by {q.investor}" if q.investor else ""
+    scope = (f" backed by {q.investor}" if q.investor else
+             f" of {_joined(aggregate.companies)}" if aggregate.op == "sum" and aggregate.companies else "")
     when = (q.since if q.since == q.until else f"{q.since} to {q.until}" if q.since and q.until
             else f"since {q.since}" if q.since else f"until {q.until}" if q.until else "")
     limits = ([f"about {q.topic}"] if q.topic else []) + ([when] if when else [])
@@ -228,6 +238,9 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
         stated = sum(1 for f in facts if f.amount)
         like = next((f.event.fields[n].text for f in facts for n in ("amount", "price") if n in f.event.fields), "$")
         unstated = f"; {len(facts) - stated} more without a stated figure" if stated < len(facts) else ""
+        unpriced = [t for t in aggregate.companies
+                    if not any(f.amount and same_company(f.event.value("target"), t) for f in facts)]
+        unstated += f"; no price for {' or '.join(unpriced)}" if unpriced else ""
         return (f"In the articles, {who}{what}{scope}{period} add up to {format_amount(total, like)} "
                 f"over the {stated} with a stated figure{unstated}:")
     if aggregate.op == "rank":
@@ -236,6 +249,10 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
             f"The {size} {what}{scope}{period} in the articles:"
     heading = f"{who[:1].upper()}{who[1:]}{what}" if who else what.capitalize()
     return f"{heading}{scope}{period} in the articles:"
+
+
+def _joined(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _raised_in_all(store: Store, aggregate: Aggregate) -> TableAnswer | None:

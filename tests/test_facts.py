@@ -266,6 +266,16 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
     _cited_rows(seed)
 
 
+def test_a_sum_over_named_deals_adds_only_those(engine: Engine) -> None:
+    both = engine.answer("how much did kestrel ledger pay for drumlin pay and sableworks combined?")
+    lead = both.text.split("\n")[0]
+    assert both.model == "fact table" and "of Drumlin Pay and Sableworks add up to $90 million" in lead
+    assert "no price for Sableworks" in lead
+    _cited_rows(both)
+    unpriced = engine.answer("How much did Kestrel Ledger pay for Sableworks in total?")
+    assert unpriced.model != "fact table" and unpriced.abstained  # no figure to add: retrieval, which declines
+
+
 def test_what_a_company_has_raised_in_all(engine: Engine) -> None:
     stated = engine.answer("how much has plimsoll genomics raised altogether")
     assert stated.model == "fact table" and stated.text.startswith("Plimsoll Genomics has raised $31 million in all")
