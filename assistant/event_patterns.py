@@ -99,7 +99,11 @@ sunday where when what which who why how this these those there here""".split())
 DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
                         re.IGNORECASE)
 # A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
-PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b[^,]*$", re.IGNORECASE)
+# "it raised", "the company, which raised": the article's company is the subject.
+PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",
+                             re.IGNORECASE)
+# An amount named as a round right after it: "following a $20 million series A in May 2018".
+NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
 # The company a round went to, named after it: "a $100 million investment in Andela".
 ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
                       re.IGNORECASE)

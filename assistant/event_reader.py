@@ -44,6 +44,7 @@ from .event_patterns import (
     LED_THE_ROUND,
     MAIN,
     MONTHS,
+    NAMED_AMOUNT,
     NAMED_ROUND,
     NOISE,
     NOT_A_ROUND,
@@ -121,6 +122,8 @@ class _Reader:
               or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
             self._round_details(where, start, sentence, amounts)
         self._total(where, start, sentence, amounts, self.events[-1] if rounds else None)
+        self._named_rounds(where, start, sentence, [m for m in amounts if m not in rounds[:1]],
+                           self.events[-1] if rounds else None)
 
     def _total(self, where: str, offset: int, sentence: str, amounts: list[Money], round_: Event | None) -> None:
         """What a company has raised in all: stated ("has raised $60 million to date", "bringing its
@@ -146,9 +149,7 @@ class _Reader:
                            or self._subject(sentence, m.start, offset, where))
                 if company is None:
                     return
-                figure = Span(m.value, m.text, where, offset + m.start, offset + m.end)
-                event = Event(TOTAL, {"company": company, "prior" if had else "amount": figure,
-                                      "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)})
+                event = Event(TOTAL, {"company": company, **_figure("prior" if had else "amount", m, where, offset)})
                 if self.date:  # as of the article: "raised $X since 2019" is not dated 2019
                     event.fields["date"] = Span(self.date, "", "article", 0, 0)
                 self.events.append(event)
@@ -187,19 +188,34 @@ class _Reader:
         event = Event(ROUND)
         if company:
             event.fields["company"] = company
-        event.fields["amount"] = Span(amount.value, amount.text, where, offset + amount.start, offset + amount.end)
-        event.fields["currency"] = Span(amount.currency, amount.text, where, offset + amount.start,
-                                        offset + amount.end)
+        event.fields.update(_figure("amount", amount, where, offset))
         self._round_name(event, where, offset, sentence)
         self._valuation(event, where, offset, sentence, amounts)
         self._investors(event, where, offset, sentence, after=amount.end)
         self._date(event, where, offset, sentence)
         self.events.append(event)
 
+    def _named_rounds(self, where: str, offset: int, sentence: str, amounts: list[Money], round_: Event | None) -> None:
+        """Earlier rounds named with their amounts: "following a $20 million series A in May 2018"."""
+        for m in amounts:
+            named = NAMED_AMOUNT.match(sentence, m.end)
+            company = named and (round_ and round_.fields.get("company")
+                                 or self._subject(sentence, m.start, offset, where))
+            if company:
+                event = Event(ROUND, {"company": company, **_figure("amount", m, where, offset)}, exact=True)
+                self._round_name(event, where, offset + m.end, sentence[m.end:named.end()])
+                when = sentence[m.end:m.end + 40]
+                if IN_MONTH.search(when) or IN_YEAR.search(when):  # else undated: not the article's day
+                    self._date(event, where, offset + m.end, when)
+                self.events.append(event)
+
     def _round_details(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
         """A sentence with no round amount that names the main round's name, valuation, lead or participants."""
         event = Event(ROUND)
-        self._round_name(event, where, offset, sentence)
+        # Not the name of an earlier round stated with its amount: "following a $130 million series G".
+        named = [n for m in amounts if (n := NAMED_AMOUNT.match(sentence, m.end))]
+        self._round_name(event, where, offset, "".join(" " if any(n.start() <= i < n.end() for n in named) else c
+                                                       for i, c in enumerate(sentence)))
         self._valuation(event, where, offset, sentence, amounts)
         self._investors(event, where, offset, sentence, after=0)
         # "X led the round, and Temasek and Suning.com also participated": the names of the clause
@@ -267,9 +283,7 @@ class _Reader:
         price = next((m for m in amounts if m.start > verb.start() and re.search(
             r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start])), None)
         if price:
-            event.fields["price"] = Span(price.value, price.text, where, offset + price.start, offset + price.end)
-            event.fields["currency"] = Span(price.currency, price.text, where, offset + price.start,
-                                            offset + price.end)
+            event.fields.update(_figure("price", price, where, offset))
         self._date(event, where, offset, sentence)
         self.events.append(event)
         return True
@@ -280,8 +294,7 @@ class _Reader:
         price = next((m for m in amounts if DEAL_PRICE.search(sentence, 0, m.start)), None)
         if last is None or price is None or "price" in last.fields:
             return False
-        last.fields["price"] = Span(price.value, price.text, where, offset + price.start, offset + price.end)
-        last.fields["currency"] = Span(price.currency, price.text, where, offset + price.start, offset + price.end)
+        last.fields.update(_figure("price", price, where, offset))
         return True
 
     def _ipo(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
@@ -424,6 +437,12 @@ class _Reader:
 
     def finish(self) -> list[Event]:
         return combine(self.events, self.main, self.date)
+
+
+def _figure(key: str, m: Money, where: str, offset: int) -> dict[str, Span]:
+    """An amount's field (``amount``, ``price`` or ``prior``) and its ``currency``, both at its span."""
+    return {key: Span(m.value, m.text, where, offset + m.start, offset + m.end),
+            "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)}
 
 
 def _is_year(amount: Money) -> bool:

@@ -39,6 +39,7 @@ class Event:
     lists: dict[str, list[Span]] = field(default_factory=dict)  # lead_investors, investors
     subject: bool = False
     conflicts: dict[str, list[Span]] = field(default_factory=dict)  # other figures stated per field
+    exact: bool = False  # while reading: one with another report only on the same figure (an earlier round)
 
     def value(self, name: str) -> Any:
         span = self.fields.get(name)
@@ -132,6 +133,8 @@ def _same(a: Event, b: Event) -> bool:
     x, y = a.value(amount), b.value(amount)
     if x is None or y is None or x == y:
         return True
+    if a.exact or b.exact:  # not a headline's rounding of it: "$147 million", then "following a $130 million series G"
+        return False
     titled = {a.fields[amount].where, b.fields[amount].where} == {"title", "body"}
     return titled and abs(x - y) / max(x, y) < 0.25  # "raises $620 million" over a body's "$600 million"
 

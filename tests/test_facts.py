@@ -164,6 +164,19 @@ def test_what_a_company_has_raised_in_all_is_read_as_a_total(body: str, total: f
     assert [e.amount for e in events if e.kind == "round"] == [40e6]
 
 
+def test_an_earlier_round_named_with_its_amount_is_a_round_of_its_own() -> None:
+    body = ("Zorblax raised $23 million in a series B round. It brings the company's total raised to $48 million "
+            "following a $20 million series A raise in May 2018. Earlier, the company, which raised a $2 million "
+            "seed round in 2016, had one customer.")
+    rounds = {(e.amount, e.value("round"), e.value("date"), e.subject)
+              for e in extract_events("Zorblax raises $23 million", body, "2020-01-20") if e.kind == "round"}
+    assert rounds == {(23e6, "Series B", "2020-01-20", True), (20e6, "Series A", "2018-05", False),
+                      (2e6, "seed", "2016", False)}
+    body = "Zorblax has raised $147 million. It brings its total to $475 million, following a $130 million series G."
+    rounds = {(e.amount, e.value("round")) for e in extract_events("Zorblax gets $147M", body) if e.kind == "round"}
+    assert rounds == {(147e6, None), (130e6, "Series G")}  # not the headline's $147 million, nor its name
+
+
 # -- the table, kept in step with the store ---------------------------------------------------
 
 
