@@ -104,16 +104,14 @@ class _Reader:
             return
         if self._deal_price(where, start, sentence, amounts):
             return
-        owned = ACQUISITION_OF.search(sentence)
-        if owned and self._acquisition_of(where, start, sentence, amounts, owned):
+        if (owned := ACQUISITION_OF.search(sentence)) and self._acquisition_of(where, start, sentence, amounts, owned):
             return
-        layoff = LAYOFF_WORDS.search(sentence)
-        if layoff:
+        if layoff := LAYOFF_WORDS.search(sentence):
             self._layoff(where, start, sentence, layoff)
         if IPO_WORDS.search(sentence) and not amounts[:0]:
             self._ipo(where, start, sentence, amounts)
             return
-        bought = ACQUIRE.search(sentence)  # an amount after "to buy X for" is a price, not a round
+        bought, count = ACQUIRE.search(sentence), len(self.events)  # after "to buy X for": a price, not a round
         rounds = [m for m in amounts if self._is_round_amount(sentence, m) and not (bought and bought.end() <= m.start)]
         if rounds:
             self._round(where, start, sentence, rounds, amounts)
@@ -122,8 +120,9 @@ class _Reader:
               or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
             self._round_details(where, start, sentence, amounts)
         self._total(where, start, sentence, amounts, self.events[-1] if rounds else None)
-        self._named_rounds(where, start, sentence, [m for m in amounts if m not in rounds[:1]],
-                           self.events[-1] if rounds else None)
+        read = next((e.fields["company"] for e in self.events[count:] if "company" in e.fields), None)
+        own = bool(rounds) and "company" in self.events[count].fields  # else "the startup's total ..., following a"
+        self._named_rounds(where, start, sentence, [m for m in amounts if not (own and m is rounds[0])], read)
 
     def _total(self, where: str, offset: int, sentence: str, amounts: list[Money], round_: Event | None) -> None:
         """What a company has raised in all: stated ("has raised $60 million to date", "bringing its
@@ -195,12 +194,12 @@ class _Reader:
         self._date(event, where, offset, sentence)
         self.events.append(event)
 
-    def _named_rounds(self, where: str, offset: int, sentence: str, amounts: list[Money], round_: Event | None) -> None:
-        """Earlier rounds named with their amounts: "following a $20 million series A in May 2018"."""
+    def _named_rounds(self, where: str, offset: int, sentence: str, amounts: list[Money], read: Span | None) -> None:
+        """Earlier rounds named with their amounts: "following a $20 million series A in May 2018";
+        of the company of the sentence's round or total (``read``), else of its subject."""
         for m in amounts:
             named = NAMED_AMOUNT.match(sentence, m.end)
-            company = named and (round_ and round_.fields.get("company")
-                                 or self._subject(sentence, m.start, offset, where))
+            company = named and (read or self._subject(sentence, m.start, offset, where))
             if company:
                 event = Event(ROUND, {"company": company, **_figure("amount", m, where, offset)}, exact=True)
                 self._round_name(event, where, offset + m.end, sentence[m.end:named.end()])

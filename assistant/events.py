@@ -111,7 +111,7 @@ def combine(events: list[Event], main: str, date: str) -> list[Event]:
     for event in merged:
         event.subject = bool(main) and (same_company(event.company, main)
                                         or same_company(event.value("target") or "", main))
-        event.subject = event.subject and not _past(event, date)
+        event.subject = event.subject and not _past(event, date) and not event.exact  # exact: an earlier round
     return sorted((e for e in merged if _complete(e)), key=lambda e: not e.subject)
 
 

@@ -161,7 +161,7 @@ def test_totals_and_prices_are_not_rounds() -> None:
 def test_what_a_company_has_raised_in_all_is_read_as_a_total(body: str, total: float | None) -> None:
     events = extract_events("Acme raises $40 million", body, "2021-01-01")
     assert [e.amount for e in events if e.kind == "total"] == ([total] if total else [])
-    assert [e.amount for e in events if e.kind == "round"] == [40e6]
+    assert [e.amount for e in events if e.kind == "round" and e.subject] == [40e6]  # (its $64 million series D too)
 
 
 def test_an_earlier_round_named_with_its_amount_is_a_round_of_its_own() -> None:
