@@ -81,7 +81,7 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
            "november", "december")
 IN_MONTH = re.compile(rf"\b(?:in|on|since|during)\s+(?:early\s+|late\s+|mid-)?({'|'.join(MONTHS)})"
                        rf"(?:\s+(\d{{1,2}}))?(?:,?\s+((?:19|20)\d\d))?\b", re.IGNORECASE)
-IN_YEAR = re.compile(r"\bin\s+((?:19|20)\d\d)\b")
+IN_YEAR = re.compile(r"\bin\s+(?:early\s+|late\s+|mid-)?((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
           "other investors", "new investors", "a group", "several", "various", "undisclosed"}
 ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")

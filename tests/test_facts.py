@@ -167,7 +167,7 @@ def test_what_a_company_has_raised_in_all_is_read_as_a_total(body: str, total: f
 def test_an_earlier_round_named_with_its_amount_is_a_round_of_its_own() -> None:
     body = ("Zorblax raised $23 million in a series B round. It brings the company's total raised to $48 million "
             "following a $20 million series A raise in May 2018. Earlier, the company, which raised a $2 million "
-            "seed round in 2016, had one customer.")
+            "seed round in late 2016, had one customer.")
     rounds = {(e.amount, e.value("round"), e.value("date"), e.subject)
               for e in extract_events("Zorblax raises $23 million", body, "2020-01-20") if e.kind == "round"}
     assert rounds == {(23e6, "Series B", "2020-01-20", True), (20e6, "Series A", "2018-05", False),
