@@ -285,6 +285,7 @@ def test_a_sum_over_named_deals_adds_only_those(engine: Engine) -> None:
     assert both.model == "fact table" and "of Drumlin Pay and Sableworks add up to $90 million" in lead
     assert "no price for Sableworks" in lead
     _cited_rows(both)
+    assert read_aggregate(engine.read("biggest payments rounds")).query.kind == "round"  # "pay" is a word, not a prefix
     unpriced = engine.answer("How much did Kestrel Ledger pay for Sableworks in total?")
     assert unpriced.model != "fact table" and unpriced.abstained  # no figure to add: retrieval, which declines
 
