@@ -104,6 +104,7 @@ PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\
                              re.IGNORECASE)
 # An amount named as a round right after it: "following a $20 million series A in May 2018".
 NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
+OWNS = re.compile(r"['’]s\s+")  # between a name and what it owns: "Unravel's $35 million"
 # The company a round went to, named after it: "a $100 million investment in Andela".
 ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
                       re.IGNORECASE)

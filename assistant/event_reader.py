@@ -49,6 +49,7 @@ from .event_patterns import (
     NOISE,
     NOT_A_ROUND,
     NOT_A_TARGET,
+    OWNS,
     PARTICIPANTS,
     PARTICIPATED,
     PRIOR,
@@ -195,12 +196,12 @@ class _Reader:
         self.events.append(event)
 
     def _named_rounds(self, where: str, offset: int, sentence: str, amounts: list[Money], read: Span | None) -> None:
-        """Earlier rounds named with their amounts: "following a $20 million series A in May 2018";
-        of the company of the sentence's round or total (``read``), else of its subject."""
-        for m in amounts:
-            named = NAMED_AMOUNT.match(sentence, m.end)
-            company = named and (read or self._subject(sentence, m.start, offset, where))
-            if company:
+        """Earlier rounds named with their amounts ("following a $20 million series A in May 2018"): of the name
+        owning one ("Unravel's $35 million series C"), else of the sentence's round or total (``read``) or subject."""
+        for m, named in ((m, n) for m in amounts if (n := NAMED_AMOUNT.match(sentence, m.end))):
+            owner = [n for n in self.found.names_in(sentence, 0, m.start) if OWNS.fullmatch(sentence, n[2], m.start)]
+            if company := (owner and self._span(owner[0], where, offset) or read
+                           or self._subject(sentence, m.start, offset, where)):
                 event = Event(ROUND, {"company": company, **_figure("amount", m, where, offset)}, exact=True)
                 self._round_name(event, where, offset + m.end, sentence[m.end:named.end()])
                 when = sentence[m.end:m.end + 40]

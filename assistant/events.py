@@ -167,7 +167,7 @@ def _add_the_round(total: Event, events: list[Event], date: str) -> None:
     has raised $221 million in all. The sum is kept at the prior figure's span, with both parts."""
     prior = total.fields["prior"]
     this = next((e for e in events if e.kind == ROUND and e.amount and same_company(e.company, total.company)
-                 and e.value("currency") == total.value("currency") and not _past(e, date)), None)
+                 and e.value("currency") == total.value("currency") and not _past(e, date) and not e.exact), None)
     if this is not None:
         total.fields["company"] = this.fields["company"]  # the round's fuller name: "Zorblax Robotics", not "Zorblax"
         total.fields["this_round"] = this.fields["amount"]

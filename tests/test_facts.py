@@ -175,6 +175,9 @@ def test_an_earlier_round_named_with_its_amount_is_a_round_of_its_own() -> None:
     body = "Zorblax has raised $147 million. It brings its total to $475 million, following a $130 million series G."
     rounds = {(e.amount, e.value("round")) for e in extract_events("Zorblax gets $147M", body) if e.kind == "round"}
     assert rounds == {(147e6, None), (130e6, "Series G")}  # not the headline's $147 million, nor its name
+    body = "Zorblax raised $200 million in January, months ahead of Plonkly's $35 million series C."
+    assert {(e.company, e.amount) for e in extract_events("Zorblax raises", body) if e.kind == "round"} == {
+        ("Zorblax", 200e6), ("Plonkly", 35e6)}
 
 
 # -- the table, kept in step with the store ---------------------------------------------------
