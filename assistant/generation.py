@@ -50,7 +50,7 @@ BYTES_PER_TOKEN = 2  # the estimate where the model's tokenizer is unknown
 TEMPLATE_TOKENS = 32  # the chat template's role markers around the two messages
 # What langchain-core raises when a model's stream ended without a single chunk.
 _NO_CHUNKS = "No generation chunks were returned"
-_LETTER = re.compile(r"[^\W\d_]")
+_MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
 
 
@@ -152,7 +152,7 @@ class Writer:
                         turn.token()
                         yield shown
         except fallback_errors() as exc:
-            if not _LETTER.search(clean_text(raw)):
+            if not readable(clean_text(raw)):
                 turn.failure = self._notice(exc)
                 log.warning("llm failed, using extractive fallback", extra={"error": f"{type(exc).__name__}: {exc}"})
                 return (yield from self._extract(question, context, turn.failure))
@@ -167,7 +167,7 @@ class Writer:
         if notice:
             text = last_full_sentence(text)
         text, recited = drop_recited(text, context)
-        if not _LETTER.search(text):
+        if not readable(text):
             return (yield from self._extract(question, context, notice or (
                 f"{self._where()} returned an empty or unreadable reply; showing extracted sentences instead.")))
         return Reply(text, self.model_name, context, notice, recited)
@@ -328,6 +328,12 @@ def drop_recited(text: str, context: Sequence[Passage]) -> tuple[str, tuple[str,
     recited = [(s, e) for s, e in recited if (_grams(text[s:e]) & _PROMPT_GRAMS) - sources]
     kept = " ".join(text[s:e] for s, e in spans if (s, e) not in recited)
     return kept, tuple(text[s:e] for s, e in recited)
+
+
+def readable(text: str) -> bool:
+    """Whether a reply says anything: a letter or a digit outside its ``[n]`` markers. A bare
+    "2015 [3]" answers "what year?"; "[1] [2]." says nothing."""
+    return bool(re.search(r"[^\W_]", _MARKERS.sub("", text)))
 
 
 def estimate_tokens(text: str) -> int:

@@ -15,8 +15,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from .documents import Passage
 from .query import Question, date_prefixes
 from .sanitize import strip_links
-from .text import count_terms, key_terms, split_sentences
-from .verify import names, numbers
+from .text import count_terms, key_terms, names, numbers, split_sentences
 
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.IGNORECASE)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -175,3 +176,64 @@ def format_amount(value: float, like: str = "") -> str:
         if value >= scale:
             return f"{sign}{value / scale:.3g} {word}"
     return f"{sign}{value:,.0f}"
+
+
+# -- the facts of a sentence: its numbers and names -------------------------------------------
+
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion|mn|bn|tn|mm|[kmbt])\b)?",
+    re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[A-Z][\w&'’.-]*[A-Za-z0-9]|\b[a-z]+[A-Z]\w*")
+_GLUE = {
+    "the", "a", "an", "it", "its", "this", "that", "these", "those", "they", "their", "he", "she", "in", "on",
+    "at", "as", "for", "by", "of", "to", "and", "but", "or", "yes", "no", "however", "according", "also",
+    "additionally", "both", "each", "meanwhile", "while", "although", "moreover", "furthermore", "overall",
+    "together", "among", "based", "source", "sources", "article", "articles", "answer", "series", "round",
+    "seed", "ceo", "cto", "cfo", "founder", "co-founder", "inc", "ltd", "corp", "co", "llc", "group",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "ai", "ipo", "us", "u.s", "usd", "i", "we", "there", "then", "so", "with",
+    "after", "before", "since", "until", "when", "which", "who", "what", "where", "how", "why", "not",
+}
+
+
+def numbers(text: str) -> set[float]:
+    """Every number in ``text`` as a value: "$4.5 billion" -> 4.5e9, "2,000" -> 2000."""
+    values = set()
+    for match in _NUMBER.finditer(text):
+        value = float(match.group(1).replace(",", ""))
+        scale = (match.group(2) or "").lower()
+        values.add(round(value * SCALE.get(scale, 1.0), 6))
+    return values
+
+
+# From two: "one" is mostly a pronoun ("one of its investors").
+_WORD_NUMBERS = {w: float(n) for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split()) if n >= 2}
+
+
+def spelled_numbers(text: str) -> set[float]:
+    """Numbers written as words: "a five-year deal" -> {5.0}."""
+    return {_WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORD_NUMBERS}
+
+
+def names(text: str) -> set[str]:
+    """The capitalised words of ``text`` other than sentence glue: a sentence's names."""
+    found = set()
+    for word in _CAPITALISED.findall(text):
+        word = re.sub(r"['’]s$", "", word).rstrip(".")
+        if word.lower() not in _GLUE and len(word) > 1:
+            found.add(word)
+    return found
+
+
+_COUNT = re.compile(rf"{_NUMBER.pattern}|\b({'|'.join(_WORD_NUMBERS)})\b", re.IGNORECASE)
+
+
+def counts(text: str) -> Iterator[tuple[float, int]]:
+    """Each number of ``text``, in digits or a spelled word from "two" to "twenty", with where it ends."""
+    for match in _COUNT.finditer(text):
+        digits, scale, word = match.groups()
+        value = _WORD_NUMBERS[word.lower()] if word else float(digits.replace(",", "")) * SCALE.get(
+            (scale or "").lower(), 1.0)
+        yield round(value, 6), match.end()

@@ -14,7 +14,9 @@ The rule (deterministic, cheap, documented in docs/citations.md):
    stated in the cited article of the entity asked about (in a sentence naming it, unless the
    article's title does) and, for a valuation, a price or revenue, in a sentence using that
    relation's words ("valued", "acquired", "revenue"): an earlier funding amount is not an
-   acquisition price. Other questions ("who led the team?") need only rule 3's support.
+   acquisition price. For "how many X?", one of its numbers must be written in the cited
+   article as a count of X ("120 engineers"): "10 countries" is no count of employees. Other
+   questions ("who led the team?") need only rule 3's support.
 4. A supported sentence keeps its markers. An unsupported one is re-pointed at another
    retrieved passage that supports it, or at the passages that together hold its facts (a
    comparison drawing on two articles), when there are such; otherwise it is removed from the
@@ -36,23 +38,20 @@ from functools import lru_cache
 
 from .documents import Citation, Passage
 from .query import Question, read_question
-from .text import SCALE, amounts_in, key_terms, split_sentences, stem, tokens
+from .text import (
+    STOPWORDS,
+    amounts_in,
+    counts,
+    key_terms,
+    names,
+    numbers,
+    spelled_numbers,
+    split_sentences,
+    stem,
+    tokens,
+)
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_NUMBER = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion|mn|bn|tn|mm|[kmbt])\b)?",
-    re.IGNORECASE)
-_CAPITALISED = re.compile(r"\b[A-Z][\w&'’.-]*[A-Za-z0-9]|\b[a-z]+[A-Z]\w*")
-_GLUE = {
-    "the", "a", "an", "it", "its", "this", "that", "these", "those", "they", "their", "he", "she", "in", "on",
-    "at", "as", "for", "by", "of", "to", "and", "but", "or", "yes", "no", "however", "according", "also",
-    "additionally", "both", "each", "meanwhile", "while", "although", "moreover", "furthermore", "overall",
-    "together", "among", "based", "source", "sources", "article", "articles", "answer", "series", "round",
-    "seed", "ceo", "cto", "cfo", "founder", "co-founder", "inc", "ltd", "corp", "co", "llc", "group",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "ai", "ipo", "us", "u.s", "usd", "i", "we", "there", "then", "so", "with",
-    "after", "before", "since", "until", "when", "which", "who", "what", "where", "how", "why", "not",
-}
 _DECLINE = re.compile(
     r"\b(don'?t|do not|does not|doesn'?t|did not|didn'?t|cannot|can'?t|unable to)\b.{0,40}"
     r"\b(say|know|mention|state|specify|provide|contain|disclose|include|determine|find|answer|report)"
@@ -99,6 +98,7 @@ class Asked:
     words: frozenset[str] = frozenset()  # the question's own words, lower case
     terms: frozenset[str] = frozenset()  # its stemmed terms, other than the names asked about
     yes_no: bool = False
+    counted: frozenset[str] = frozenset()  # for "how many X?": X's words, by their first five letters
     facts: str = "amount"  # which of the answer's facts the relation pins down: "amount" or "name"
 
 
@@ -120,7 +120,27 @@ def asked_by(question: Question | str, article_text: Callable[[str], str] | None
                  # The relation's own verb is the cue's to check: "pay" is stated as "paid" or "acquired".
                  terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS
                                  - set(key_terms(relation))),
-                 yes_no=question.asks == "yesno", facts="name" if question.asks == "who" else "amount")
+                 yes_no=question.asks == "yesno", counted=counted_words(question.search_text),
+                 facts="name" if question.asks == "who" else "amount")
+
+
+_HOW_MANY = re.compile(r"\bhow many\b", re.I)
+# Counts of people are written with any of these: "how many employees?" is answered by "200 people".
+_PEOPLE = frozenset(stem(w)[:5] for w in "people person employees staff workers jobs positions roles headcount".split())
+
+
+def counted_words(question: str) -> frozenset[str]:
+    """What a "how many" question counts, as the first five letters of its stems: the words after
+    "how many" up to the first stop word ("how many human pros did it beat?" -> human, pros)."""
+    found = _HOW_MANY.search(question)
+    if not found:
+        return frozenset()
+    words = []
+    for word in tokens(question[found.end():])[:3]:
+        if word in STOPWORDS:
+            break
+        words.append(stem(word)[:5])
+    return frozenset(words) | (_PEOPLE if _PEOPLE & set(words) else frozenset())
 
 
 def _question_words(text: str) -> set[str]:
@@ -135,36 +155,6 @@ class Checked:
     citations: list[Citation]
     removed: list[str]
     declined: bool
-
-
-def numbers(text: str) -> set[float]:
-    """Every number in ``text`` as a value: "$4.5 billion" -> 4.5e9, "2,000" -> 2000."""
-    values = set()
-    for match in _NUMBER.finditer(text):
-        value = float(match.group(1).replace(",", ""))
-        scale = (match.group(2) or "").lower()
-        values.add(round(value * SCALE.get(scale, 1.0), 6))
-    return values
-
-
-# From two: "one" is mostly a pronoun ("one of its investors").
-_WORD_NUMBERS = {w: float(n) for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split()) if n >= 2}
-
-
-def spelled_numbers(text: str) -> set[float]:
-    """Numbers written as words: "a five-year deal" -> {5.0}."""
-    return {_WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORD_NUMBERS}
-
-
-def names(text: str) -> set[str]:
-    found = set()
-    for word in _CAPITALISED.findall(text):
-        word = re.sub(r"['’]s$", "", word).rstrip(".")
-        if word.lower() not in _GLUE and len(word) > 1:
-            found.add(word)
-    return found
 
 
 def conflicting_figures(checked: Checked, question: Question, article_text: Callable[[str], str]) -> Checked:
@@ -218,7 +208,7 @@ def supports(sentence: str, passage: Passage, asked: Asked = Asked()) -> bool:
     present = sum(1 for n in wanted if _has_word(lowered, n.lower()))
     if present * 2 < len(wanted):
         return False
-    return asked.cue is None or _states_relation(sentence, passage, asked)
+    return (asked.cue is None or _states_relation(sentence, passage, asked)) and _states_count(sentence, passage, asked)
 
 
 def _covering(sentence: str, passages: Sequence[Passage], asked: Asked) -> list[int]:
@@ -284,6 +274,23 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
         # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
         stated = [s for s in stated if _names_any(s, asked.names)]
     return any(amounts & numbers(s) for s in stated)
+
+
+def _states_count(sentence: str, passage: Passage, asked: Asked) -> bool:
+    """For "how many X?", one of the answer's numbers is written, in the cited article, as a count
+    of X: followed within four words by one of X's words. "10 countries" is no answer to "how many
+    employees?"; "100 driverless cars" answers "how many cars?"."""
+    given = (numbers(sentence) | spelled_numbers(sentence)) - asked.numbers
+    if not asked.counted or not given:
+        return True
+    text = f"{passage.title}\n{passage.text}" + ("\n" + asked.article_text(passage.article_id)
+                                                if asked.article_text else "")
+    for value, end in counts(text):
+        if value in given:
+            following = tokens(text[end:end + 80])[:4]
+            if any(stem(word)[:5] in asked.counted for word in following):
+                return True
+    return False
 
 
 def _shares_term(terms: frozenset[str], sentence: str) -> bool:

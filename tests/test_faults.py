@@ -207,6 +207,13 @@ def test_an_empty_or_unreadable_reply_falls_back(build: Callable[..., Engine], r
     _falls_back(final, "returned an empty or unreadable reply")
 
 
+def test_a_bare_number_is_a_reply(build: Callable[..., Engine]) -> None:
+    """A small model answers "how many?" or "what year?" with the figure alone."""
+    final = build(FakeChatModel(replies=["200 [1]"])).answer("How many engineers does Pando plan to hire?")
+    assert final.model != "extractive" and not final.notice
+    assert final.text.startswith("200 [1]") and not final.abstained
+
+
 def test_invisible_characters_in_a_reply_are_dropped_before_verification(build: Callable[..., Engine]) -> None:
     chat = FakeChatModel(replies=["Nexus\ufffd Venture\x00 Partners led \u202ePando's $30 million Series B [1]."])
     events = list(build(chat).stream(QUESTION))

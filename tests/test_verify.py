@@ -5,7 +5,8 @@ from __future__ import annotations
 from assistant.documents import Passage
 from assistant.entities import Entity
 from assistant.query import Question, read_question
-from assistant.verify import check_answer, conflicting_figures, is_decline, names, numbers, supports
+from assistant.text import names, numbers
+from assistant.verify import check_answer, conflicting_figures, is_decline, supports
 
 
 def _p(text: str, title: str = "Acme AI raises $12 million", n: int = 0) -> Passage:
@@ -103,6 +104,19 @@ def test_relation_asked_must_be_stated_for_the_amount() -> None:
     assert price.declined and price.removed  # an earlier funding amount is not a price
     raised = check_answer("Zeta raised $8 million [1].", [funding], "How much did Zeta raise?")
     assert not raised.declined
+
+
+def test_a_count_must_be_stated_of_what_was_counted() -> None:
+    """A number the article gives of something else is an invented count, not an answer."""
+    robots = _p("Intrinsic will sell robotics software in 10 countries. Its team of twelve engineers is in Munich.",
+                "Alphabet spins out Intrinsic", n=4)
+    question = "How many employees does Alphabet's robotics spinout Intrinsic have?"
+    assert check_answer("Intrinsic has 10 employees [1].", [robots], question).declined
+    engineers = check_answer("Intrinsic has twelve engineers [1].", [robots], "how many engineers work at intrinsic?")
+    assert not engineers.declined
+    layoffs = _p("Zeta laid off 120 people on Monday.", "Zeta cuts staff", n=5)  # people count as employees
+    laid_off = check_answer("Zeta laid off 120 employees [1].", [layoffs], "how many employees did zeta lay off?")
+    assert not laid_off.declined
 
 
 def test_amount_of_another_company_is_not_an_answer() -> None:
