@@ -189,10 +189,11 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
             said, subject, subject_question = found[0].said, found[0].name, earlier
             break
     named = _answered_name(turns, specific)
-    if named and (_ASKS_WHICH_COMPANY.match(previous[-1]) or (
+    if named and (_ASKS_WHICH_COMPANY.match(previous[-1]) or _asks_for_a_thing(previous[-1]) or (
             re.match(r"\s*who\b", previous[-1], re.IGNORECASE) and _PERSON.search(question))):
         # "Which company agreed to buy Lyft's unit?" -> "How much is it paying?": "it" is the
-        # company the answer named, not Lyft; likewise "him" after "who stepped down?".
+        # company the answer named, not Lyft; "what poker AI did Facebook unveil?" -> "how many
+        # pros did it beat?": the AI the answer named; likewise "him" after "who stepped down?".
         subject = named
     if not subject:
         return question
@@ -214,6 +215,16 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
 _ASKS_WHICH_COMPANY = re.compile(r"\s*(?:which|what)\s+(?:[\w-]+\s+)?(?:company|firm|startup|business|buyer|"
                                  r"acquirer|[\w-]*maker|giant|lab)\b", re.IGNORECASE)
 _PERSON = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
+_AUXILIARY = r"(?:is|was|are|were|did|does|do|has|have|had|will|can)\b"
+# "What poker AI did Facebook unveil?": "what", then what is asked for, then the verb's auxiliary.
+_WHAT_THING = re.compile(rf"\s*(?:which|what)\s+(?!{_AUXILIARY})(?:[\w-]+\s+){{1,3}}?{_AUXILIARY}", re.IGNORECASE)
+
+
+def _asks_for_a_thing(question: str) -> bool:
+    """Whether ``question`` asks which thing (a product, a model, a company), not an amount, a date
+    or a place: its answer's name is then what a follow-up's "it" means."""
+    return bool(_WHAT_THING.match(question)) and next((kind for kind, cue in _ASKS if cue.search(question)),
+                                                       "what") == "what"
 
 
 def _answered_name(turns: Sequence[dict[str, str]], specific: Callable[[str], list[Entity]]) -> str:

@@ -83,6 +83,12 @@ def test_a_follow_up_about_the_company_or_person_the_answer_named() -> None:
     history = [{"role": "user", "content": "which chipmaker is a rival of graphcore?"},
                {"role": "assistant", "content": "Graphcore's rival is SambaNova Systems [1]."}]
     assert standalone_question("how much did it raise?", history, find) == "how much did SambaNova Systems raise?"
+    history = [{"role": "user", "content": "what rival does graphcore face?"},
+               {"role": "assistant", "content": "Graphcore faces SambaNova Systems [1]."}]
+    assert standalone_question("how much did it raise?", history, find) == "how much did SambaNova Systems raise?"
+    history = [{"role": "user", "content": "what valuation did graphcore reach?"},  # an amount, not a thing
+               {"role": "assistant", "content": "Graphcore was valued above SambaNova Systems [1]."}]
+    assert standalone_question("who founded it?", history, find) == "who founded Graphcore?"
     history = [{"role": "user", "content": "who founded scale ai?"},
                {"role": "assistant", "content": "Alexandr Wang founded Scale AI [1]."}]
     assert standalone_question("what did he say about gpus?", history, find) == "what did Alexandr Wang say about gpus?"
