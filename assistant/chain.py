@@ -20,7 +20,7 @@ from .aggregate import answer_aggregate
 from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
-from .prompting import DECLINE, SYSTEM_PROMPT, fit_passages
+from .prompting import DECLINE, SYSTEM_PROMPT, best_windows, fit_passages
 from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
@@ -224,11 +224,11 @@ class Engine:
         nothing and retrieval is confident."""
         context = fit_passages(asked, focus(asked, passages), self.context_chars)
         checked, model, notice = yield from self._generate_checked(asked, context, turn)
-        wide = self._wide_window(asked, passages) if checked.declined and not checked.citations else None
-        if wide is not None and not any(p.article_id == wide.article_id and p.start <= wide.start and p.end >= wide.end
-                                        for p in context):  # (pass 1 already showed all of it)
+        wide = self._wide_windows(asked, passages) if checked.declined and not checked.citations else []
+        if not all(any(p.article_id == w.article_id and p.start <= w.start and p.end >= w.end for p in context)
+                   for w in wide):  # (else pass 1 already showed all of it)
             yield SecondLook()
-            second, model2, notice2 = yield from self._generate_checked(asked, [wide], turn)
+            second, model2, notice2 = yield from self._generate_checked(asked, wide, turn)
             if second.citations and not second.declined:
                 checked, model, notice = second, model2, notice2
             else:
@@ -242,23 +242,22 @@ class Engine:
         reply = yield from self.writer.write(asked, context, turn)
         return check_reply(reply, asked, self.store.article_text), reply.model, reply.notice
 
-    def _wide_window(self, asked: Question, passages: list[Passage]) -> Passage | None:
-        """The top article's best window at the wide budget, when retrieval is confident: the
+    def _wide_windows(self, asked: Question, passages: list[Passage]) -> list[Passage]:
+        """The top article's best windows at the wide budget, when retrieval is confident: the
         top article names at least half of what was asked (or, for a question naming nothing,
         is close to it)."""
         if not self.wide_context_chars or not passages:
-            return None
+            return []
         top = passages[0]
         text = self.store.article_text(top.article_id)
         haystack = f"{top.title}\n{text}".lower()
         if asked.specific:
             named = sum(mentions(haystack, name.lower()) for name in asked.specific)
             if named * 2 < len(asked.specific) or not named:
-                return None
+                return []
         elif top.similarity < self.min_similarity + 0.1:
-            return None
-        whole = replace(top, text=text, start=0, end=len(text))
-        return fit_passages(asked, [whole], self.wide_context_chars)[0]
+            return []
+        return best_windows(asked, replace(top, text=text, start=0, end=len(text)), self.wide_context_chars)
 
     def _compare(self, asked: Question, filters: Filters | dict[str, str] | None, turn: Turn,
                  ) -> Generator[Event, None, tuple[Checked, str, str]]:

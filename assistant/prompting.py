@@ -6,6 +6,7 @@ llama.cpp reuses its evaluated prefix from one question to the next.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,7 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from .documents import Passage
 from .query import Question, date_prefixes
 from .sanitize import strip_links
-from .text import count_terms, key_terms, names, numbers, split_sentences
+from .text import key_terms, names, numbers, split_sentences, stem, tokens
 
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.IGNORECASE)
 
@@ -75,13 +76,17 @@ def format_sources(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def sentence_score(question: Question, sentence: str, wanted_terms: list[str] | None = None) -> float:
+def sentence_score(question: Question, sentence: str, wanted_terms: list[str] | None = None,
+                   weights: dict[str, float] | None = None) -> float:
     """How well a sentence matches the question: its stemmed terms, the names asked about, and a
-    fact of the kind asked for (an amount, a date, a name)."""
+    fact of the kind asked for (an amount, a date, a name). ``weights`` (by term or lower-case
+    name, default 1) lets a word the whole article repeats count for less."""
     wanted_terms = key_terms(question.search_text) if wanted_terms is None else wanted_terms
+    weights = weights or {}
     lowered = sentence.lower()
-    score = float(count_terms(wanted_terms, sentence))
-    score += sum(1.5 for name in question.specific if name.lower() in lowered)
+    present = {stem(word) for word in tokens(sentence)}
+    score = sum(weights.get(term, 1.0) for term in wanted_terms if term in present)
+    score += sum(1.5 * weights.get(name.lower(), 1.0) for name in question.specific if name.lower() in lowered)
     if question.asks == "amount" and any(v >= 10 for v in numbers(sentence)):
         score += 1.5
     elif question.asks == "when" and (date_prefixes(sentence) or _MONTH.search(sentence)):
@@ -110,18 +115,7 @@ def fit_passages(question: Question, passages: Sequence[Passage], budget_chars: 
         spans = split_sentences(passage.text)
         scores = [sentence_score(question, passage.text[s:e], wanted_terms) for s, e in spans]
         best = max(range(len(spans)), key=lambda i: (scores[i], -i))
-        lo = hi = best
-        # Grow the window around the best sentence, preferring the better-scoring side.
-        while True:
-            options = []
-            if lo > 0:
-                options.append((scores[lo - 1], lo - 1, hi))
-            if hi < len(spans) - 1:
-                options.append((scores[hi + 1], lo, hi + 1))
-            grown = [o for o in options if spans[o[2]][1] - spans[o[1]][0] <= share]
-            if not grown:
-                break
-            _, lo, hi = max(grown)
+        lo, hi = _grow(spans, scores, best, share)
         start, end = spans[lo][0], spans[hi][1]
         if end - start > share:  # one sentence longer than the share: cut at a word (anywhere, in a script
             space = passage.text[start:start + share].rfind(" ")  # written without spaces)
@@ -129,6 +123,56 @@ def fit_passages(question: Question, passages: Sequence[Passage], budget_chars: 
         fitted.append(replace(passage, text=passage.text[start:end], start=passage.start + start,
                               end=passage.start + end))
     return fitted
+
+
+def best_windows(question: Question, passage: Passage, budget_chars: int, count: int = 3) -> list[Passage]:
+    """Up to ``count`` windows of ``passage`` (a whole article), each grown around one of its
+    best-matching sentences, together within the budget, in reading order.
+
+    One window around the best sentence misses an answer stated further on in other words ("the
+    company finished the fiscal year with a £44 million profit"). Sentences are scored with
+    each term weighted by how few of the article's sentences use it, so the article's own name,
+    in every other sentence, does not outweigh the word asked about.
+    """
+    spans = split_sentences(passage.text)
+    if not spans:
+        return []
+    sentences = [passage.text[s:e].lower() for s, e in spans]
+    wanted_terms = key_terms(question.search_text)
+    used = [{stem(word) for word in tokens(sentence)} for sentence in sentences]
+    weights = {term: math.log(1 + len(spans) / (1 + sum(term in u for u in used))) for term in wanted_terms}
+    weights |= {name.lower(): math.log(1 + len(spans) / (1 + sum(name.lower() in s for s in sentences)))
+                for name in question.specific}
+    scores = [sentence_score(question, passage.text[s:e], wanted_terms, weights) for s, e in spans]
+    windows: list[tuple[int, int]] = []
+    left = budget_chars
+    for best in sorted(range(len(spans)), key=lambda i: (-scores[i], i)):
+        if len(windows) == count or left < 200:
+            break
+        if any(lo <= best <= hi for lo, hi in windows):
+            continue
+        lo, hi = _grow(spans, scores, best, left // (count - len(windows)), windows)
+        windows.append((lo, hi))
+        left -= spans[hi][1] - spans[lo][0]
+    return [replace(passage, text=passage.text[spans[lo][0]:spans[hi][1]], start=passage.start + spans[lo][0],
+                    end=passage.start + spans[hi][1]) for lo, hi in sorted(windows)]
+
+
+def _grow(spans: list[tuple[int, int]], scores: list[float], best: int, share: int,
+          taken: Sequence[tuple[int, int]] = ()) -> tuple[int, int]:
+    """The sentences ``lo..hi`` around ``best`` that fit ``share`` characters, grown toward the
+    better-scoring side, never into a ``taken`` window."""
+    lo = hi = best
+    while True:
+        options = []
+        if lo > 0 and not any(a <= lo - 1 <= b for a, b in taken):
+            options.append((scores[lo - 1], lo - 1, hi))
+        if hi < len(spans) - 1 and not any(a <= hi + 1 <= b for a, b in taken):
+            options.append((scores[hi + 1], lo, hi + 1))
+        grown = [o for o in options if spans[o[2]][1] - spans[o[1]][0] <= share]
+        if not grown:
+            return lo, hi
+        _, lo, hi = max(grown)
 
 
 def _shares(lengths: list[int], budget: int) -> list[int]:
