@@ -3,7 +3,8 @@
 Names come from the article's own name list (``entities.extract_names``) and capitalised runs,
 minus places, adjectives ("Texas-based") and modifiers ("RFID company"). The article's main
 company is the first name of its title (the name after "in" when the title's subject is the
-investor), else the body's commonest.
+investor), else the body's commonest. ``subject`` says who did what a sentence reports, as a
+``Span``: a name outside asides and investor clauses, or the main company for "it".
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ from .entities import extract_names, normal
 from .event_patterns import (
     ADJECTIVE_PREFIX,
     ADJECTIVE_SUFFIX,
+    AFTER_PREPOSITION,
+    APPOSITION,
     CAPITALISED_RUN,
     DESCRIBES,
     GENERIC,
     INVESTOR_HEADLINE,
+    MAIN,
     NOISE,
     NOT_NAME_WORDS,
     PLACE,
+    PRONOUN_SUBJECT,
 )
+from .events import Span
 
 Name = tuple[str, int, int]  # the name, and where it starts and ends in the sentence
 
@@ -101,3 +107,52 @@ class ArticleNames:
             if sentence[start:names[-1][1]].strip():
                 break
         return found
+
+    # -- who did it ---------------------------------------------------------------------------
+
+    def _subject_candidates(self, sentence: str, upto: int) -> list[Name]:
+        return [n for n in self.names_in(sentence, 0, upto)
+                if not AFTER_PREPOSITION.search(sentence[max(0, n[1] - 16):n[1]])
+                and not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3])]
+
+    def subject(self, sentence: str, upto: int, offset: int, where: str) -> Span | None:
+        """Who did it: the last name before ``upto`` outside an investor clause, or the main company
+        for "the company", "it" and titles that start with it."""
+        clause = sentence[:upto]
+        # Not inside an apposition: in "Acme, a startup backed by Foo Ventures, raised" it is Acme.
+        asides = [(m.start(), m.end()) for m in APPOSITION.finditer(clause)]
+        outside = "".join(" " if any(s <= i < e for s, e in asides) else c for i, c in enumerate(clause))
+        cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b", outside)), default=-1)
+        candidates = [n for n in self._subject_candidates(sentence, upto)
+                      if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])
+                      and not any(s < n[1] < e for s, e in asides)
+                      and not (sentence[max(0, n[1] - 4):n[1]].lower() == "the " and sentence[n[2]:n[2] + 2].strip()
+                               and sentence[n[2] + 1:n[2] + 2].islower())]  # "The San Francisco provider"
+        opening = [n for n in candidates if n[1] <= 2 and any(s == n[2] for s, _ in asides)]
+        candidates = [n for n in candidates if n[1] > cut or cut < 0]
+        if not candidates and opening and cut >= 0:
+            # "Gatik, a startup ..., emerged from stealth with $4.5 million": no name after the
+            # "with"; the name the sentence opens with, described in an apposition, did it.
+            return self.span(opening[0], where, offset)
+        if candidates and not PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]):
+            # "Rafay, whose customers include Verizon and Appzen, has raised": the name the sentence opens with.
+            opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 2].lstrip()[:1] == ","
+            if opening and re.search(r",\s*(?:\w+\s+){0,2}$", clause):
+                return self.span(candidates[0], where, offset)
+            return self.span(candidates[-1], where, offset)
+        # "To get there it just raised $5 million": "it" is the article's company.
+        return self.main_span("it" if candidates or PRONOUN_SUBJECT.search(clause) else clause, where, offset)
+
+    def main_span(self, clause: str, where: str, offset: int) -> Span | None:
+        if not self.main:
+            return None
+        stripped = clause.strip()
+        if where == "title" or MAIN.match(stripped) or not stripped or stripped.lower() in ("today", "now"):
+            found = self.text.find(self.main)
+            place = "body" if found >= 0 else "title"
+            found = found if found >= 0 else max(self.title.find(self.main), 0)
+            return Span(self.main, self.main, place, found, found + len(self.main))
+        return None
+
+    def span(self, name: Name, where: str, offset: int) -> Span:
+        return Span(name[0], name[0], where, offset + name[1], offset + name[2])

@@ -19,13 +19,11 @@ from __future__ import annotations
 import re
 
 from .entities import core_name, normal
-from .event_names import ArticleNames, Name
+from .event_names import ArticleNames
 from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
     ACQUISITION_OF,
-    AFTER_PREPOSITION,
-    APPOSITION,
     CLAUSE_END,
     CUMULATIVE,
     DEAL_AFTER,
@@ -42,7 +40,6 @@ from .event_patterns import (
     LAYOFF_WORDS,
     LEAD,
     LED_THE_ROUND,
-    MAIN,
     MONTHS,
     NAMED_AMOUNT,
     NAMED_ROUND,
@@ -53,7 +50,6 @@ from .event_patterns import (
     PARTICIPANTS,
     PARTICIPATED,
     PRIOR,
-    PRONOUN_SUBJECT,
     REPORTED_HAD,
     ROUND_FOLLOWS,
     ROUND_IN,
@@ -84,11 +80,6 @@ class _Reader:
         self.found = ArticleNames(title, text)
         self.main = self.found.main
         self.events: list[Event] = []
-
-    def _subject_candidates(self, sentence: str, upto: int) -> list[Name]:
-        return [n for n in self.found.names_in(sentence, 0, upto)
-                if not AFTER_PREPOSITION.search(sentence[max(0, n[1] - 16):n[1]])
-                and not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3])]
 
     # -- one sentence ----------------------------------------------------------------------
 
@@ -144,9 +135,9 @@ class _Reader:
             to_date = to_date and not re.search(r"\b(?:bring|total|tak)", to_date.group("lead"), re.IGNORECASE)
             stated = funding and (total_of or to_date) or TOTAL_AFTER.match(after)
             if (had or stated) and not NAMED_ROUND.match(after) and not FUTURE.search(after[:30]):
-                company = (round_ and round_.fields.get("company")
-                           or (self._main_span("it", where, offset) if total_of and total_of.group("whose") else None)
-                           or self._subject(sentence, m.start, offset, where))
+                whose = self.found.main_span("it", where, offset) if total_of and total_of.group("whose") else None
+                company = (round_ and round_.fields.get("company") or whose
+                           or self.found.subject(sentence, m.start, offset, where))
                 if company is None:
                     return
                 event = Event(TOTAL, {"company": company, **_figure("prior" if had else "amount", m, where, offset)})
@@ -182,9 +173,9 @@ class _Reader:
         # The name right after "in", or one its description ends with: "in one of the most buzzy
         # OpenAI rivals, Anthropic".
         named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None)
-        company = (self._span(named, where, offset) if named
-                   else self._main_span("it", where, offset) if named_after and not ROUND_IN.match(sentence, amount.end)
-                   else self._subject(sentence, amount.start, offset, where))
+        its = bool(named_after) and not ROUND_IN.match(sentence, amount.end)  # "invested $5 million in it"
+        company = (self.found.span(named, where, offset) if named else self.found.main_span("it", where, offset) if its
+                   else self.found.subject(sentence, amount.start, offset, where))
         event = Event(ROUND)
         if company:
             event.fields["company"] = company
@@ -200,8 +191,8 @@ class _Reader:
         owning one ("Unravel's $35 million series C"), else of the sentence's round or total (``read``) or subject."""
         for m, named in ((m, n) for m in amounts if (n := NAMED_AMOUNT.match(sentence, m.end))):
             owner = [n for n in self.found.names_in(sentence, 0, m.start) if OWNS.fullmatch(sentence, n[2], m.start)]
-            if company := (owner and self._span(owner[0], where, offset) or read
-                           or self._subject(sentence, m.start, offset, where)):
+            if company := (owner and self.found.span(owner[0], where, offset) or read
+                           or self.found.subject(sentence, m.start, offset, where)):
                 event = Event(ROUND, {"company": company, **_figure("amount", m, where, offset)}, exact=True)
                 self._round_name(event, where, offset + m.end, sentence[m.end:named.end()])
                 when = sentence[m.end:m.end + 40]
@@ -228,7 +219,7 @@ class _Reader:
                                                        sentence[:verb.start()])), default=0)
             listed = self.found.list_before(sentence, verb.start()) or self.found.last_name_per_item(sentence, clause,
                                                                                             verb.start())
-            names = [self._span(n, where, offset) for n in listed if core_name(n[0]) != core_name(self.main)]
+            names = [self.found.span(n, where, offset) for n in listed if core_name(n[0]) != core_name(self.main)]
             if names:
                 event.lists.setdefault(key, []).extend(names[-4:])
         if event.fields or event.lists:
@@ -243,12 +234,13 @@ class _Reader:
         before = self.found.names_in(sentence, since, verb.start())
         after = self.found.names_in(sentence, verb.end())
         if passive:
-            target = self._span(before[-1], where, offset) if before else self._main_span(sentence, where, offset)
-            acquirer = self._span(after[0], where, offset) if after else None
+            target = (self.found.span(before[-1], where, offset) if before
+                      else self.found.main_span(sentence, where, offset))
+            acquirer = self.found.span(after[0], where, offset) if after else None
         else:
-            acquirer = (self._span(before[-1], where, offset) if before
-                        else self._main_span(sentence[:verb.start()], where, offset))
-            target = self._span(after[0], where, offset) if after and after[0][1] - verb.end() < 60 else None
+            acquirer = (self.found.span(before[-1], where, offset) if before
+                        else self.found.main_span(sentence[:verb.start()], where, offset))
+            target = self.found.span(after[0], where, offset) if after and after[0][1] - verb.end() < 60 else None
             if target and NOT_A_TARGET.search(sentence, verb.end(), target.start - offset):
                 return False
         return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
@@ -257,12 +249,12 @@ class _Reader:
                         owned: re.Match[str]) -> bool:
         """"its acquisition of Emotion Research Lab", "Intel's purchase of Nervana"."""
         if owned.group("its"):
-            acquirer = self._main_span("it", where, offset)
+            acquirer = self.found.main_span("it", where, offset)
         else:
             owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
-            acquirer = self._span(owner[-1], where, offset) if owner else None
+            acquirer = self.found.span(owner[-1], where, offset) if owner else None
         after = self.found.names_in(sentence, owned.end(), owned.end() + 40)
-        target = self._span(after[0], where, offset) if after and after[0][1] == owned.end() else None
+        target = self.found.span(after[0], where, offset) if after and after[0][1] == owned.end() else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
 
     def _acquired(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
@@ -277,7 +269,7 @@ class _Reader:
             items = self.found.last_name_per_item(sentence, target.start - offset, end)
             for name in items[1:]:
                 if core_name(name[0]) != core_name(acquirer.value):
-                    self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": self._span(name, where,
+                    self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": self.found.span(name, where,
                                                                                                     offset)}))
         event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
         price = next((m for m in amounts if m.start > verb.start() and re.search(
@@ -300,7 +292,7 @@ class _Reader:
     def _ipo(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
         match = IPO_WORDS.search(sentence)
         assert match is not None
-        company = self._subject(sentence, match.start(), offset, where)
+        company = self.found.subject(sentence, match.start(), offset, where)
         if company is None:
             return
         kind = "SPAC" if re.search(r"SPAC|special purpose", sentence, re.IGNORECASE) else (
@@ -317,7 +309,7 @@ class _Reader:
         self.events.append(event)
 
     def _layoff(self, where: str, offset: int, sentence: str, match: re.Match[str]) -> None:
-        company = self._subject(sentence, match.start(), offset, where)
+        company = self.found.subject(sentence, match.start(), offset, where)
         if company is None:
             return
         event = Event(LAYOFF, {"company": company})
@@ -331,48 +323,6 @@ class _Reader:
         self.events.append(event)
 
     # -- fields ----------------------------------------------------------------------------
-
-    def _subject(self, sentence: str, upto: int, offset: int, where: str) -> Span | None:
-        """Who did it: the last name before ``upto`` outside an investor clause, or the main company
-        for "the company", "it" and titles that start with it."""
-        clause = sentence[:upto]
-        # Not inside an apposition: in "Acme, a startup backed by Foo Ventures, raised" it is Acme.
-        asides = [(m.start(), m.end()) for m in APPOSITION.finditer(clause)]
-        outside = "".join(" " if any(s <= i < e for s, e in asides) else c for i, c in enumerate(clause))
-        cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b", outside)), default=-1)
-        candidates = [n for n in self._subject_candidates(sentence, upto)
-                      if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])
-                      and not any(s < n[1] < e for s, e in asides)
-                      and not (sentence[max(0, n[1] - 4):n[1]].lower() == "the " and sentence[n[2]:n[2] + 2].strip()
-                               and sentence[n[2] + 1:n[2] + 2].islower())]  # "The San Francisco provider"
-        opening = [n for n in candidates if n[1] <= 2 and any(s == n[2] for s, _ in asides)]
-        candidates = [n for n in candidates if n[1] > cut or cut < 0]
-        if not candidates and opening and cut >= 0:
-            # "Gatik, a startup ..., emerged from stealth with $4.5 million": no name after the
-            # "with"; the name the sentence opens with, described in an apposition, did it.
-            return self._span(opening[0], where, offset)
-        if candidates and not PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]):
-            # "Rafay, whose customers include Verizon and Appzen, has raised": the name the sentence opens with.
-            opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 2].lstrip()[:1] == ","
-            if opening and re.search(r",\s*(?:\w+\s+){0,2}$", clause):
-                return self._span(candidates[0], where, offset)
-            return self._span(candidates[-1], where, offset)
-        # "To get there it just raised $5 million": "it" is the article's company.
-        return self._main_span("it" if candidates or PRONOUN_SUBJECT.search(clause) else clause, where, offset)
-
-    def _main_span(self, clause: str, where: str, offset: int) -> Span | None:
-        if not self.main:
-            return None
-        stripped = clause.strip()
-        if where == "title" or MAIN.match(stripped) or not stripped or stripped.lower() in ("today", "now"):
-            found = self.text.find(self.main)
-            place = "body" if found >= 0 else "title"
-            found = found if found >= 0 else max(self.title.find(self.main), 0)
-            return Span(self.main, self.main, place, found, found + len(self.main))
-        return None
-
-    def _span(self, name: Name, where: str, offset: int) -> Span:
-        return Span(name[0], name[0], where, offset + name[1], offset + name[2])
 
     def _round_name(self, event: Event, where: str, offset: int, sentence: str) -> None:
         match = ROUND_NAME.search(sentence)
@@ -403,7 +353,7 @@ class _Reader:
                 stop = CLAUSE_END.search(sentence, match.end())
                 end = stop.start() if stop else len(sentence)
                 items = self.found.last_name_per_item(sentence, match.end(), end)
-                names = [self._span(n, where, offset) for n in items]
+                names = [self.found.span(n, where, offset) for n in items]
                 names = [n for n in names if normal(n.value) != normal(self.main) and normal(n.value) not in NOISE]
                 known = {normal(s.value) for spans in event.lists.values() for s in spans}
                 event.lists.setdefault(key, []).extend(n for n in names if normal(n.value) not in known)
@@ -411,7 +361,7 @@ class _Reader:
         if led:
             known = {normal(s.value) for spans in event.lists.values() for s in spans}
             event.lists.setdefault("lead_investors", []).extend(
-                self._span(n, where, offset) for n in self.found.list_before(sentence, led.start())
+                self.found.span(n, where, offset) for n in self.found.list_before(sentence, led.start())
                 if n[1] >= after and normal(n[0]) not in known and normal(n[0]) != normal(self.main))
         event.lists = {k: v for k, v in event.lists.items() if v}
 
