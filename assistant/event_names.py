@@ -71,6 +71,13 @@ class ArticleNames:
         found.sort(key=lambda n: n[1])
         kept = []
         for name, start_, end_ in found:
+            if PLACE.match(sentence, end_) and " of " in name:  # "Align Capital of Austin, Texas": Align Capital
+                name = name[:name.rindex(" of ")]
+                end_ = start_ + len(name)
+            comma = sentence.rfind(",", 0, start_)
+            state = PLACE.match(sentence, comma) if comma >= 0 and not sentence[comma + 1:start_].strip() else None
+            if state and state.end() == end_:
+                continue  # the state after a city: "Austin, Texas"
             if (DESCRIBES.match(sentence, end_) or PLACE.match(sentence, end_) or (" " in name and name.isupper())
                     or ADJECTIVE_SUFFIX.match(sentence, end_) or name.lower() in GENERIC):
                 continue  # "RFID company", "Redwood City, Calif.", a dateline's "SAN FRANCISCO"

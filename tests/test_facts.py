@@ -108,6 +108,8 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
      "round.", ["Quux Ventures"]),
     ("Zorblax , a two-year-old startup, today emerged from stealth with $4.5 million in seed funding led by Quux "
      "Ventures.", ["Quux Ventures"]),
+    ("Zorblax raised $5 million. Its first round was led by Quux Capital of Austin, Texas and includes Plonk "
+     "Factory.", ["Quux Capital"]),  # the firm of a city, not the city's state
 ])
 def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[str]) -> None:
     (event,) = extract_events("Zorblax raises money", body, "2021-01-01")
