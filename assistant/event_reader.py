@@ -357,12 +357,17 @@ class _Reader:
                 names = [n for n in names if normal(n.value) != normal(self.main) and normal(n.value) not in NOISE]
                 known = {normal(s.value) for spans in event.lists.values() for s in spans}
                 event.lists.setdefault(key, []).extend(n for n in names if normal(n.value) not in known)
-        led = LED_THE_ROUND.search(sentence, after) if after else None  # "..., with Greycroft leading the round"
+        # "..., with Greycroft leading the round", or the round's amount inside: "Generation led a $100 million
+        # investment in Andela" (then the names before "led" lead it).
+        led = next((m for m in LED_THE_ROUND.finditer(sentence) if m.start() >= after or m.end() >= after > m.start()),
+                   None) if after else None
         if led:
             known = {normal(s.value) for spans in event.lists.values() for s in spans}
             event.lists.setdefault("lead_investors", []).extend(
-                self.found.span(n, where, offset) for n in self.found.list_before(sentence, led.start())
-                if n[1] >= after and normal(n[0]) not in known and normal(n[0]) != normal(self.main))
+                self.found.span(n, where, offset)
+                for n in self.found.list_before(sentence, len(sentence[:led.start()].rstrip(" ,")))
+                if (n[1] >= after or led.start() < after) and normal(n[0]) not in known
+                and normal(n[0]) != normal(self.main))
         event.lists = {k: v for k, v in event.lists.items() if v}
 
     def _date(self, event: Event, where: str, offset: int, sentence: str) -> None:
