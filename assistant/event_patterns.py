@@ -38,6 +38,8 @@ ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scoo
 # "its acquisition of X", "Intel's purchase of X": the owner bought X.
 ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?)\s+(?:[\w-]+\s+){0,2}?"
                             r"(?:acquisitions?|purchases?|buyouts?)\s+of\s+", re.IGNORECASE)
+# "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
+SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:
 # "picked up its first customer, LexisNexis", "bought a stake in X", "took over as CEO of X".
 NOT_A_TARGET = re.compile(r"\b(?:customers?|clients?|partners?|awards?|prizes?|funding|investments?|stakes?|"

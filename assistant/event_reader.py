@@ -54,6 +54,7 @@ from .event_patterns import (
     ROUND_FOLLOWS,
     ROUND_IN,
     ROUND_NAME,
+    SOLD_TO,
     TO_DATE,
     TOTAL_AFTER,
     TOTAL_CUE,
@@ -97,6 +98,8 @@ class _Reader:
         if self._deal_price(where, start, sentence, amounts):
             return
         if (owned := ACQUISITION_OF.search(sentence)) and self._acquisition_of(where, start, sentence, amounts, owned):
+            return
+        if (sold := SOLD_TO.search(sentence)) and self._sold(where, start, sentence, amounts, sold):
             return
         if layoff := LAYOFF_WORDS.search(sentence):
             self._layoff(where, start, sentence, layoff)
@@ -256,6 +259,17 @@ class _Reader:
         after = self.found.names_in(sentence, owned.end(), owned.end() + 40)
         target = self.found.span(after[0], where, offset) if after and after[0][1] == owned.end() else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
+
+    def _sold(self, where: str, offset: int, sentence: str, amounts: list[Money], sold: re.Match[str]) -> bool:
+        """"sold web access management company Securant to RSA Security": the last name of what was sold,
+        bought by the name after "to"."""
+        what = self.found.names_in(sentence, sold.start("what"), sold.end("what"))
+        after = self.found.names_in(sentence, sold.end(), sold.end() + 40)
+        # The buyer right after "to", or after a description of it: "to cybersecurity company Cyxtera".
+        if not what or not after or not re.fullmatch(r"(?:[a-z-]+\s+){0,3}", sentence[sold.end():after[0][1]]):
+            return False
+        target, acquirer = self.found.span(what[-1], where, offset), self.found.span(after[0], where, offset)
+        return self._acquired(where, offset, sentence, amounts, sold, acquirer, target, listed=False)
 
     def _acquired(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
                   acquirer: Span | None, target: Span | None, listed: bool) -> bool:

@@ -82,6 +82,8 @@ def test_the_seed_round_with_its_conflicting_figures_and_spans() -> None:
      ("acquisition", "Zebra", "WhereNet", 126e6)),
     ("Quux Capital backs robots", "Drumlin Health was acquired by Marrowby Group for $40 million on Monday.",
      ("acquisition", "Marrowby Group", "Drumlin Health", 40e6)),
+    ("Quux Capital backs robots", "Its founder sold web access company Drumlin Health to data company Marrowby Group "
+     "for $40 million in 2007.", ("acquisition", "Marrowby Group", "Drumlin Health", 40e6)),
     ("Acme raises $5M", "Acme, a startup backed by Foo Ventures, raised $5 million in seed funding led by Bar Capital.",
      ("round", "Acme", "seed", 5e6)),
     ("Vantablur Labs lays off 120 employees", "Vantablur Labs lays off 120 employees.", ("layoff", "Vantablur Labs",
