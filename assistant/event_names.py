@@ -151,6 +151,8 @@ class ArticleNames:
         return self.main_span("it" if candidates or PRONOUN_SUBJECT.search(clause) else clause, where, offset)
 
     def main_span(self, clause: str, where: str, offset: int) -> Span | None:
+        """The article's company, where the body (else the title) names it, when ``clause`` is
+        "it", "the company", empty or a title's; else None."""
         if not self.main:
             return None
         stripped = clause.strip()
@@ -162,4 +164,5 @@ class ArticleNames:
         return None
 
     def span(self, name: Name, where: str, offset: int) -> Span:
+        """A name found in a sentence at ``offset`` of the title or body, as a field's span."""
         return Span(name[0], name[0], where, offset + name[1], offset + name[2])

@@ -283,8 +283,8 @@ class _Reader:
             items = self.found.last_name_per_item(sentence, target.start - offset, end)
             for name in items[1:]:
                 if core_name(name[0]) != core_name(acquirer.value):
-                    self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": self.found.span(name, where,
-                                                                                                    offset)}))
+                    other = self.found.span(name, where, offset)
+                    self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
         event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
         price = next((m for m in amounts if m.start > verb.start() and re.search(
             r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start])), None)
