@@ -35,7 +35,7 @@ from .extractive import extractive_answer
 from .prompting import PROMPT, SYSTEM_PROMPT, fit_passages, format_sources, neutralize
 from .query import Question
 from .sanitize import clean_text, open_link_start, strip_links
-from .text import split_sentences
+from .text import MARKERS, split_sentences
 from .verify import Checked, check_answer, supporting_sentences
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ BYTES_PER_TOKEN = 2  # the estimate where the model's tokenizer is unknown
 TEMPLATE_TOKENS = 32  # the chat template's role markers around the two messages
 # What langchain-core raises when a model's stream ended without a single chunk.
 _NO_CHUNKS = "No generation chunks were returned"
-_MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)")
 
 
@@ -333,7 +332,7 @@ def drop_recited(text: str, context: Sequence[Passage]) -> tuple[str, tuple[str,
 def readable(text: str) -> bool:
     """Whether a reply says anything: a letter or a digit outside its ``[n]`` markers. A bare
     "2015 [3]" answers "what year?"; "[1] [2]." says nothing."""
-    return bool(re.search(r"[^\W_]", _MARKERS.sub("", text)))
+    return bool(re.search(r"[^\W_]", MARKERS.sub("", text)))
 
 
 def estimate_tokens(text: str) -> int:

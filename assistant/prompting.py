@@ -16,7 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from .documents import Passage
 from .query import Question, date_prefixes
 from .sanitize import strip_links
-from .text import key_terms, names, numbers, split_sentences, stem, tokens
+from .text import key_terms, names, numbers, split_sentences, stems
 
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d", re.IGNORECASE)
 
@@ -84,7 +84,7 @@ def sentence_score(question: Question, sentence: str, wanted_terms: list[str] | 
     wanted_terms = key_terms(question.search_text) if wanted_terms is None else wanted_terms
     weights = weights or {}
     lowered = sentence.lower()
-    present = {stem(word) for word in tokens(sentence)}
+    present = stems(sentence)
     score = sum(weights.get(term, 1.0) for term in wanted_terms if term in present)
     score += sum(1.5 * weights.get(name.lower(), 1.0) for name in question.specific if name.lower() in lowered)
     if question.asks == "amount" and any(v >= 10 for v in numbers(sentence)):
@@ -139,7 +139,7 @@ def best_windows(question: Question, passage: Passage, budget_chars: int, count:
         return []
     sentences = [passage.text[s:e].lower() for s, e in spans]
     wanted_terms = key_terms(question.search_text)
-    used = [{stem(word) for word in tokens(sentence)} for sentence in sentences]
+    used = [stems(sentence) for sentence in sentences]
     weights = {term: math.log(1 + len(spans) / (1 + sum(term in u for u in used))) for term in wanted_terms}
     weights |= {name.lower(): math.log(1 + len(spans) / (1 + sum(name.lower() in s for s in sentences)))
                 for name in question.specific}

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 from .entities import Entity, Lexicon
 from .sanitize import clean_text
+from .text import MARKERS
 
 MAX_QUESTION_CHARS = 1000  # longer questions are cut (at a word) with a notice
-_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 _YEAR = re.compile(r"\b(20[0-3]\d|19[89]\d)\b")
 # Names joined as alternatives ("X or Y", "X vs. Y") are compared; names joined by "and" only
 # when the question also compares or asks for each ("Did X and Y both...", "What did X and Y each...").
@@ -101,7 +101,7 @@ def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, boo
     """The question as the engine reads it: on one line, without invisible characters or
     ``[n]`` markers (they point at no source of this answer), at most ``limit`` characters (cut
     at a word); and whether it was cut."""
-    text = " ".join(_MARKERS.sub(" ", clean_text(text)).split())
+    text = " ".join(MARKERS.sub(" ", clean_text(text)).split())
     if len(text) <= limit:
         return text, False
     cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[limit // 2:limit + 1] else text[:limit]
@@ -112,7 +112,7 @@ def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
     """Build the question record; names come only from ``lexicon`` (the corpus), never capital letters."""
     text = text.strip()
     entities = tuple(lexicon.find(text)) if lexicon else ()
-    asks = next((kind for kind, cue in _ASKS if cue.search(text)), "what")
+    asks = _asks(text)
     groups = _members(text, entities)
     unknown = tuple(lexicon.unknown_names(text, list(entities))) if lexicon else ()
     pieces = [p.strip(" ,") for p in _PART.split(text) if p.strip(" ,?")]
@@ -223,8 +223,12 @@ _WHAT_THING = re.compile(rf"\s*(?:which|what)\s+(?!{_AUXILIARY})(?:[\w-]+\s+){{1
 def _asks_for_a_thing(question: str) -> bool:
     """Whether ``question`` asks which thing (a product, a model, a company), not an amount, a date
     or a place: its answer's name is then what a follow-up's "it" means."""
-    return bool(_WHAT_THING.match(question)) and next((kind for kind, cue in _ASKS if cue.search(question)),
-                                                       "what") == "what"
+    return bool(_WHAT_THING.match(question)) and _asks(question) == "what"
+
+
+def _asks(text: str) -> str:
+    """What ``text`` asks, by the first cue of ``_ASKS`` it holds: "amount", "who", ... or "what"."""
+    return next((kind for kind, cue in _ASKS if cue.search(text)), "what")
 
 
 def _answered_name(turns: Sequence[dict[str, str]], specific: Callable[[str], list[Entity]]) -> str:

@@ -25,6 +25,7 @@ STOPWORDS = frozenset(
 
 _AMOUNT = re.compile(r"(\d)\s*([mb])(?:n)?\b", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+")
+MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")  # citation markers: "[1]", "[2, 3]"
 _STEMMER = snowballstemmer.stemmer("english")
 
 
@@ -62,9 +63,14 @@ def index_text(text: str) -> str:
     return " ".join(stem(word) for word in tokens(text))
 
 
+def stems(text: str) -> set[str]:
+    """The stems of every token of ``text``, stopwords included (to look terms up in)."""
+    return {stem(word) for word in tokens(text)}
+
+
 def count_terms(wanted: list[str], text: str) -> int:
     """How many of ``wanted`` (from ``key_terms``) occur in ``text``."""
-    present = {stem(word) for word in tokens(text)}
+    present = stems(text)
     return sum(1 for term in wanted if term in present)
 
 
@@ -198,12 +204,12 @@ _GLUE = {
 
 def numbers(text: str) -> set[float]:
     """Every number in ``text`` as a value: "$4.5 billion" -> 4.5e9, "2,000" -> 2000."""
-    values = set()
-    for match in _NUMBER.finditer(text):
-        value = float(match.group(1).replace(",", ""))
-        scale = (match.group(2) or "").lower()
-        values.add(round(value * SCALE.get(scale, 1.0), 6))
-    return values
+    return {_value(match) for match in _NUMBER.finditer(text)}
+
+
+def _value(match: re.Match[str]) -> float:
+    """The value of a ``_NUMBER`` match (or of a pattern starting with it): digits times scale."""
+    return round(float(match.group(1).replace(",", "")) * SCALE.get((match.group(2) or "").lower(), 1.0), 6)
 
 
 # From two: "one" is mostly a pronoun ("one of its investors").
@@ -233,7 +239,5 @@ _COUNT = re.compile(rf"{_NUMBER.pattern}|\b({'|'.join(_WORD_NUMBERS)})\b", re.IG
 def counts(text: str) -> Iterator[tuple[float, int]]:
     """Each number of ``text``, in digits or a spelled word from "two" to "twenty", with where it ends."""
     for match in _COUNT.finditer(text):
-        digits, scale, word = match.groups()
-        value = _WORD_NUMBERS[word.lower()] if word else float(digits.replace(",", "")) * SCALE.get(
-            (scale or "").lower(), 1.0)
-        yield round(value, 6), match.end()
+        word = match.group(3)
+        yield (_WORD_NUMBERS[word.lower()] if word else _value(match)), match.end()
