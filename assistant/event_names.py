@@ -4,7 +4,8 @@ Names come from the article's own name list (``entities.extract_names``) and cap
 minus places, adjectives ("Texas-based") and modifiers ("RFID company"). The article's main
 company is the first name of its title (the name after "in" when the title's subject is the
 investor), else the body's commonest. ``subject`` says who did what a sentence reports, as a
-``Span``: a name outside asides and investor clauses, or the main company for "it".
+``Span``: a name outside asides and investor clauses, or the main company for "it";
+``what_was_bought`` says which name a buying verb takes, if any.
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ from .event_patterns import (
     APPOSITION,
     CAPITALISED_RUN,
     DESCRIBES,
+    DESCRIBING,
     GENERIC,
     INVESTOR_HEADLINE,
     MAIN,
+    MAKER,
     NOISE,
+    NOT_A_TARGET,
     NOT_NAME_WORDS,
     PLACE,
+    PLACE_BASED,
     PRONOUN_SUBJECT,
+    SHARES,
 )
 from .events import Span
 
@@ -88,13 +94,16 @@ class ArticleNames:
                 kept.append((name, start_, end_))
         return kept
 
-    def last_name_per_item(self, sentence: str, start: int, end: int) -> list[Name]:
+    def last_name_per_item(self, sentence: str, start: int, end: int, ending: bool = False) -> list[Name]:
         """The names of a list ("X, Y and Z"), one per item: in "state investment firm Temasek
-        Holdings" the item's last name, not the "Singaporean" that describes it."""
+        Holdings" the item's last name, not the "Singaporean" that describes it. With ``ending``,
+        an item counts only when it ends with its name and has at most three words before it:
+        "acquires MuseDev, expands Nexus code analysis platform" is a clause, not a second item."""
         found = []
         for item in re.finditer(r"[^,]+?(?=,|\band\b|&|$)", sentence[start:end]):
             names = self.names_in(sentence, start + item.start(), start + item.end())
-            if names:
+            if names and not (ending and (sentence[names[-1][2]:start + item.end()].strip()
+                                          or len(sentence[start + item.start():names[-1][1]].split()) > 3)):
                 found.append(names[-1])
         return found
 
@@ -166,3 +175,37 @@ class ArticleNames:
     def span(self, name: Name, where: str, offset: int) -> Span:
         """A name found in a sentence at ``offset`` of the title or body, as a field's span."""
         return Span(name[0], name[0], where, offset + name[1], offset + name[2])
+
+
+def buys(sentence: str, verb: re.Match[str]) -> bool:
+    """A buying word used as a verb: not the noun of "its purchases of X" (read apart) or "more of a
+    talent buy", nor the participle of "the recently acquired Five9"."""
+    if re.match(r"\s+of\b", sentence[verb.end():]) or DESCRIBING.search(sentence, 0, verb.start()):
+        return False
+    return not (verb.group().lower() in ("buy", "purchase")
+                and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$", sentence[:verb.start()], re.I))
+
+
+def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], after: list[Name]) -> Name | None:
+    """The company a buying verb takes as its object (or, in "Hyperion, which Oracle bought", the one
+    before it), or None when what follows the verb is something else:
+    "picks up $3.8M", "buying Facebook shares", "acquired the Aliso Viejo, California-based company",
+    or a name past the object's end ("purchasing a fleet of robots ..., noted InVia")."""
+    if len(before) > 1 and re.fullmatch(r"\s*[,(]\s*(?:which|that)\s+", sentence[before[-2][2]:before[-1][1]]) \
+            and re.fullmatch(r"(?:\s+[a-z]+){0,2}\s+", sentence[before[-1][2]:verb.start()]):
+        return before[-2]
+    if not after or after[0][1] - verb.end() >= 60:
+        return None
+    first, gap = after[0], sentence[verb.end():after[0][1]]
+    # A figure, a quotation or a list of things between: "buying 17,000 Oculus Go VR headsets", "pick up
+    # objects like cans of soup, a mustard bottle, and a box of Cheez-Its".
+    if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]", gap):
+        return None
+    # "Snoqualmie, Washington-based Orions Systems", "Age of Wonders dev Triumph Studios", "(FPGA)
+    # manufacturer Altera": where it is or what it makes, then the company.
+    if len(after) > 1 and (MAKER.fullmatch(sentence, first[2], after[1][1])
+                           or PLACE_BASED.fullmatch(sentence, first[2], after[1][1])):
+        return after[1]
+    # "acquire the Wi-Fi mesh network company": a description of a company it does not name.
+    described = MAKER.match(sentence, first[2]) or PLACE_BASED.match(sentence, first[2])
+    return None if described or SHARES.match(sentence, first[2]) else first

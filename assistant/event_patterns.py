@@ -33,18 +33,33 @@ ACQUIRE = re.compile(
 DEAL_PRICE = re.compile(r"\b(?:the|that|this)\s+(?:deal|acquisition|purchase|transaction|takeover|buyout)\b"
                         r"[^.;]{0,30}?\b(?:valued at|worth|priced at|for)\s+(?:about|around|roughly|nearly|some|"
                         r"more than|over|an estimated)?\s*$", re.IGNORECASE)
+# A time may come between: "companies acquired last year by GE Digital and Cisco, respectively".
 ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scooped|snatched|gobbled) up|taken over)"
-                         r"\s+by\b", re.IGNORECASE)
+                         r"(?:\s+(?:in|last|this|earlier|later|year|month|week|\d{4}|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+                         r"[a-z]*),?){0,3}?\s+by\b", re.IGNORECASE)
 # "its acquisition of X", "Intel's purchase of X": the owner bought X.
 ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?)\s+(?:[\w-]+\s+){0,2}?"
                             r"(?:acquisitions?|purchases?|buyouts?)\s+of\s+", re.IGNORECASE)
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
 SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:
-# "picked up its first customer, LexisNexis", "bought a stake in X", "took over as CEO of X".
+# "picked up its first customer, LexisNexis", "bought a stake in X", "took over as CEO of X", and
+# words that end the verb's object before the name: "buying itself a direct artery into Europe",
+# "purchasing habits and target them with online ads via WeChat", "purchase their Axie characters".
 NOT_A_TARGET = re.compile(r"\b(?:customers?|clients?|partners?|awards?|prizes?|funding|investments?|stakes?|"
                           r"users?|employees?|talent|momentum|steam|shares?|licen[cs]es?|"
-                          r"reins|helm|role|position|ceo|chief|president|chair\w*)\b", re.IGNORECASE)
+                          r"reins|helm|role|position|ceo|chief|president|chair\w*|"
+                          r"to|into|via|with|through|them|itself|themselves|their|your|our)\b", re.IGNORECASE)
+# After a name bought, words that make it a share of the company or a place: "buying Facebook shares",
+# "acquired the Aliso Viejo, California-based company" (with more words, up to the company's name).
+SHARES = re.compile(r"\s+(?:shares|stock|stake)\b")
+PLACE_BASED = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?-based\b(?:\s+[\w-]+){0,3}?\s+")
+# Between a product and its maker: "acquires Age of Wonders dev Triumph Studios".
+MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|developers?|devs?|manufacturers?|providers?|"
+                   r"creators?|company|firm|startup|studios?|publishers?|owners?|operators?|vendors?|parent),?(?:\s+|\b)")
+# A participle that describes rather than acts: "Xant, the recently acquired Five9".
+DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|newly)\s+(?:\w+ly\s+)?$",
+                        re.IGNORECASE)
 IPO_WORDS = re.compile(r"\b(?:IPO|initial public offering|went public|go(?:es|ing)? public|direct listing|SPAC|"
                   r"special purpose acquisition|public listing|listed on the)\b", re.IGNORECASE)
 LAYOFF_WORDS = re.compile(

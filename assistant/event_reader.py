@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from .entities import core_name, normal
-from .event_names import ArticleNames
+from .event_names import ArticleNames, buys, what_was_bought
 from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
@@ -45,10 +45,10 @@ from .event_patterns import (
     NAMED_ROUND,
     NOISE,
     NOT_A_ROUND,
-    NOT_A_TARGET,
     OWNS,
     PARTICIPANTS,
     PARTICIPATED,
+    PLACE_BASED,
     PRIOR,
     REPORTED_HAD,
     ROUND_FOLLOWS,
@@ -91,7 +91,7 @@ class _Reader:
         for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
             self._acquisition(where, start, sentence, amounts, verb, since=passives[n - 1].end() if n else 0)
         # A verb, not the noun of "its purchases of X" (read below).
-        active = next((m for m in ACQUIRE.finditer(sentence) if not re.match(r"\s+of\b", sentence[m.end():])), None)
+        active = next((m for m in ACQUIRE.finditer(sentence) if buys(sentence, m)), None)
         if passives or (active and not FUNDING_VERB.match(sentence)
                         and self._acquisition(where, start, sentence, amounts, active)):
             return
@@ -236,16 +236,23 @@ class _Reader:
         passive = verb.re is ACQUIRED_BY
         before = self.found.names_in(sentence, since, verb.start())
         after = self.found.names_in(sentence, verb.end())
+        if passive and re.search(r"\brespectively\b", sentence[verb.end():]) and len(before) > 1 < len(after):
+            # "Nurego and Perspica, acquired by GE Digital and Cisco, respectively": pairs in order.
+            pairs = list(zip(before[-len(after):], after, strict=False))
+            return all([self._acquired(where, offset, sentence, [], verb, self.found.span(buyer, where, offset),
+                                       self.found.span(bought, where, offset), listed=False)
+                        for bought, buyer in pairs])
         if passive:
             target = (self.found.span(before[-1], where, offset) if before
                       else self.found.main_span(sentence, where, offset))
-            acquirer = self.found.span(after[0], where, offset) if after else None
+            buyer = after[1] if len(after) > 1 and PLACE_BASED.fullmatch(sentence, after[0][2], after[1][1]) else \
+                after[0] if after else None  # "acquired by Denver, Colorado-based Ping Identity"
+            acquirer = self.found.span(buyer, where, offset) if buyer else None
         else:
             acquirer = (self.found.span(before[-1], where, offset) if before
                         else self.found.main_span(sentence[:verb.start()], where, offset))
-            target = self.found.span(after[0], where, offset) if after and after[0][1] - verb.end() < 60 else None
-            if target and NOT_A_TARGET.search(sentence, verb.end(), target.start - offset):
-                return False
+            bought = what_was_bought(sentence, verb, before, after)
+            target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
 
     def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
@@ -280,7 +287,7 @@ class _Reader:
         if listed and not amounts:
             stop = CLAUSE_END.search(sentence, target.end - offset)
             end = stop.start() if stop else len(sentence)
-            items = self.found.last_name_per_item(sentence, target.start - offset, end)
+            items = self.found.last_name_per_item(sentence, target.start - offset, end, ending=True)
             for name in items[1:]:
                 if core_name(name[0]) != core_name(acquirer.value):
                     other = self.found.span(name, where, offset)

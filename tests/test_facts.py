@@ -136,6 +136,30 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
         ("Quuxcorp", "Zorblax"), ("Frobnitz", "Plonkly"), ("Drumlin", "Marrowby Labs")}
 
 
+@pytest.mark.parametrize(("body", "deals"), [
+    # pairs read in order
+    ("Zorblax and Plonkly, companies acquired last year by Quuxcorp and Frobnitz, respectively, grew.",
+     {("Quuxcorp", "Zorblax"), ("Frobnitz", "Plonkly")}),
+    ("Vexatron, which Drumlin bought for $3 billion in 2007, makes chips.", {("Drumlin", "Vexatron")}),
+    ("Drumlin bought Ohio-based chip maker Vexatron.", {("Drumlin", "Vexatron")}),
+    ("Drumlin acquires Gearbox Saga developer Vexatron Studios.", {("Drumlin", "Vexatron Studios")}),
+    ("In 2018, Marrowby Labs was acquired by Austin, Texas-based Quuxcorp.", {("Quuxcorp", "Marrowby Labs")}),
+    # what follows the verb is not a company bought
+    ("Drumlin acquires Vexatron, expands Plonkly analytics platform.", {("Drumlin", "Vexatron")}),
+    ("It competes with Zorblax, the recently acquired Vexatron, and Plonkly.", set()),
+    ("“This is more of a talent buy,” the source told Quuxcorp.", set()),
+    ("Funds that bought Drumlin shares lost money.", set()),
+    ("Drumlin is buying itself a direct route into Vexatron.", set()),
+    ("Drumlin confirmed it was buying 17,000 Vexatron headsets.", set()),
+    ("Shoppers at Drumlin pick up objects like cans of soup, a mustard bottle, and a box of Vexatron.", set()),
+    ("Drumlin will acquire the Plonkly mesh network company.", set()),
+])
+def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
+    # A word opening a sentence is a name when the title has it too.
+    events = extract_events("Zorblax, Plonkly, Drumlin, Vexatron and Marrowby Labs: the week", body, "2021-01-01")
+    assert {(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"} == deals
+
+
 def test_a_deal_priced_in_the_next_sentence() -> None:
     body = "Drumlin agreed to buy Vexatron. According to Bloomberg, that deal is valued at about $70 billion."
     (event,) = extract_events("Drumlin is buying Vexatron", body, "2022-01-18")
