@@ -21,7 +21,7 @@ FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capi
 TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|"
                        r"overall)\b[^.]{0,40}$", re.IGNORECASE)
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
-                          r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|prize|grant|pa(?:y|id|ying|ys)\b)",
+                          r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|bonus|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
 VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
                         r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
@@ -57,6 +57,11 @@ PLACE_BASED = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?-based\b(?:\s+[
 # Between a product and its maker: "acquires Age of Wonders dev Triumph Studios".
 MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|developers?|devs?|manufacturers?|providers?|"
                    r"creators?|company|firm|startup|studios?|publishers?|owners?|operators?|vendors?|parent),?(?:\s+|\b)")
+# Words that describe the name they come before: "open source ecommerce platform (Reaction Commerce)",
+# not "a round led by (True Ventures)" or "December 2018 led by".
+DESCRIPTION = re.compile(r"(?:(?!(?:a|an|the|led|by|from|with|and|at|on|in|of|as|for|round)\b)[A-Za-z][\w-]*\s+){1,5}")
+# An amount not (yet) raised: "has raised at least $30 million of a possible $35 million".
+PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for)\s+$", re.IGNORECASE)
 # A participle that describes rather than acts: "Xant, the recently acquired Five9".
 DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|newly)\s+(?:\w+ly\s+)?$",
                         re.IGNORECASE)
@@ -130,7 +135,8 @@ ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing
 CUMULATIVE = re.compile(r"\bhad\s+(?:previously\s+|already\s+|earlier\s+)?(?:raised|secured|received)\b[^,.]{0,30}$",
                         re.IGNORECASE)
 HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a total of\s+|around\s+|about\s+|"
-                        r"nearly\s+|more than\s+|over\s+)?$", re.IGNORECASE)
+                        r"nearly\s+|more than\s+|over\s+|at least\s+|roughly\s+|close to\s+|north of\s+|"
+                        r"upwards of\s+|almost\s+)?$", re.IGNORECASE)
 # What a company has raised in all: "bringing its total funding to", "a total of"; and before the
 # round the article reports: "had previously raised", "had raised ... prior to the new funding".
 TOTAL_OF = re.compile(r"\b(?P<whose>its|their|the\s+(?:[\w.,-]+\s+){0,4}?(?:company|startup|firm)['’]s\s+)?\s*"
@@ -142,7 +148,8 @@ TOTAL_AFTER = re.compile(r"\s+(?:in\s+)?total\s+(?:raised|funding|capital|financ
 # A round named with its amount ("$135 million in series E funding"), not one a later clause names
 # ("$210 million, including its $64 million series D").
 NAMED_ROUND = re.compile(r"[^,;]{0,25}?\b(?:series\s+[a-z]\b|(?:pre-)?seed\b)", re.IGNORECASE)
-TO_DATE = re.compile(r"(?P<lead>[^.]{0,25}?)\b(?:in total|to date|so far|in all|altogether)\b", re.IGNORECASE)
+TO_DATE = re.compile(r"(?P<lead>[^.]{0,25}?)\b(?:in total|to date|so far|in all|altogether|"
+                     r"(?:across|over|in)\s+(?:\w+\s+){1,2}rounds)\b", re.IGNORECASE)  # "across six rounds"
 # Reported speech is the news, not what came before: "announced that it had raised $50 million".
 REPORTED_HAD = re.compile(r"\b(?:announc|said|says|reveal|report|confirm)\w*\s+(?:that\s+)?\S+\s+had\b",
                           re.IGNORECASE)
@@ -153,8 +160,8 @@ ROUND_FOLLOWS = re.compile(r"\s*(?:in\s+(?:a|an|its|the|new|fresh)\b|in\s+(?:ser
                            r"seed|new|fresh))", re.IGNORECASE)
 # A headline whose subject is the investor: "GV leads $20 million investment in Mabl", "Google
 # invests $300 million in Anthropic". The company the article is about follows "in".
-INVESTOR_HEADLINE = re.compile(r"\b(?:invest(?:s|ed)?|leads?|backs?|pours?|puts?)\s+(?:[^\s.]+\s+){0,5}?(?:in|into)\s+",
-                               re.IGNORECASE)
+INVESTOR_HEADLINE = re.compile(r"\b(?:invest(?:s|ed)?|leads?|backs?|pours?|puts?)\s+(?:(?:[^\s.]|\.(?=\S))+\s+){0,5}?"
+                               r"(?:in|into)\s+", re.IGNORECASE)
 # The investor is the subject: "Microsoft invests $1 billion in OpenAI" (the company follows "in").
 INVESTS = re.compile(r"\b(?:invest(?:s|ed|ing)?|pour(?:s|ed)?|put(?:s|ting)?|commit(?:s|ted)?)\s+(?:\w+\s+){0,2}$",
                      re.IGNORECASE)

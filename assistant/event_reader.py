@@ -28,6 +28,7 @@ from .event_patterns import (
     CUMULATIVE,
     DEAL_AFTER,
     DEAL_PRICE,
+    DESCRIPTION,
     FUNDING_NOUN,
     FUNDING_VERB,
     FUNDING_WORD,
@@ -49,6 +50,7 @@ from .event_patterns import (
     PARTICIPANTS,
     PARTICIPATED,
     PLACE_BASED,
+    PLANNED,
     PRIOR,
     REPORTED_HAD,
     ROUND_FOLLOWS,
@@ -160,10 +162,11 @@ class _Reader:
         if VALUATION.search(before[-35:]) or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after,
                                                        re.IGNORECASE):
             return False
-        if DEAL_AFTER.match(after):
+        if DEAL_AFTER.match(after) or PLANNED.search(before):
             return False
         near = before[-45:] + " " + after[:45]
-        if NOT_A_ROUND.search(before[-25:]) or re.match(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund)", after,
+        if NOT_A_ROUND.search(before[-25:]) or re.match(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|"
+                                                         r"(?:in\s+)?annual|run[- ]rate|(?:cash\s+)?bonus)", after,
                                                          re.IGNORECASE):
             return False
         return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(near))
@@ -174,8 +177,9 @@ class _Reader:
             INVESTS.search(sentence[:amount.start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, amount.end))
         after = self.found.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
         # The name right after "in", or one its description ends with: "in one of the most buzzy
-        # OpenAI rivals, Anthropic".
-        named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None)
+        # OpenAI rivals, Anthropic", "in open source ecommerce platform Reaction Commerce".
+        named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None) or (
+            after[0] if after and DESCRIPTION.fullmatch(sentence, named_after.end(), after[0][1]) else None)
         its = bool(named_after) and not ROUND_IN.match(sentence, amount.end)  # "invested $5 million in it"
         company = (self.found.span(named, where, offset) if named else self.found.main_span("it", where, offset) if its
                    else self.found.subject(sentence, amount.start, offset, where))

@@ -160,6 +160,23 @@ def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     assert {(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"} == deals
 
 
+@pytest.mark.parametrize(("title", "body", "rounds", "totals"), [
+    ("Quux Capital leads $1.2M investment in robotics startup Zorblax", "Zorblax makes robots.",
+     [("Zorblax", 1.2e6)], []),
+    ("Zorblax news", "Zorblax makes robots. Zorblax raised $173.5 million across six fundraising rounds.", [],
+     [("Zorblax", 173.5e6)]),
+    ("Zorblax news", "Zorblax makes robots. Elsewhere, Plonkly has raised at least $26 million for robots.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Zorblax now pulls in $1 billion ARR from robots.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Its CEO got a $3.4 million cash bonus.", [], []),
+    ("Zorblax news", "Zorblax has raised $30 million in new funding. Zorblax has raised at least $30 million of a "
+     "possible $35 million it is seeking.", [("Zorblax", 30e6)], []),
+])
+def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
+    events = extract_events(title, body, "2021-01-01")
+    assert sorted((e.company, e.amount) for e in events if e.kind == "round") == rounds
+    assert sorted((e.company, e.amount) for e in events if e.kind == "total") == totals
+
+
 def test_a_deal_priced_in_the_next_sentence() -> None:
     body = "Drumlin agreed to buy Vexatron. According to Bloomberg, that deal is valued at about $70 billion."
     (event,) = extract_events("Drumlin is buying Vexatron", body, "2022-01-18")
