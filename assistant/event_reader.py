@@ -183,6 +183,9 @@ class _Reader:
         its = bool(named_after) and not ROUND_IN.match(sentence, amount.end)  # "invested $5 million in it"
         company = (self.found.span(named, where, offset) if named else self.found.main_span("it", where, offset) if its
                    else self.found.subject(sentence, amount.start, offset, where))
+        # "The $83 million funding round was led by Georgian Partners": the round of that figure read before.
+        company = company or next((e.fields["company"] for e in reversed(self.events) if e.kind == ROUND
+                                   and e.value("amount") == amount.value and "company" in e.fields), None)
         event = Event(ROUND)
         if company:
             event.fields["company"] = company

@@ -113,6 +113,7 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
     ("Zorblax raised $5 million. Its first round was led by Quux Capital of Austin, Texas and includes Plonk "
      "Factory.", ["Quux Capital"]),  # the firm of a city, not the city's state
     ("Last week Bob Plonk's investment firm, Quux Capital, led a $9 million investment in Zorblax.", ["Quux Capital"]),
+    ("Zorblax raised $83 million. The $83 million funding round was led by Quux Capital.", ["Quux Capital"]),
 ])
 def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[str]) -> None:
     (event,) = extract_events("Zorblax raises money", body, "2021-01-01")
