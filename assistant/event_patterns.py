@@ -80,9 +80,10 @@ PARTICIPANTS = re.compile(
 PARTICIPATED = re.compile(r"\b(?:also\s+)?(?:participated|invested|joined(?: the round)?|contributed|chipped in)\b",
                            re.IGNORECASE)
 LED_THE_ROUND = re.compile(r"\b(?:led|co-led|headed|leading|heading)\s+(?:the|its|their|this|an?|[\w.&-]+['’]s?)\s+"
-                           r"(?:[\w$.,-]+\s+){0,4}"
+                           r"(?:[\w$.,'’-]+\s+){0,5}"
                            r"(?:round|investment|financing|funding)\b", re.IGNORECASE)
-CLAUSE_END = re.compile(r"[.;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|"
+# (A full stop ends it, not the dot of "A.Capital".)
+CLAUSE_END = re.compile(r"\.(?!\w)|[;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|"
                          r"a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
                          r"|\sand\s+(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
 FUTURE = re.compile(r"\b(?:another|next|talks|target(?:s|ing)?|seek(?:s|ing)?|plans?|hop(?:e|es|ing)|"

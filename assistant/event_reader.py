@@ -292,9 +292,10 @@ class _Reader:
         if acquirer is None or target is None or normal(acquirer.value) == normal(target.value):
             return False
         if listed and not amounts:
-            stop = CLAUSE_END.search(sentence, target.end - offset)
+            plain = _unbracketed(sentence)
+            stop = CLAUSE_END.search(plain, target.end - offset)
             end = stop.start() if stop else len(sentence)
-            items = self.found.last_name_per_item(sentence, target.start - offset, end, ending=True)
+            items = self.found.last_name_per_item(plain, target.start - offset, end, ending=True)
             for name in items[1:]:
                 if core_name(name[0]) != core_name(acquirer.value):
                     other = self.found.span(name, where, offset)
@@ -373,14 +374,15 @@ class _Reader:
                 return
 
     def _investors(self, event: Event, where: str, offset: int, sentence: str, after: int) -> None:
+        plain = _unbracketed(sentence)
         for pattern, key in ((LEAD, "lead_investors"), (PARTICIPANTS, "investors")):
             for match in pattern.finditer(sentence, after):
                 if key == "investors" and match.group().lower().startswith("from") and LEAD.search(
                         sentence[max(0, match.start() - 12):match.start() + 8]):
                     continue
-                stop = CLAUSE_END.search(sentence, match.end())
+                stop = CLAUSE_END.search(plain, match.end())
                 end = stop.start() if stop else len(sentence)
-                items = self.found.last_name_per_item(sentence, match.end(), end)
+                items = self.found.last_name_per_item(plain, match.end(), end)
                 names = [self.found.span(n, where, offset) for n in items]
                 names = [n for n in names if normal(n.value) != normal(self.main) and normal(n.value) not in NOISE]
                 known = {normal(s.value) for spans in event.lists.values() for s in spans}
@@ -420,6 +422,13 @@ class _Reader:
 
     def finish(self) -> list[Event]:
         return combine(self.events, self.main, self.date)
+
+
+def _unbracketed(sentence: str) -> str:
+    """The sentence with acronyms in brackets blanked out (offsets kept), so that they neither end a
+    list's clause ("led by European venture capital (VC) juggernaut Atomico") nor stand for the
+    name they abbreviate ("Ally Bridge Group (ABG)")."""
+    return re.sub(r"\(\w{1,8}\)", lambda m: " " * len(m.group()), sentence)
 
 
 def _figure(key: str, m: Money, where: str, offset: int) -> dict[str, Span]:

@@ -114,6 +114,12 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
      "Factory.", ["Quux Capital"]),  # the firm of a city, not the city's state
     ("Last week Bob Plonk's investment firm, Quux Capital, led a $9 million investment in Zorblax.", ["Quux Capital"]),
     ("Zorblax raised $83 million. The $83 million funding round was led by Quux Capital.", ["Quux Capital"]),
+    ("Zorblax raised $8 million. Plonk Ventures led the company’s $8 million series A round.", ["Plonk Ventures"]),
+    ("Zorblax raised $25 million in a series A led by European venture capital (VC) juggernaut Quux and A.Capital.",
+     ["Quux", "A.Capital"]),
+    ("Zorblax raised $75 million in a round led by Quux Investment Management (QIM), the London-based firm "
+     "cofounded by Bob Plonk.", ["Quux Investment Management"]),
+    ("Zorblax raised $25 million in a round led by Quux Ventures, joined by Plonk Capital.", ["Quux Ventures"]),
 ])
 def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[str]) -> None:
     (event,) = extract_events("Zorblax raises money", body, "2021-01-01")
