@@ -187,6 +187,7 @@ class TableAnswer:
     text: str
     citations: list[Citation]
     passages: list[Passage]
+    declined: bool = False  # none in the period asked: what the table has instead is listed
 
 
 def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
@@ -210,13 +211,35 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
         if not any(f.amount for f in facts):
             return None
     if not facts:
-        return None
+        return _none_in_period(store, aggregate)
     writer = _Writer(store)
     shown = facts[:aggregate.limit] if aggregate.op in ("rank", "list") else facts[:25]
     rows = [writer.row(f, with_company=not aggregate.query.company) for f in shown]
     lead = _lead(aggregate, facts)
     more = f"\n({len(facts) - len(shown)} more in `assistant facts`.)" if len(facts) > len(shown) else ""
     return writer.answer(lead + "\n" + "\n".join(rows) + more)
+
+
+def _none_in_period(store: Store, aggregate: Aggregate) -> TableAnswer | None:
+    """"Which companies did OneLogin acquire in 2019?" when the table has OneLogin's acquisitions,
+    none of them in 2019: that near-miss is declined, and the ones the articles do report are
+    listed, rather than left to a model that would answer from another year."""
+    q = aggregate.query
+    if not (q.company or q.investor) or not (q.since or q.until):
+        return None
+    anytime = replace(aggregate, query=replace(q, since="", until=""))
+    facts = find_facts(store, anytime.query)
+    if not facts:
+        return None
+    writer = _Writer(store)
+    rows = [writer.row(f, with_company=not q.company) for f in facts[:MAX_ROWS]]
+    first = f"The articles report none in {_when(q)}. " + _lead(replace(anytime, op="list"), facts)
+    return replace(writer.answer(first + "\n" + "\n".join(rows)), declined=True)
+
+
+def _when(q: FactQuery) -> str:
+    return (q.since if q.since == q.until else f"{q.since} to {q.until}" if q.since and q.until
+            else f"since {q.since}" if q.since else f"until {q.until}" if q.until else "")
 
 
 def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
@@ -227,8 +250,7 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
     scope = (f" backed by {q.investor}" if q.investor else
              f" of {_joined(aggregate.companies)}" if aggregate.op == "sum" and aggregate.companies else "")
-    when = (q.since if q.since == q.until else f"{q.since} to {q.until}" if q.since and q.until
-            else f"since {q.since}" if q.since else f"until {q.until}" if q.until else "")
+    when = _when(q)
     limits = ([f"about {q.topic}"] if q.topic else []) + ([when] if when else [])
     period = f" ({', '.join(limits)})" if limits else ""
     if aggregate.op == "count":

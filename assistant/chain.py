@@ -192,7 +192,8 @@ class Engine:
             yield Retrieved(asked.text, table.passages, time.perf_counter() - started)
             yield table.text
             elapsed = time.perf_counter() - started
-            yield Answer(text=table.text, citations=table.citations, abstained=False, standalone_question=asked.text,
+            yield Answer(text=table.text, citations=table.citations, abstained=table.declined,
+                         standalone_question=asked.text,
                          timings=Timings(elapsed, elapsed, elapsed), model="fact table")
             return
         passages = self.retriever.search(asked, k=k, filters=Filters.of(filters))

@@ -83,8 +83,8 @@ LED_THE_ROUND = re.compile(r"\b(?:led|co-led|headed|leading|heading)\s+(?:the|it
                            r"(?:[\w$.,'’-]+\s+){0,5}"
                            r"(?:round|investment|financing|funding)\b", re.IGNORECASE)
 # (A full stop ends it, not the dot of "A.Capital" or "U.K.".)
-CLAUSE_END = re.compile(r"(?<!\.[A-Z])\.(?!\w)|[;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|"
-                         r"a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
+CLAUSE_END = re.compile(r"(?<!\.[A-Z])\.(?!\w)|[;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|"
+                         r"the company|a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
                          r"|\sand\s+(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
 FUTURE = re.compile(r"\b(?:another|next|talks|target(?:s|ing)?|seek(?:s|ing)?|plans?|hop(?:e|es|ing)|"
                      r"could|would|might|may)\b", re.IGNORECASE)

@@ -363,6 +363,13 @@ def test_open_periods_since_and_before(engine: Engine) -> None:
     assert "$12 million" in before.text and "$40 million" not in before.text and "until 2020" in before.text
 
 
+def test_none_in_the_period_asked_is_declined_with_what_the_articles_do_report(engine: Engine) -> None:
+    answer = engine.answer("which companies did Kestrel Ledger acquire in 2019?")  # its deals are of 2021
+    assert answer.model == "fact table" and answer.abstained
+    assert answer.text.startswith("The articles report none in 2019.") and "Drumlin Pay" in answer.text
+    assert answer.citations
+
+
 def test_with_nothing_in_the_table_the_engine_answers_by_retrieval(engine: Engine) -> None:
     answer = engine.answer("List Frobnitz Partners' acquisitions")
     assert answer.model != "fact table" and answer.abstained
