@@ -76,10 +76,15 @@ LAYOFF_WORDS = re.compile(
 LEAD = re.compile(r"\b(?:led by|co-led by|headed by|spearheaded by)\s+", re.IGNORECASE)
 PARTICIPANTS = re.compile(
     r"\b(?:with participation from|participation from|participants? includ(?:e|ed|ing)|investors? includ(?:e|ed|ing)|"
-    r"joined by|along with|alongside|including|included|from)\s+", re.IGNORECASE)
+    r"participants in the (?:round|financing) (?:are|were)|joined by|along with|alongside|including|included|from)\s+",
+    re.IGNORECASE)
+# A sentence about who took part in a round: "The round also included investments from Google, ...".
+BACKERS = re.compile(r"\b(?:round|financing|funding)\b.*\b(?:included|includes|participants?|participation)\b",
+                     re.IGNORECASE)
 PARTICIPATED = re.compile(r"\b(?:also\s+)?(?:participated|invested|joined(?: the round)?|contributed|chipped in)\b",
                            re.IGNORECASE)
-LED_THE_ROUND = re.compile(r"\b(?:led|co-led|headed|leading|heading)\s+(?:the|its|their|this|an?|[\w.&-]+['’]s?)\s+"
+LED_THE_ROUND = re.compile(r"\b(?:led|co-led|leads|co-leads|headed|leading|heading)\s+"
+                           r"(?:the|its|their|this|an?|[\w.&-]+['’]s?|[$€£][\d.,]+)\s+"
                            r"(?:[\w$.,'’-]+\s+){0,5}"
                            r"(?:round|investment|financing|funding)\b", re.IGNORECASE)
 # (A full stop ends it, not the dot of "A.Capital" or "U.K.".)

@@ -24,6 +24,7 @@ from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
     ACQUISITION_OF,
+    BACKERS,
     CLAUSE_END,
     CUMULATIVE,
     DEAL_AFTER,
@@ -113,6 +114,7 @@ class _Reader:
         if rounds:
             self._round(where, start, sentence, rounds, amounts)
         elif (PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
+              or BACKERS.search(sentence)
               or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
               or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
             self._round_details(where, start, sentence, amounts)
@@ -173,8 +175,9 @@ class _Reader:
 
     def _round(self, where: str, offset: int, sentence: str, rounds: list[Money], amounts: list[Money]) -> None:
         amount = rounds[0]
+        invests = INVESTS.search(sentence[:amount.start])
         named_after = ROUND_IN.match(sentence, amount.end) or (
-            INVESTS.search(sentence[:amount.start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, amount.end))
+            invests and re.compile(r"\s+in(?:to)?\s+").match(sentence, amount.end))
         after = self.found.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
         # The name right after "in", or one its description ends with: "in one of the most buzzy
         # OpenAI rivals, Anthropic", "in open source ecommerce platform Reaction Commerce".
@@ -190,6 +193,9 @@ class _Reader:
         if company:
             event.fields["company"] = company
         event.fields.update(_figure("amount", amount, where, offset))
+        if invests and named:  # "Google invests $300 million in Anthropic": Google is one of its investors
+            event.lists["investors"] = [self.found.span(n, where, offset)
+                                        for n in self.found.list_before(sentence, invests.start())]
         self._round_name(event, where, offset, sentence)
         self._valuation(event, where, offset, sentence, amounts)
         self._investors(event, where, offset, sentence, after=amount.end)

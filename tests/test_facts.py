@@ -126,6 +126,15 @@ def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[st
     assert (event.company, event.names("lead_investors")) == ("Zorblax", leads)
 
 
+def test_the_other_backers_of_a_round() -> None:
+    body = ("Zorblax raised $450 million in a series C led by Quux Capital. The round also included investments from "
+            "Plonk Ventures, Frob Partners, and others. Zorblax announced a $235 million round on Monday — the other "
+            "participants in the round are Vex Capital and Drum Ventures — at a $4 billion valuation.")
+    rounds = {e.amount: e for e in extract_events("Zorblax raises again", body, "2023-08-24") if e.kind == "round"}
+    assert set(rounds[450e6].names("investors")) == {"Plonk Ventures", "Frob Partners"}
+    assert set(rounds[235e6].names("investors")) == {"Vex Capital", "Drum Ventures"}
+
+
 def test_a_headline_led_by_the_investor_is_about_the_company_after_in() -> None:
     body = ("Quux Capital has invested in one of the buzziest robotics makers, Zorblax. Zorblax was founded in 2021 "
             "and gained attention when it announced $58 million in funding. Quux Capital led a $30 million "
