@@ -94,6 +94,8 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     else:
         return None
     if op == "both":
+        if len(names) < 2 and is_company:
+            names += [n for n in _sides(question.text, is_company) if core_name(n) not in map(core_name, names)]
         return Aggregate(op, FactQuery(kind="round"), tuple(names[:2])) if len(names) >= 2 else None
     if not kind:
         return None
@@ -124,6 +126,19 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         said = (number.group(1) or number.group(2)).lower()
         limit = min(int(said) if said.isdigit() else _NUMBERS.index(said) + 1, 25)
     return Aggregate(op, query, smallest=bool(_SMALLEST & set(words)), limit=limit)
+
+
+def _sides(text: str, is_company: Callable[[str], bool]) -> list[str]:
+    """The names either side of "and" that the fact table knows, for a "both" question whose names
+    the lexicon lacks (a company called by a common word: "Time By Ping and Density common investor?")."""
+    match = re.search(r"(.+?)\s+(?:and|&)\s+(.+)", text)
+    if not match:
+        return []
+    left, right = (re.findall(r"[\w.'’-]+", side) for side in match.groups())
+    found = []
+    for spans in ([left[-n:] for n in (3, 2, 1)], [right[:n] for n in (3, 2, 1)]):
+        found += [" ".join(words) for words in spans if words and is_company(" ".join(words))][:1]
+    return found
 
 
 def _minimum(text: str) -> float | None:

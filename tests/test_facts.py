@@ -17,6 +17,7 @@ from assistant.chain import Engine
 from assistant.config import Settings
 from assistant.event_reader import extract_events
 from assistant.facttable import FactQuery, find_facts
+from assistant.query import read_question
 from assistant.testing import FakeChatModel, fake_engine
 from ingest import ingest
 from ingest.load import load_file
@@ -314,6 +315,14 @@ def test_facts_from_scripts(engine: Engine, settings: Settings) -> None:
 def test_aggregate_questions_are_recognised(engine: Engine, question: str, op: str | None) -> None:
     aggregate = read_aggregate(engine.read(question))
     assert (aggregate.op if aggregate else None) == op
+
+
+def test_both_reads_names_the_fact_table_knows_when_the_lexicon_does_not() -> None:
+    known = {"time by ping", "density"}  # "density" is a common word: no lexicon name
+    aggregate = read_aggregate(read_question("time by ping and density common investor?"),
+                               lambda name: name.lower() in known)
+    assert aggregate is not None and aggregate.op == "both"
+    assert [c.lower() for c in aggregate.companies] == ["time by ping", "density"]
 
 
 def _cited_rows(answer) -> None:
