@@ -120,13 +120,23 @@ class ArticleNames:
         ends = [j.start() for j in joints] + [upto]
         found: list[Name] = []
         for start, end in reversed(list(zip(starts, ends, strict=True))):
-            names = self.names_in(sentence, start, end)
+            names = self.names_in(sentence, start, end) or self._opening(sentence, start, end)
             if not names or sentence[names[-1][2]:end].strip():
                 break
             found.insert(0, names[-1])
             if sentence[start:names[-1][1]].strip():
                 break
         return found
+
+    def _opening(self, sentence: str, start: int, end: int) -> list[Name]:
+        """A capitalised run that opens the sentence and is all of a list's first item ("Sequoia led
+        the round"): a name unless the article writes one of its words in lower case ("Investors")
+        or a comma sets it apart ("Elsewhere, ...")."""
+        run = CAPITALISED_RUN.fullmatch(sentence, start, len(sentence[:end].rstrip())) if start == 0 else None
+        if run is None or sentence[run.end():].lstrip().startswith(",") or run.group().lower() in NOT_NAME_WORDS:
+            return []
+        lower = (re.search(rf"(?<![\w.]){re.escape(word.lower())}(?!\w)", self.text) for word in run.group().split())
+        return [] if any(lower) else [(run.group(), run.start(), run.end())]
 
     # -- who did it ---------------------------------------------------------------------------
 

@@ -121,6 +121,8 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
     ("Zorblax raised $75 million in a round led by Quux Investment Management (QIM), the London-based firm "
      "cofounded by Bob Plonk.", ["Quux Investment Management"]),
     ("Zorblax raised $25 million in a round led by Quux Ventures, joined by Plonk Capital.", ["Quux Ventures"]),
+    ("Zorblax raised $6 million. Quuxia led the round, with Plonk Capital participating.", ["Quuxia"]),
+    ("Zorblax raised $6 million. Investors led the round. Other investors came later.", []),
 ])
 def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[str]) -> None:
     (event,) = extract_events("Zorblax raises money", body, "2021-01-01")
