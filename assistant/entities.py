@@ -43,6 +43,7 @@ all some many most more less few several both either neither such per via like u
 however moreover furthermore additionally indeed perhaps maybe already again above below inside outside
 mr ms mrs dr series round ceo cto cfo coo vp million billion thousand trillion percent""".split())
 _NOT_NAMES = STOPWORDS | _MONTHS | _FUNCTION
+_COUNTING = set("one two three four five six seven eight nine ten first second third next new".split())
 # How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
 GENERIC_SHARE = 0.2
 FUZZY_MIN_LENGTH = 5
@@ -101,6 +102,13 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
             for name in _names_in_run(match.group(), at_start=True):
                 if normal(name) in counts:
                     counts[normal(name)] += 1
+    for key, name in list(surface.items()):
+        # "New Enterprise Associates", "One Kings Lane": a counting word the article always writes
+        # before the name is part of it (not "Two Google engineers": Google appears alone too).
+        found = re.findall(rf"(?<![\w.])(?:(\w+)\s+)?{re.escape(name)}(?!\w)", text)
+        if found and len(set(found)) == 1 and found[0].lower() in _COUNTING and found[0][0].isupper():
+            whole = f"{found[0]} {name}"
+            counts[normal(whole)], surface[normal(whole)] = counts.pop(key), whole
     return {surface[k]: (n, lower_words[k] if " " not in k else text.count(k)) for k, n in counts.items()}
 
 
