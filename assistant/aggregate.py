@@ -202,7 +202,7 @@ class TableAnswer:
     text: str
     citations: list[Citation]
     passages: list[Passage]
-    declined: bool = False  # none in the period asked: what the table has instead is listed
+    declined: bool = False  # nothing that answers it (none in the period, no common investor): what there is is listed
 
 
 def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
@@ -322,7 +322,8 @@ def _both(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     names = " and ".join(c for c, _ in per_company)
     if not common:
         rows = [writer.row(f) for _, facts in per_company for f in facts[:3]]
-        return writer.answer(f"The articles name no investor in both {names}. Their rounds:\n" + "\n".join(rows))
+        none = writer.answer(f"The articles name no investor in both {names}. Their rounds:\n" + "\n".join(rows))
+        return replace(none, declined=True)
     lines = []
     for key in common:
         cites = " ".join(writer.cite(b[key][1]) for b in backers)

@@ -392,6 +392,12 @@ def test_none_in_the_period_asked_is_declined_with_what_the_articles_do_report(e
     assert answer.citations
 
 
+def test_no_common_investor_is_a_decline_that_lists_their_rounds(engine: Engine) -> None:
+    answer = engine.answer("who invested in both Plimsoll Genomics and SenseTime?")
+    assert answer.model == "fact table" and answer.abstained
+    assert answer.text.startswith("The articles name no investor in both") and "$25 million" in answer.text
+
+
 def test_with_nothing_in_the_table_the_engine_answers_by_retrieval(engine: Engine) -> None:
     answer = engine.answer("List Frobnitz Partners' acquisitions")
     assert answer.model != "fact table" and answer.abstained
