@@ -143,7 +143,8 @@ class ArticleNames:
     def _subject_candidates(self, sentence: str, upto: int) -> list[Name]:
         return [n for n in self.names_in(sentence, 0, upto)
                 if not AFTER_PREPOSITION.search(sentence[max(0, n[1] - 16):n[1]])
-                and not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3])]
+                and not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3])
+                and not _in_closed_aside(sentence, n, upto)]
 
     def subject(self, sentence: str, upto: int, offset: int, where: str) -> Span | None:
         """Who did it: the last name before ``upto`` outside an investor clause, or the main company
@@ -189,6 +190,12 @@ class ArticleNames:
     def span(self, name: Name, where: str, offset: int) -> Span:
         """A name found in a sentence at ``offset`` of the title or body, as a field's span."""
         return Span(name[0], name[0], where, offset + name[1], offset + name[2])
+
+
+def _in_closed_aside(sentence: str, name: Name, upto: int) -> bool:
+    """In brackets that close before ``upto``: "(Photo: Business Wire) Vericool ... closed $19.1 million"
+    (but a name in the same brackets as the amount is its subject: "(Picnic, $110 million)")."""
+    return sentence.count("(", 0, name[1]) > sentence.count(")", 0, name[1]) and ")" in sentence[name[2]:upto]
 
 
 def buys(sentence: str, verb: re.Match[str]) -> bool:

@@ -191,6 +191,10 @@ def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     ("Zorblax news", "Zorblax makes robots. Its CEO got a $3.4 million cash bonus.", [], []),
     ("Zorblax news", "Zorblax has raised $30 million in new funding. Zorblax has raised at least $30 million of a "
      "possible $35 million it is seeking.", [("Zorblax", 30e6)], []),
+    ("Zorblax closes $19.1M financing", "Zorblax makes boxes. (Photo: Quux Wire) Zorblax, Inc. announced today that "
+     "it has closed $19.1 million in Series A financing.", [("Zorblax", 19.1e6)], []),
+    ("Funding roundup", "Two of the largest rounds were raised in Europe (Zorblax, $110 million) and Spain.",
+     [("Zorblax", 110e6)], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
