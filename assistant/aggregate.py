@@ -318,16 +318,19 @@ def _both(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     writer = _Writer(store)
     backers = [{core_name(n): (n, f) for f in facts for key in ("lead_investors", "investors")
                 for n in f.event.names(key)} for _, facts in per_company]
-    common = [key for key in backers[0] if all(key in b for b in backers[1:])]
+    # One investor under two names: "Salesforce" in one report, "Salesforce Ventures" in another.
+    matches = [[next((k for k in b if same_company(key, k)), None) for b in backers] for key in backers[0]]
+    common = [keys for keys in matches if all(keys)]
     names = " and ".join(c for c, _ in per_company)
     if not common:
         rows = [writer.row(f) for _, facts in per_company for f in facts[:3]]
         none = writer.answer(f"The articles name no investor in both {names}. Their rounds:\n" + "\n".join(rows))
         return replace(none, declined=True)
     lines = []
-    for key in common:
-        cites = " ".join(writer.cite(b[key][1]) for b in backers)
-        lines.append(f"- {backers[0][key][0]} {cites}")
+    for keys in common:
+        said = list(dict.fromkeys(b[k][0] for b, k in zip(backers, keys, strict=True)))
+        cites = " ".join(writer.cite(b[k][1]) for b, k in zip(backers, keys, strict=True))
+        lines.append(f"- {' / '.join(said)} {cites}")
     return writer.answer(f"Investors in both {names}, in the articles:\n" + "\n".join(lines))
 
 

@@ -396,6 +396,18 @@ def test_none_in_the_period_asked_is_declined_with_what_the_articles_do_report(e
     assert answer.citations
 
 
+def test_both_matches_an_investor_under_two_names(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "pair"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Quuxly raises $20 million\n\n2023-01-05\n\nQuuxly has raised $20 million in a "
+                                  "Series A round led by Ostrander.\n", encoding="utf-8")
+    (folder / "b.txt").write_text("Plonkit raises $9 million\n\n2023-02-07\n\nPlonkit has raised $9 million in a "
+                                  "seed round led by Ostrander Ventures.\n", encoding="utf-8")
+    engine = fake_engine([folder], settings=settings, chat=FakeChatModel(replies=["The articles don't say."]))
+    answer = engine.answer("who invested in both Quuxly and Plonkit?")
+    assert not answer.abstained and "Ostrander / Ostrander Ventures" in answer.text and len(answer.citations) == 2
+
+
 def test_no_common_investor_is_a_decline_that_lists_their_rounds(engine: Engine) -> None:
     answer = engine.answer("who invested in both Plimsoll Genomics and SenseTime?")
     assert answer.model == "fact table" and answer.abstained
