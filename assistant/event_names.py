@@ -14,6 +14,7 @@ import re
 
 from .entities import extract_names, normal
 from .event_patterns import (
+    ACQUIRE,
     ADJECTIVE_PREFIX,
     ADJECTIVE_SUFFIX,
     AFTER_PREPOSITION,
@@ -138,6 +139,17 @@ class ArticleNames:
         lower = (re.search(rf"(?<![\w.]){re.escape(word.lower())}(?!\w)", self.text) for word in run.group().split())
         return [] if any(lower) else [(run.group(), run.start(), run.end())]
 
+    def also_bought(self, sentence: str, first: re.Match[str]) -> tuple[re.Match[str], Name] | None:
+        """A second buying verb joined to the first by "and", with no new name between them ("bought
+        Altera in 2015 and a year later acquired Nervana"), and the company it takes."""
+        for verb in ACQUIRE.finditer(sentence, first.end()):
+            joined = re.search(r"\band\s+(?:[\w-]+\s+){0,4}$", sentence[first.end():verb.start()])
+            if joined and buys(sentence, verb) and not self.names_in(sentence, first.end() + joined.start(),
+                                                                     verb.start()):
+                bought = what_was_bought(sentence, verb, [], self.names_in(sentence, verb.end()))
+                return (verb, bought) if bought else None
+        return None
+
     # -- who did it ---------------------------------------------------------------------------
 
     def _subject_candidates(self, sentence: str, upto: int) -> list[Name]:
@@ -230,3 +242,10 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
     # "acquire the Wi-Fi mesh network company": a description of a company it does not name.
     described = MAKER.match(sentence, first[2]) or PLACE_BASED.match(sentence, first[2])
     return None if described or SHARES.match(sentence, first[2]) else first
+
+
+def unbracketed(sentence: str) -> str:
+    """The sentence with acronyms in brackets blanked out (offsets kept), so that they neither end a
+    list's clause ("led by European venture capital (VC) juggernaut Atomico") nor stand for the
+    name they abbreviate ("Ally Bridge Group (ABG)")."""
+    return re.sub(r"\(\w{1,8}\)", lambda m: " " * len(m.group()), sentence)

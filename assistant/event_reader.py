@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from .entities import core_name, normal
-from .event_names import ArticleNames, buys, what_was_bought
+from .event_names import ArticleNames, buys, unbracketed, what_was_bought
 from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
@@ -97,6 +97,8 @@ class _Reader:
         active = next((m for m in ACQUIRE.finditer(sentence) if buys(sentence, m)), None)
         if passives or (active and not FUNDING_VERB.match(sentence)
                         and self._acquisition(where, start, sentence, amounts, active)):
+            if active and not passives:
+                self._and_acquired(where, start, sentence, active)
             return
         if self._deal_price(where, start, sentence, amounts):
             return
@@ -268,6 +270,13 @@ class _Reader:
             target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
 
+    def _and_acquired(self, where: str, offset: int, sentence: str, first: re.Match[str]) -> None:
+        """The same buyer's second deal: "It bought CafeSoft in 2015 and in June 2016 acquired Portadi"."""
+        if second := self.found.also_bought(sentence, first):
+            verb, bought = second
+            self._acquired(where, offset, sentence, [], verb, self.events[-1].fields["acquirer"],
+                           self.found.span(bought, where, offset), listed=False)
+
     def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
                         owned: re.Match[str]) -> bool:
         """"its acquisition of Emotion Research Lab", "Intel's purchase of Nervana"."""
@@ -298,7 +307,7 @@ class _Reader:
         if acquirer is None or target is None or normal(acquirer.value) == normal(target.value):
             return False
         if listed and not amounts:
-            plain = _unbracketed(sentence)
+            plain = unbracketed(sentence)
             stop = CLAUSE_END.search(plain, target.end - offset)
             end = stop.start() if stop else len(sentence)
             items = self.found.last_name_per_item(plain, target.start - offset, end, ending=True)
@@ -380,7 +389,7 @@ class _Reader:
                 return
 
     def _investors(self, event: Event, where: str, offset: int, sentence: str, after: int) -> None:
-        plain = _unbracketed(sentence)
+        plain = unbracketed(sentence)
         for pattern, key in ((LEAD, "lead_investors"), (PARTICIPANTS, "investors")):
             for match in pattern.finditer(sentence, after):
                 if key == "investors" and match.group().lower().startswith("from") and LEAD.search(
@@ -428,13 +437,6 @@ class _Reader:
 
     def finish(self) -> list[Event]:
         return combine(self.events, self.main, self.date)
-
-
-def _unbracketed(sentence: str) -> str:
-    """The sentence with acronyms in brackets blanked out (offsets kept), so that they neither end a
-    list's clause ("led by European venture capital (VC) juggernaut Atomico") nor stand for the
-    name they abbreviate ("Ally Bridge Group (ABG)")."""
-    return re.sub(r"\(\w{1,8}\)", lambda m: " " * len(m.group()), sentence)
 
 
 def _figure(key: str, m: Money, where: str, offset: int) -> dict[str, Span]:
