@@ -97,10 +97,10 @@ class ArticleNames:
 
     def last_name_per_item(self, sentence: str, start: int, end: int, ending: bool = False) -> list[Name]:
         """The names of a list ("X, Y and Z"), one per item: in "state investment firm Temasek
-        Holdings" the item's last name, not the "Singaporean" that describes it, and none from an apposition
-        ("the London-based firm cofounded by Al Gore"). With ``ending``,
-        an item counts only when it ends with its name and has at most three words before it:
-        "acquires MuseDev, expands Nexus code analysis platform" is a clause, not a second item."""
+        Holdings" the item's last name, not the "Singaporean" that describes it, and none from an
+        apposition ("the London-based firm cofounded by Al Gore"). With ``ending``, an item counts
+        only when it ends with its name and has at most three words before it: "acquires MuseDev,
+        expands Nexus code analysis platform" is a clause, not a second item."""
         found = []
         for item in re.finditer(r"[^,]+?(?=,|\band\b|&|$)", sentence[start:end]):
             names = self.names_in(sentence, start + item.start(), start + item.end())
