@@ -14,7 +14,6 @@ import re
 
 from .entities import extract_names, normal
 from .event_patterns import (
-    ACQUIRE,
     ADJECTIVE_PREFIX,
     ADJECTIVE_SUFFIX,
     AFTER_PREPOSITION,
@@ -138,17 +137,6 @@ class ArticleNames:
             return []
         lower = (re.search(rf"(?<![\w.]){re.escape(word.lower())}(?!\w)", self.text) for word in run.group().split())
         return [] if any(lower) else [(run.group(), run.start(), run.end())]
-
-    def also_bought(self, sentence: str, first: re.Match[str]) -> tuple[re.Match[str], Name] | None:
-        """A second buying verb joined to the first by "and", with no new name between them ("bought
-        Altera in 2015 and a year later acquired Nervana"), and the company it takes."""
-        for verb in ACQUIRE.finditer(sentence, first.end()):
-            joined = re.search(r"\band\s+(?:[\w-]+\s+){0,4}$", sentence[first.end():verb.start()])
-            if joined and buys(sentence, verb) and not self.names_in(sentence, first.end() + joined.start(),
-                                                                     verb.start()):
-                bought = what_was_bought(sentence, verb, [], self.names_in(sentence, verb.end()))
-                return (verb, bought) if bought else None
-        return None
 
     # -- who did it ---------------------------------------------------------------------------
 

@@ -97,8 +97,6 @@ class _Reader:
         active = next((m for m in ACQUIRE.finditer(sentence) if buys(sentence, m)), None)
         if passives or (active and not FUNDING_VERB.match(sentence)
                         and self._acquisition(where, start, sentence, amounts, active)):
-            if active and not passives:
-                self._and_acquired(where, start, sentence, active)
             return
         if self._deal_price(where, start, sentence, amounts):
             return
@@ -269,13 +267,6 @@ class _Reader:
             bought = what_was_bought(sentence, verb, before, after)
             target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
-
-    def _and_acquired(self, where: str, offset: int, sentence: str, first: re.Match[str]) -> None:
-        """The same buyer's second deal: "It bought CafeSoft in 2015 and in June 2016 acquired Portadi"."""
-        if second := self.found.also_bought(sentence, first):
-            verb, bought = second
-            self._acquired(where, offset, sentence, [], verb, self.events[-1].fields["acquirer"],
-                           self.found.span(bought, where, offset), listed=False)
 
     def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
                         owned: re.Match[str]) -> bool:

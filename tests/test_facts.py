@@ -174,9 +174,6 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin confirmed it was buying 17,000 Vexatron headsets.", set()),
     ("Shoppers at Drumlin pick up objects like cans of soup, a mustard bottle, and a box of Vexatron.", set()),
     ("Drumlin will acquire the Plonkly mesh network company.", set()),
-    # the same buyer's second deal, joined by "and" with no new name between
-    ("Drumlin bought Vexatron in 2015 and a year later acquired Plonkly.", {("Drumlin", "Vexatron"),
-                                                                            ("Drumlin", "Plonkly")}),
     ("Drumlin bought Vexatron, and Quuxcorp bought Plonkly.", {("Drumlin", "Vexatron")}),  # not Drumlin's
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
