@@ -21,6 +21,7 @@ from .event_patterns import (
     CAPITALISED_RUN,
     DESCRIBES,
     DESCRIBING,
+    FUNDING_VERB,
     GENERIC,
     INVESTOR_HEADLINE,
     MAIN,
@@ -54,7 +55,9 @@ class ArticleNames:
         In "Google invests $300 million in Anthropic" the subject is the investor: the name after "in"."""
         invests = INVESTOR_HEADLINE.search(self.title)
         after = self.names_in(self.title, invests.end(), invests.end() + 60) if invests else []
-        for match in after[:1] + self.names_in(self.title):
+        # "Rocket Internet's Amazon clone Lazada secures $250M": the name right before the funding verb.
+        raising = [n for n in self.names_in(self.title) if FUNDING_VERB.match(self.title, n[2] + 1)]
+        for match in after[:1] + raising[:1] + self.names_in(self.title):
             if match[0] in self.text or match[0].lower() in self.text.lower():
                 return match[0]
         counts: dict[str, int] = {}

@@ -196,6 +196,9 @@ def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
      "it has closed $19.1 million in Series A financing.", [("Zorblax", 19.1e6)], []),
     ("Funding roundup", "Two of the largest rounds were raised in Europe (Zorblax, $110 million) and Spain.",
      [("Zorblax", 110e6)], []),
+    # the company is the name right before the headline's funding verb, not the owner before it
+    ("Rocket Quux's Amazon clone Zorblax secures $250M", "Rocket Quux backs Zorblax, which sells books. The "
+     "company raised $250 million on Monday.", [("Zorblax", 250e6)], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
