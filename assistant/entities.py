@@ -44,6 +44,7 @@ however moreover furthermore additionally indeed perhaps maybe already again abo
 mr ms mrs dr series round ceo cto cfo coo vp million billion thousand trillion percent""".split())
 _NOT_NAMES = STOPWORDS | _MONTHS | _FUNCTION
 _COUNTING = set("one two three four five six seven eight nine ten first second third next new".split())
+_AFTER_COUNTING = re.compile(r"(?<![\w.])(?=[A-Z])(?i:" + "|".join(_COUNTING) + r")\s+([A-Z]\w*)")
 # How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
 GENERIC_SHARE = 0.2
 FUZZY_MIN_LENGTH = 5
@@ -102,9 +103,11 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
             for name in _names_in_run(match.group(), at_start=True):
                 if normal(name) in counts:
                     counts[normal(name)] += 1
-    for key, name in list(surface.items()):
-        # "New Enterprise Associates", "One Kings Lane": a counting word the article always writes
-        # before the name is part of it (not "Two Google engineers": Google appears alone too).
+    # "New Enterprise Associates", "One Kings Lane": a counting word the article always writes
+    # before the name is part of it (not "Two Google engineers": Google appears alone too). Only
+    # names that follow a counting word somewhere are checked: one scan of the text per name is slow.
+    counted = {m.group(1) for m in _AFTER_COUNTING.finditer(text)}
+    for key, name in [(k, n) for k, n in surface.items() if re.match(r"\w*", n).group() in counted]:
         found = re.findall(rf"(?<![\w.])(?:(\w+)\s+)?{re.escape(name)}(?!\w)", text)
         if found and len(set(found)) == 1 and found[0].lower() in _COUNTING and found[0][0].isupper():
             whole = f"{found[0]} {name}"
