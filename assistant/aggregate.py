@@ -34,13 +34,13 @@ _KIND_WORDS = {
     "acquisition": {"acquir", "acquisit", "buy", "bought", "purchas", "deal", "merger", "takeov"},
     "ipo": {"ipo", "ipos", "public", "spac", "spacs"},
     "layoff": {"layoff", "laid", "lay", "cut", "job"},
-    "round": {"rais", "round", "fund", "invest", "investor", "financ", "valuat", "backer", "back"},
+    "round": {"rais", "round", "fund", "invest", "investor", "financ", "valuat", "backer", "back", "portfolio"},
 }
 _PAID = {"pay", "paid", "pays", "paying"}  # "how much did X pay for Y and Z combined?"
 _RANK = {"biggest", "largest", "top", "highest", "most", "smallest", "lowest", "fewest"}
 _SMALLEST = {"smallest", "lowest", "fewest"}
 _SUM = {"total", "altogether", "combin", "spent", "spend", "overal", "cumul"}
-_LIST = {"list", "which", "what", "all", "name", "show"}
+_LIST = {"list", "which", "what", "all", "every", "name", "show"}
 _SO_FAR = re.compile(r"\b(?:so far|to date|in all)\b", re.IGNORECASE)  # "how much has X raised so far?"
 _QUESTION_WORDS = set("how much many what which who whom list all name show both the a an of in on for by to did "
                       "does do has have had is are was were its their and or with from since after before last "
@@ -49,13 +49,20 @@ _QUESTION_WORDS = set("how much many what which who whom list all name show both
 _NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 # Plurals of events (or of what events are about): "rounds", "acquisitions", "startups". Not
 # "investors": "which investors joined its round?" asks about one round, which retrieval answers.
+# Also "every round", "its funding history" and "X's portfolio": a list said in one word.
 _PLURAL_EVENT = re.compile(r"\b(?:rounds|acquisitions|deals|investments|ipos|raises|layoffs|startups|companies"
-                           r"|targets|purchases|buys|fundraises|financings)\b", re.IGNORECASE)
-_HOW_MANY_EVENTS = re.compile(r"\bhow many\s+(?:\w+\s+){0,2}?(?:rounds|acquisitions|deals|investments|ipos|raises|"
-                              r"layoffs|startups|companies|targets|purchases|times)\b", re.IGNORECASE)
+                           r"|targets|purchases|buys|fundraises|financings|portfolio|history"
+                           r"|every\s+(?:\w+\s+)?(?:round|acquisition|deal|investment))\b", re.IGNORECASE)
+# Words that make a question of a phrase: without one, "kestrel ledger acquisitions?" asks for the list.
+_ASKING = set("how what which who whom whose when where why did does do is are was were has have had can "
+              "could will would should".split())
+_HOW_MANY_EVENTS = re.compile(r"\b(?:how many|number of|count of)\s+(?:\w+\s+){0,2}?(?:rounds|acquisitions|deals|"
+                              r"investments|ipos|raises|layoffs|startups|companies|targets|purchases|times)\b",
+                              re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
 _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|back|fund)|\bbacked by\s+(?P<by>.+)"
-                               r"|(?P<own>.+?)['’]s\s+(?:investments|portfolio|bets)", re.IGNORECASE)
+                               r"|(?P<own>.+?)['’]s\s+(?:investments|portfolio|bets)|(?P<holder>.+?)\s+portfolio\b",
+                               re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     kind = kind or ("acquisition" if _PAID & set(words) else "")  # whole words: not "payments"
     names = [e.name for e in question.entities if not e.generic or (is_company and is_company(e.name))]
     plural = _PLURAL_EVENT.search(question.text)
-    if "both" in words or "common" in words:
+    if {"both", "common", "shared"} & set(words):
         op = "both"
     elif _HOW_MANY_EVENTS.search(question.text):  # not "how many people did X lay off": one event's size
         op = "count"
@@ -89,7 +96,7 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     elif ("how" in words and "much" in words and (stems & _SUM or _SO_FAR.search(question.text))) or (
             stems & _SUM and kind):
         op = "sum"
-    elif plural and (_LIST & set(words) or question.asks in ("list", "who")):
+    elif plural and (_LIST & set(words) or question.asks in ("list", "who") or not _ASKING & set(words)):
         op = "list"
     else:
         return None
@@ -190,7 +197,7 @@ def _investor(question: Question) -> str:
     match = _INVESTOR_SUBJECT.search(question.search_text)
     if not match:
         return ""
-    said = match.group("name") or match.group("by") or match.group("own") or ""
+    said = next((said for said in match.groups() if said), "")
     return next((name for name in question.names if name.lower() in said.lower()), "")
 
 

@@ -43,7 +43,10 @@ all some many most more less few several both either neither such per via like u
 however moreover furthermore additionally indeed perhaps maybe already again above below inside outside
 mr ms mrs dr series round ceo cto cfo coo vp million billion thousand trillion percent""".split())
 _NOT_NAMES = STOPWORDS | _MONTHS | _FUNCTION
-_COUNTING = set("one two three four five six seven eight nine ten first second third next new".split())
+# Words that may open a name as well as count or date things: "New Enterprise Associates", "March Capital".
+_COUNTING = set("one two three four five six seven eight nine ten first second third next new".split()) | (
+    _MONTHS - {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+_DATE_BEFORE = r"(?i:in|on|since|until|till|through|last|early|late|mid|this|during)"  # a month after is a date
 _AFTER_COUNTING = re.compile(r"(?<![\w.])(?=[A-Z])(?i:" + "|".join(_COUNTING) + r")\s+([A-Z]\w*)")
 # How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
 GENERIC_SHARE = 0.2
@@ -103,13 +106,16 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
             for name in _names_in_run(match.group(), at_start=True):
                 if normal(name) in counts:
                     counts[normal(name)] += 1
-    # "New Enterprise Associates", "One Kings Lane": a counting word the article always writes
-    # before the name is part of it (not "Two Google engineers": Google appears alone too). Only
-    # names that follow a counting word somewhere are checked: one scan of the text per name is slow.
+    # "New Enterprise Associates", "One Kings Lane", "March Capital": a counting word or month the
+    # article always writes before the name is part of it (not "Two Google engineers": Google
+    # appears alone too; not "in June Domino Data Labs raised"). Only names that follow a counting
+    # word somewhere are checked: one scan of the text per name is slow.
     counted = {m.group(1) for m in _AFTER_COUNTING.finditer(text)}
     for key, name in [(k, n) for k, n in surface.items() if re.match(r"\w*", n).group() in counted]:
         found = re.findall(rf"(?<![\w.])(?:(\w+)\s+)?{re.escape(name)}(?!\w)", text)
-        if found and len(set(found)) == 1 and found[0].lower() in _COUNTING and found[0][0].isupper():
+        dated = found and found[0].lower() in _MONTHS and re.search(
+            rf"\b{_DATE_BEFORE}\s+{found[0]}\s+{re.escape(name)}", text)  # "in June Domino Data Labs raised"
+        if found and len(set(found)) == 1 and found[0].lower() in _COUNTING and found[0][0].isupper() and not dated:
             whole = f"{found[0]} {name}"
             counts[normal(whole)], surface[normal(whole)] = counts.pop(key), whole
     return {surface[k]: (n, lower_words[k] if " " not in k else text.count(k)) for k, n in counts.items()}

@@ -19,10 +19,12 @@ from .event_patterns import (
     AFTER_PREPOSITION,
     APPOSITION,
     CAPITALISED_RUN,
+    CLAUSE_END,
     DESCRIBES,
     DESCRIBING,
     FUNDING_VERB,
     GENERIC,
+    GENERIC_SUBJECT,
     INVESTOR_HEADLINE,
     MAIN,
     MAKER,
@@ -32,6 +34,7 @@ from .event_patterns import (
     PLACE,
     PLACE_BASED,
     PRONOUN_SUBJECT,
+    SAYS_IT,
     SHARES,
 )
 from .events import Span
@@ -118,6 +121,8 @@ class ArticleNames:
         """The names of a list that ends right before ``upto``: "Existing investors Battery Ventures,
         Intel Capital, and Iconiq Capital led" gives all three. Items are walked back while each
         ends with a name; one with words before its name ("Existing investors ...") opens the list."""
+        which = re.search(r",\s*(?:which|who)\s*$", sentence[:upto])  # "Pitango Growth, which led the round"
+        upto = which.start() if which else upto
         joints = list(re.finditer(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", sentence[:upto]))
         starts = [0] + [j.end() for j in joints]
         ends = [j.start() for j in joints] + [upto]
@@ -130,6 +135,23 @@ class ArticleNames:
             if sentence[start:names[-1][1]].strip():
                 break
         return found
+
+    def last_of_list(self, sentence: str, start: int) -> list[Name]:
+        """The name that alone makes up what follows ``start`` up to the clause's end: the last item
+        of a list written with a comma before "and"."""
+        stop = CLAUSE_END.search(sentence, start)
+        end = stop.start() if stop else len(sentence.rstrip(" ."))
+        names = self.names_in(sentence, start, end)
+        alone = len(names) == 1 and not (sentence[start:names[0][1]] + sentence[names[0][2]:end]).strip()
+        return names if alone else []
+
+    def described_opening(self, sentence: str, upto: int) -> list[Name]:
+        """"Andreessen Horowitz, one of the most active game investors, led the round": the name the
+        sentence opens with, when an aside set off by commas comes between it and ``upto``."""
+        comma = sentence.find(",")
+        if comma <= 0 or not sentence[:upto].rstrip().endswith(","):
+            return []
+        return [n for n in self.names_in(sentence, 0, comma) if (n[1], n[2]) == (0, comma)]
 
     def _opening(self, sentence: str, start: int, end: int) -> list[Name]:
         """A capitalised run that opens the sentence and is all of a list's first item ("Sequoia led
@@ -168,7 +190,13 @@ class ArticleNames:
             # "Gatik, a startup ..., emerged from stealth with $4.5 million": no name after the
             # "with"; the name the sentence opens with, described in an apposition, did it.
             return self.span(opening[0], where, offset)
-        if candidates and not PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]):
+        generic = GENERIC_SUBJECT.search(clause)
+        if generic and not any(n[1] > generic.start() for n in candidates):
+            return None  # "health care startups raised $80.6 billion in 2020": no one company
+        pronoun = PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]) if candidates else None
+        if pronoun and candidates[0][1] <= 2 and SAYS_IT.match(sentence, candidates[0][2]):
+            return self.span(candidates[0], where, offset)  # "Bigwords.com also says it's raised $300,000"
+        if candidates and not pronoun:
             # "Rafay, whose customers include Verizon and Appzen, has raised": the name the sentence opens with.
             opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 2].lstrip()[:1] == ","
             if opening and re.search(r",\s*(?:\w+\s+){0,2}$", clause):

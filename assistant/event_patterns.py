@@ -12,7 +12,7 @@ ROUND_NAME = re.compile(
     r"|(?:angel|bridge|mezzanine|growth(?:[\s-]stage)?|growth equity)(?=\s+(?:round|funding|financing)))",
     re.IGNORECASE)
 FUNDING_VERB = re.compile(
-    r"\b(?:rais(?:e|es|ed|ing)|secur(?:e|es|ed|ing)|clos(?:e|es|ed|ing)|land(?:s|ed|ing)?|nab(?:s|bed|bing)?|"
+    r"\b(?:rais(?:e|es|ed|ing)|secur(?:e|es|ed|ing)|clos(?:es|ed|ing|e(?!\s+to\b))|land(?:s|ed|ing)?|nab(?:s|bed|bing)?|"
     r"bag(?:s|ged)?|snag(?:s|ged)?|grab(?:s|bed)?|net(?:s|ted)?|score(?:s|d)?|pull(?:s|ed)? in|rak(?:e|es|ed) in|"
     r"pick(?:s|ed)? up|receiv(?:e|es|ed)|got|gets|attract(?:s|ed)?|brings? in|brought in|announc(?:e|es|ed|ing))\b",
     re.IGNORECASE)
@@ -20,9 +20,11 @@ FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capi
                            r"seed|series [a-z])\b", re.IGNORECASE)
 TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|"
                        r"overall)\b[^.]{0,40}$", re.IGNORECASE)
-NOT_A_ROUND = re.compile(r"\b(?:revenue|sales|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
+NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|bonus|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
+# Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
+SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|loss|losses)\b", re.IGNORECASE)
 VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
                         r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
 ACQUIRE = re.compile(
@@ -73,7 +75,9 @@ LAYOFF_WORDS = re.compile(
     r"approximately\s+|up to\s+)?(?:(?P<count>\d[\d,]*)|(?P<share>\d+(?:\.\d+)?)\s*(?:%|percent))\s+"
     r"(?:of\s+(?:its|the|their)\s+)?(?:\w+\s+)?(?:employees|staff|jobs|workers|people|positions|workforce|roles|"
     r"headcount)", re.IGNORECASE)
-LEAD = re.compile(r"\b(?:led by|co-led by|headed by|spearheaded by)\s+", re.IGNORECASE)
+# Also "lead investor G Squared", "its lead investors, Zeev Ventures and HPE", and the misspelt "lead by".
+LEAD = re.compile(r"\b(?:led by|co-led by|lead by|headed by|spearheaded by|"
+                  r"lead (?:investors?|backers?),?(?:\s+(?:is|was|were|are))?(?=\s+(?-i:[A-Z])))\s+", re.IGNORECASE)
 PARTICIPANTS = re.compile(
     r"\b(?:with participation from|participation from|participants? includ(?:e|ed|ing)|investors? includ(?:e|ed|ing)|"
     r"participants in the (?:round|financing) (?:are|were)|joined by|along with|alongside|including|included|from)\s+",
@@ -86,17 +90,18 @@ PARTICIPATED = re.compile(r"\b(?:also\s+)?(?:participated|invested|joined(?: the
 LED_THE_ROUND = re.compile(r"\b(?:led|co-led|leads|co-leads|headed|leading|heading)\s+"
                            r"(?:the|its|their|this|an?|[\w.&-]+['’]s?|[$€£][\d.,]+)\s+"
                            r"(?:[\w$.,'’-]+\s+){0,5}"
-                           r"(?:round|investment|financing|funding)\b", re.IGNORECASE)
+                           r"(?:round|investment|financing|funding|series [a-z]|seed)\b", re.IGNORECASE)
 # (A full stop ends it, not the dot of "A.Capital" or "U.K.".)
 CLAUSE_END = re.compile(r"(?<!\.[A-Z])\.(?!\w)|[;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|"
                          r"the company|a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
-                         r"|\sand\s+(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
+                         r"|\sand\s+(?:also\s+)?(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
 FUTURE = re.compile(r"\b(?:another|next|talks|target(?:s|ing)?|seek(?:s|ing)?|plans?|hop(?:e|es|ing)|"
                      r"could|would|might|may)\b", re.IGNORECASE)
 CAPITALISED_RUN = re.compile(r"(?<![\w.])(?:[A-Z][\w.&'’-]*[\w]|[A-Z])(?:\s+(?:[A-Z][\w.&'’-]*[\w]|&|of))*(?!\w)")
 NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at", "for", "and", "but", "with",
                    "today", "now", "also", "ceo", "cto", "he", "she", "they", "we", "our", "their", "series", "seed",
-                   "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while"}
+                   "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while",
+                   "among", "amid", "despite", "during", "across", "between", "although", "though", "because"}
 DESCRIBES = re.compile(r"[-\s]+(?:company|startup|firm|maker|provider|service|developer|platform|specialist|player|"
                         r"outfit|unit|business|software|app|vendor|operator|lab|chipmaker|giant|rival|subsidiary)s?\b")
 PLACE = re.compile(r",\s*(?:Calif|Mass|N\.Y|NY|Wash|Texas|Ill|Colo|Ga|Fla|Va|Md|Pa|Ore|Utah|Ariz|Mich|Minn|N\.C|"
@@ -128,6 +133,10 @@ DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyou
                         re.IGNORECASE)
 # A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
 # "it raised", "the company, which raised": the article's company is the subject.
+# A plural for many companies as the subject: "health care startups raised $80.6 billion".
+GENERIC_SUBJECT = re.compile(r"\b(?:startups|companies|firms|businesses)\s+(?:[a-z]+\s+){0,3}$")
+# The sentence's opening name is what "it" stands for: "Bigwords.com also says it's raised $300,000".
+SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that\s+)?(?:it|they)\b")
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",
                              re.IGNORECASE)
 # An amount named as a round right after it: "following a $20 million series A in May 2018".
@@ -140,9 +149,9 @@ ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing
 # "has raised $33 million" when no round, lead or backer follows (then it is the round itself).
 CUMULATIVE = re.compile(r"\bhad\s+(?:previously\s+|already\s+|earlier\s+)?(?:raised|secured|received)\b[^,.]{0,30}$",
                         re.IGNORECASE)
-HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+)?raised\s+(?:a total of\s+|around\s+|about\s+|"
-                        r"nearly\s+|more than\s+|over\s+|at least\s+|roughly\s+|close to\s+|north of\s+|"
-                        r"upwards of\s+|almost\s+)?$", re.IGNORECASE)
+HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+|already\s+|previously\s+)?raised\s+"
+                        r"(?:a total of\s+|around\s+|about\s+|nearly\s+|more than\s+|over\s+|at least\s+|roughly\s+|"
+                        r"close to\s+|north of\s+|upwards of\s+|almost\s+)?$", re.IGNORECASE)
 # What a company has raised in all: "bringing its total funding to", "a total of"; and before the
 # round the article reports: "had previously raised", "had raised ... prior to the new funding".
 TOTAL_OF = re.compile(r"\b(?P<whose>its|their|the\s+(?:[\w.,-]+\s+){0,4}?(?:company|startup|firm)['’]s\s+)?\s*"

@@ -58,6 +58,7 @@ from .event_patterns import (
     ROUND_IN,
     ROUND_NAME,
     SOLD_TO,
+    SPENT,
     TO_DATE,
     TOTAL_AFTER,
     TOTAL_CUE,
@@ -167,9 +168,9 @@ class _Reader:
         if DEAL_AFTER.match(after) or PLANNED.search(before):
             return False
         near = before[-45:] + " " + after[:45]
-        if NOT_A_ROUND.search(before[-25:]) or re.match(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|"
-                                                         r"(?:in\s+)?annual|run[- ]rate|(?:cash\s+)?bonus)", after,
-                                                         re.IGNORECASE):
+        if NOT_A_ROUND.search(before[-25:]) or SPENT.search(before[-45:]) or re.match(
+                r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|(?:in\s+)?annual|run[- ]rate|(?:cash\s+)?bonus)",
+                after, re.IGNORECASE):
             return False
         return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(near))
 
@@ -183,6 +184,8 @@ class _Reader:
         # OpenAI rivals, Anthropic", "in open source ecommerce platform Reaction Commerce".
         named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None) or (
             after[0] if after and DESCRIPTION.fullmatch(sentence, named_after.end(), after[0][1]) else None)
+        if named and re.match(r"['’]s ", sentence[named[2]:]):  # "in Norway's Spacemaker": Spacemaker's round
+            named = next((n for n in after if n[1] == named[2] + 3), named)
         its = bool(named_after) and not ROUND_IN.match(sentence, amount.end)  # "invested $5 million in it"
         company = (self.found.span(named, where, offset) if named else self.found.main_span("it", where, offset) if its
                    else self.found.subject(sentence, amount.start, offset, where))
@@ -235,6 +238,8 @@ class _Reader:
                                                        sentence[:verb.start()])), default=0)
             listed = self.found.list_before(sentence, verb.start()) or self.found.last_name_per_item(sentence, clause,
                                                                                             verb.start())
+            if not listed and key == "lead_investors":
+                listed = self.found.described_opening(sentence, verb.start())
             names = [self.found.span(n, where, offset) for n in listed if core_name(n[0]) != core_name(self.main)]
             if names:
                 event.lists.setdefault(key, []).extend(names[-4:])
@@ -389,6 +394,10 @@ class _Reader:
                 stop = CLAUSE_END.search(plain, match.end())
                 end = stop.start() if stop else len(sentence)
                 items = self.found.last_name_per_item(plain, match.end(), end)
+                if re.search(r"(?:investor|backer),?\s+(?:is\s+|was\s+)?$", match.group(), re.IGNORECASE):
+                    items = items[:1]  # "lead investor GV, Deepset's round included ...": one name
+                elif stop and re.fullmatch(r",\s*and", stop.group()) and "," in plain[match.end():end]:
+                    items += self.found.last_of_list(plain, stop.end())  # "co-led by A, B, and C"
                 names = [self.found.span(n, where, offset) for n in items]
                 names = [n for n in names if normal(n.value) != normal(self.main) and normal(n.value) not in NOISE]
                 known = {normal(s.value) for spans in event.lists.values() for s in spans}

@@ -125,6 +125,21 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
     ("Zorblax raised $6 million. Investors led the round. Other investors came later.", []),
     ("Zorblax raised $40 million in a round led by New Quux Associates. New Quux Associates is a fund.",
      ["New Quux Associates"]),  # a counting word the article always writes before the name is part of it
+    ("Zorblax raised $40 million in a round led by March Quux. March Quux is a fund.", ["March Quux"]),  # a month too
+    ("Zorblax raised $167 million in a series D round co-led by Quux Partners, Plonk Ventures, and Frob Capital.",
+     ["Quux Partners", "Plonk Ventures", "Frob Capital"]),  # the list's last item after a comma and "and"
+    ("Zorblax raised $9 million. The round was led by Quux Capital and also included Plonk Ventures, Bob Frob, and "
+     "Ann Baz.", ["Quux Capital"]),
+    ("Zorblax raised $9 million. In addition to lead investor Quux Ventures, Zorblax's series A round included "
+     "participation from Plonk Capital, Frob Partners, and Bob Baz.", ["Quux Ventures"]),
+    ("Zorblax raised $26 million from its lead investors, Quux Ventures and Plonk Capital.",
+     ["Quux Ventures", "Plonk Capital"]),
+    ("Zorblax raised $75 million, which attracted Plonk Capital, in addition to Quux Growth, which led the round.",
+     ["Quux Growth"]),
+    ("Zorblax raised $5 million. Quux Capital and Plonk Ventures led the series A raised today.",
+     ["Quux Capital", "Plonk Ventures"]),
+    ("Zorblax raised $152 million. Quux Horowitz, one of the most active game investors with 32 deals this year, "
+     "led the round.", ["Quux Horowitz"]),
 ])
 def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[str]) -> None:
     (event,) = extract_events("Zorblax raises money", body, "2021-01-01")
@@ -199,6 +214,22 @@ def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # the company is the name right before the headline's funding verb, not the owner before it
     ("Rocket Quux's Amazon clone Zorblax secures $250M", "Rocket Quux backs Zorblax, which sells books. The "
      "company raised $250 million on Monday.", [("Zorblax", 250e6)], []),
+    ("Zorblax news", "Zorblax makes robots. Quux Capital led a $25 million investment in Norway’s Plonkly.",
+     [("Plonkly", 25e6)], []),  # the place's company
+    ("Zorblax news", "Zorblax makes robots. Research and Quux expects the robot market to be worth close to "
+     "$18.9 million by 2023.", [], []),  # "close to" is no closing
+    ("Zorblax news", "Zorblax makes robots. In June Plonk Data Labs raised $43 million for its models.",
+     [("Plonk Data Labs", 43e6)], []),  # a month after "in" is a date, not a name's first word
+    ("Zorblax news", "Zorblax makes robots. Zorblax has already raised nearly $480 million in venture funding.", [],
+     []),  # what it has raised in all, not a round
+    ("Zorblax news", "Zorblax makes robots. In January, Zorblax announced that it had paid security researchers more "
+     "than $21 million for bugs.", [], []),
+    ("Zorblax news", "Zorblax makes robots. According to a report from Quux Insights, health care startups raised "
+     "$80.6 billion in 2020.", [], []),  # many companies, not one
+    ("Zorblax news", "Zorblax makes robots. Plonkly.com also says it’s raised $300,000 from Quux Capital.",
+     [("Plonkly.com", 3e5)], []),
+    ("Zorblax news", "Zorblax makes robots. Among companies that disclosed funding, rounds between $50 million and "
+     "$100 million doubled.", [], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
@@ -323,6 +354,14 @@ def test_facts_from_scripts(engine: Engine, settings: Settings) -> None:
     ("how many acquisitions did Kestrel Ledger make?", "count"),
     ("Who invested in both Zorblax Robotics and Plimsoll Genomics?", "both"),
     ("How much did SenseTime raise, and who invested?", None), ("Who led Zorblax's Series B?", None),
+    # terse and loosely phrased: a list, a count or "both" said without the usual words
+    ("kestrel ledger acquisitions?", "list"), ("zorblax robotcs rounds", "list"),
+    ("zorblax funding history", "list"), ("Show me every round Zorblax Robotics has closed", "list"),
+    ("startups backed by ostrander ventures", "list"), ("ostrander ventures portfolio", "list"),
+    ("number of acquisitions by kestrel ledger", "count"),
+    ("investors shared by zorblax robotics and plimsoll genomics", "both"),
+    ("how many people did vantablur labs lay off?", None), ("which investors joined zorblax's series b?", None),
+    ("what did kestrel ledger pay for drumlin pay?", None), ("which company acquired drumlin pay?", None),
 ])
 def test_aggregate_questions_are_recognised(engine: Engine, question: str, op: str | None) -> None:
     aggregate = read_aggregate(engine.read(question))
