@@ -59,6 +59,10 @@ _ASKING = set("how what which who whom whose when where why did does do is are w
 _HOW_MANY_EVENTS = re.compile(r"\b(?:how many|number of|count of)\s+(?:\w+\s+){0,2}?(?:rounds|acquisitions|deals|"
                               r"investments|ipos|raises|layoffs|startups|companies|targets|purchases|times)\b",
                               re.IGNORECASE)
+# A superlative of one company's events: "Kestrel Ledger's biggest acquisition", "zorblax largest round".
+_SUPERLATIVE_EVENT = re.compile(r"\b(?:biggest|largest|top|highest|most|smallest|lowest)\s+(?:[\w-]+\s+){0,2}?"
+                                r"(?:round|acquisition|deal|purchase|investment|raise|funding|ipo|layoff)s?\b",
+                                re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
 _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|back|fund)|\bbacked by\s+(?P<by>.+)"
                                r"|(?P<own>.+?)['’]s\s+(?:investments|portfolio|bets)|(?P<holder>.+?)\s+portfolio\b",
@@ -91,7 +95,8 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         op = "both"
     elif _HOW_MANY_EVENTS.search(question.text):  # not "how many people did X lay off": one event's size
         op = "count"
-    elif _RANK & set(words) and (plural or not names) or re.search(r"\btop\s+\d+\b", question.text, re.I):
+    elif _RANK & set(words) and (plural or not names or _SUPERLATIVE_EVENT.search(question.text)) or re.search(
+            r"\btop\s+\d+\b", question.text, re.I):
         op = "rank"
     elif ("how" in words and "much" in words and (stems & _SUM or _SO_FAR.search(question.text))) or (
             stems & _SUM and kind):

@@ -118,7 +118,9 @@ IN_YEAR = re.compile(r"\bin\s+(?:early\s+|late\s+|mid-)?((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
           "other investors", "new investors", "a group", "several", "various", "undisclosed"}
 ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
-APPOSITION = re.compile(r"\s?,\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,")
+# Also set off by dashes: "Findem — whose customers include Google and RingCentral — raised".
+APPOSITION = re.compile(r"\s?,\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,"
+                        r"|\s+[—–]\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^—–]*[—–]")
 # Capitalised words that are never the company of an event: technologies, titles, demonyms.
 GENERIC = frozenset("""ai ml llm llms api apis u.s u.k saas paas iot ar vr xr nft nfts b2b b2c hq ceo cto cfo coo
 us u.s. uk eu

@@ -228,6 +228,8 @@ def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
      "$80.6 billion in 2020.", [], []),  # many companies, not one
     ("Zorblax news", "Zorblax makes robots. Plonkly.com also says it’s raised $300,000 from Quux Capital.",
      [("Plonkly.com", 3e5)], []),
+    ("Zorblax news", "Zorblax makes robots. To grow, Plonkly — whose customers include Quux and Frob Labs — raised "
+     "$30 million in a series B round. Plonkly sells tea.", [("Plonkly", 30e6)], []),  # an aside between dashes
     ("Zorblax news", "Zorblax makes robots. Among companies that disclosed funding, rounds between $50 million and "
      "$100 million doubled.", [], []),
 ])
@@ -360,6 +362,7 @@ def test_facts_from_scripts(engine: Engine, settings: Settings) -> None:
     ("startups backed by ostrander ventures", "list"), ("ostrander ventures portfolio", "list"),
     ("number of acquisitions by kestrel ledger", "count"),
     ("investors shared by zorblax robotics and plimsoll genomics", "both"),
+    ("What was Kestrel Ledger's biggest acquisition?", "rank"), ("zorblax largest round", "rank"),
     ("how many people did vantablur labs lay off?", None), ("which investors joined zorblax's series b?", None),
     ("what did kestrel ledger pay for drumlin pay?", None), ("which company acquired drumlin pay?", None),
 ])
@@ -395,6 +398,8 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
     assert "$90 million" in total.text.split("\n")[0] and "1 more without a stated figure" in total.text
     count = engine.answer("how many acquisitions did Kestrel Ledger make?")
     assert count.text.startswith("The articles report 2 ") and "Drumlin Pay" in count.text
+    biggest = engine.answer("What was Kestrel Ledger's biggest acquisition?")  # one company's superlative
+    assert biggest.model == "fact table" and "Drumlin Pay, $90 million [1]" in biggest.text
     rank = engine.answer("biggest rounds in 2021?")
     assert rank.text.index("$40 million") < rank.text.index("$25 million") and "SenseTime" not in rank.text
     both = engine.answer("Who invested in both Zorblax Robotics and Plimsoll Genomics?")
