@@ -23,6 +23,9 @@ TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogethe
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|bonus|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
+# "$1 billion ARR", "$95.7 million in revenue", "a $3.4 million cash bonus".
+NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|(?:in\s+)?annual|run[- ]rate|"
+                               r"(?:cash\s+)?bonus)", re.IGNORECASE)
 # Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
 SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|loss|losses)\b", re.IGNORECASE)
 VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
@@ -39,9 +42,11 @@ DEAL_PRICE = re.compile(r"\b(?:the|that|this)\s+(?:deal|acquisition|purchase|tra
 ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scooped|snatched|gobbled) up|taken over)"
                          r"(?:\s+(?:in|last|this|earlier|later|year|month|week|\d{4}|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
                          r"[a-z]*),?){0,3}?\s+by\b", re.IGNORECASE)
-# "its acquisition of X", "Intel's purchase of X": the owner bought X.
-ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?)\s+(?:[\w-]+\s+){0,2}?"
-                            r"(?:acquisitions?|purchases?|buyouts?)\s+of\s+", re.IGNORECASE)
+# "its acquisition of X", "Intel's purchase of X", "Intel confirms $16.7B acquisition of X": the owner
+# bought X (at the price between).
+ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s+(?:confirm|complet|announc|clos|finaliz)\w*"
+                            r"(?!\s+(?:its|their)\b))\s+(?:[\w$€£.,-]+\s+){0,2}?(?:acquisitions?|purchases?|buyouts?)"
+                            r"\s+of\s+", re.IGNORECASE)
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
 SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:

@@ -47,6 +47,7 @@ from .event_patterns import (
     NAMED_ROUND,
     NOISE,
     NOT_A_ROUND,
+    NOT_A_ROUND_AFTER,
     OWNS,
     PARTICIPANTS,
     PARTICIPATED,
@@ -165,14 +166,10 @@ class _Reader:
         if VALUATION.search(before[-35:]) or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after,
                                                        re.IGNORECASE):
             return False
-        if DEAL_AFTER.match(after) or PLANNED.search(before):
+        if DEAL_AFTER.match(after) or PLANNED.search(before) or NOT_A_ROUND.search(before[-25:]) \
+                or SPENT.search(before[-45:]) or NOT_A_ROUND_AFTER.match(after):
             return False
-        near = before[-45:] + " " + after[:45]
-        if NOT_A_ROUND.search(before[-25:]) or SPENT.search(before[-45:]) or re.match(
-                r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|(?:in\s+)?annual|run[- ]rate|(?:cash\s+)?bonus)",
-                after, re.IGNORECASE):
-            return False
-        return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(near))
+        return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(before[-45:] + " " + after[:45]))
 
     def _round(self, where: str, offset: int, sentence: str, rounds: list[Money], amounts: list[Money]) -> None:
         amount = rounds[0]
@@ -282,7 +279,9 @@ class _Reader:
             owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
             acquirer = self.found.span(owner[-1], where, offset) if owner else None
         after = self.found.names_in(sentence, owned.end(), owned.end() + 40)
-        target = self.found.span(after[0], where, offset) if after and after[0][1] == owned.end() else None
+        # The name right after "of", or the company its description ends with ("of Internet of things startup Nest").
+        bought = what_was_bought(sentence, owned, [], after) if after and after[0][1] == owned.end() else None
+        target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
 
     def _sold(self, where: str, offset: int, sentence: str, amounts: list[Money], sold: re.Match[str]) -> bool:
@@ -312,8 +311,8 @@ class _Reader:
                     other = self.found.span(name, where, offset)
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
         event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
-        price = next((m for m in amounts if m.start > verb.start() and re.search(
-            r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start])), None)
+        price = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
+            r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))), None)
         if price:
             event.fields.update(_figure("price", price, where, offset))
         self._date(event, where, offset, sentence)

@@ -197,6 +197,18 @@ def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     assert {(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"} == deals
 
 
+@pytest.mark.parametrize(("title", "body", "deal"), [
+    ("Drumlin confirms $16.7B acquisition of Vexatron", "Drumlin makes chips.", ("Drumlin", "Vexatron", 16.7e9)),
+    ("Drumlin news", "Drumlin makes chips, as Quuxcorp’s $3.2 billion purchase of Internet of things startup Vexatron "
+     "showed.", ("Quuxcorp", "Vexatron", 3.2e9)),  # the company a description of it ends with
+    ("Drumlin news", "Drumlin makes chips. Drumlin completes its $970 million purchase of Vexatron.",
+     ("Drumlin", "Vexatron", 9.7e8)),
+])
+def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal: tuple) -> None:
+    [event] = [e for e in extract_events(title, body, "2021-01-01") if e.kind == "acquisition"]
+    assert (event.value("acquirer"), event.value("target"), event.value("price")) == deal
+
+
 @pytest.mark.parametrize(("title", "body", "rounds", "totals"), [
     ("Quux Capital leads $1.2M investment in robotics startup Zorblax", "Zorblax makes robots.",
      [("Zorblax", 1.2e6)], []),
