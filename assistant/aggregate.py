@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 OPS = ("list", "rank", "sum", "count", "both", "total")  # total: what one company has raised in all
-MAX_ROWS = 10
+MAX_ROWS = 10  # of a ranking
+MAX_LISTED = 25  # of a list or a sum, which the reader wants whole
 _KIND_WORDS = {
     "acquisition": {"acquir", "acquisit", "buy", "bought", "purchas", "deal", "merger", "takeov"},
     "ipo": {"ipo", "ipos", "public", "spac", "spacs"},
@@ -133,10 +134,10 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
             return Aggregate(op, query, tuple(names[1:]))
     number = re.search(r"\btop\s+(\d+)\b|\b(\d+|" + "|".join(_NUMBERS) + r")\s+(?:biggest|largest|smallest|top)\b",
                        question.text, re.IGNORECASE)
-    limit = MAX_ROWS
+    limit = MAX_ROWS if op == "rank" else MAX_LISTED
     if number:
         said = (number.group(1) or number.group(2)).lower()
-        limit = min(int(said) if said.isdigit() else _NUMBERS.index(said) + 1, 25)
+        limit = min(int(said) if said.isdigit() else _NUMBERS.index(said) + 1, MAX_LISTED)
     return Aggregate(op, query, smallest=bool(_SMALLEST & set(words)), limit=limit)
 
 
@@ -240,7 +241,7 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
     if not facts:
         return _none_in_period(store, aggregate)
     writer = _Writer(store)
-    shown = facts[:aggregate.limit] if aggregate.op in ("rank", "list") else facts[:25]
+    shown = facts[:aggregate.limit] if aggregate.op in ("rank", "list") else facts[:MAX_LISTED]
     rows = [writer.row(f, with_company=not aggregate.query.company) for f in shown]
     lead = _lead(aggregate, facts)
     more = f"\n({len(facts) - len(shown)} more in `assistant facts`.)" if len(facts) > len(shown) else ""

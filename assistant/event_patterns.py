@@ -25,7 +25,8 @@ NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund
                          re.IGNORECASE)
 # "$1 billion ARR", "$95.7 million in revenue", "a $3.4 million cash bonus".
 NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|(?:in\s+)?annual|run[- ]rate|"
-                               r"(?:cash\s+)?bonus)", re.IGNORECASE)
+                               r"(?:cash\s+)?bonus)|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
+                               re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
 SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|loss|losses)\b", re.IGNORECASE)
 VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
@@ -67,8 +68,11 @@ MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|develo
 # Words that describe the name they come before: "open source ecommerce platform (Reaction Commerce)",
 # not "a round led by (True Ventures)" or "December 2018 led by".
 DESCRIPTION = re.compile(r"(?:(?!(?:a|an|the|led|by|from|with|and|at|on|in|of|as|for|round)\b)[A-Za-z][\w-]*\s+){1,5}")
-# An amount not (yet) raised: "has raised at least $30 million of a possible $35 million".
-PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for)\s+$", re.IGNORECASE)
+# An amount not (yet) raised: "at least $30 million of a possible $35 million", "plans to raise $100 million".
+PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for|"
+                     r"(?:plans?|planning|seeks?|seeking|hopes?|hoping|aims?|aiming|looking|wants?|intends?)\s+to\s+"
+                     r"(?:raise|secure|bring in)(?:\s+(?:up to|about|around|as much as|more than))?)\s+$",
+                     re.IGNORECASE)
 # A participle that describes rather than acts: "Xant, the recently acquired Five9".
 DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|newly)\s+(?:\w+ly\s+)?$",
                         re.IGNORECASE)

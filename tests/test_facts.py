@@ -242,6 +242,10 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
      [("Plonkly.com", 3e5)], []),
     ("Zorblax news", "Zorblax makes robots. To grow, Plonkly — whose customers include Quux and Frob Labs — raised "
      "$30 million in a series B round. Plonkly sells tea.", [("Plonkly", 30e6)], []),  # an aside between dashes
+    ("Zorblax news", "Zorblax makes robots. Zorblax’s filing said it plans to raise $100 million.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Quux Son raised close to $100 billion for his Vision Fund.", [], []),
+    ("Plonkly, from ex-Quux team, gets $60M to automate cloud security", "Plonkly makes tools.",
+     [("Plonkly", 60e6)], []),
     ("Zorblax news", "Zorblax makes robots. Among companies that disclosed funding, rounds between $50 million and "
      "$100 million doubled.", [], []),
 ])
@@ -410,6 +414,8 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
     assert "$90 million" in total.text.split("\n")[0] and "1 more without a stated figure" in total.text
     count = engine.answer("how many acquisitions did Kestrel Ledger make?")
     assert count.text.startswith("The articles report 2 ") and "Drumlin Pay" in count.text
+    assert read_aggregate(engine.read("list kestrel ledger acquisitions")).limit == 25  # a list is shown whole
+    assert read_aggregate(engine.read("biggest rounds")).limit == 10  # a ranking, its top
     biggest = engine.answer("What was Kestrel Ledger's biggest acquisition?")  # one company's superlative
     assert biggest.model == "fact table" and "Drumlin Pay, $90 million [1]" in biggest.text
     rank = engine.answer("biggest rounds in 2021?")
