@@ -16,8 +16,8 @@ FUNDING_VERB = re.compile(
     r"bag(?:s|ged)?|snag(?:s|ged)?|grab(?:s|bed)?|net(?:s|ted)?|score(?:s|d)?|pull(?:s|ed)? in|rak(?:e|es|ed) in|"
     r"pick(?:s|ed)? up|receiv(?:e|es|ed)|got|gets|attract(?:s|ed)?|brings? in|brought in|announc(?:e|es|ed|ing))\b",
     re.IGNORECASE)
-FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capital|capital injection|"
-                           r"seed|series [a-z])\b", re.IGNORECASE)
+FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capital|"
+                           r"(?:capital|cash) (?:injection|infusion)|seed|series [a-z])\b", re.IGNORECASE)
 TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|"
                        r"overall)\b[^.]{0,40}$", re.IGNORECASE)
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
@@ -28,7 +28,7 @@ NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|ar
                                r"(?:cash\s+)?bonus)|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
-SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|loss|losses)\b", re.IGNORECASE)
+SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|losing|loss|losses)\b", re.IGNORECASE)
 VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
                         r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
 ACQUIRE = re.compile(

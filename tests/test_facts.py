@@ -138,6 +138,8 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
      ["Quux Growth"]),
     ("Zorblax raised $5 million. Quux Capital and Plonk Ventures led the series A raised today.",
      ["Quux Capital", "Plonk Ventures"]),
+    ("Zorblax raised $13 million. Its latest $13 million cash injection was spearheaded by Quux Catalyst, with "
+     "participation from Plonk Capital.", ["Quux Catalyst"]),
     ("Zorblax raised $152 million. Quux Horowitz, one of the most active game investors with 32 deals this year, "
      "led the round.", ["Quux Horowitz"]),
 ])
@@ -243,6 +245,8 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax news", "Zorblax makes robots. To grow, Plonkly — whose customers include Quux and Frob Labs — raised "
      "$30 million in a series B round. Plonkly sells tea.", [("Plonkly", 30e6)], []),  # an aside between dashes
     ("Zorblax news", "Zorblax makes robots. Zorblax’s filing said it plans to raise $100 million.", [], []),
+    ("Zorblax news", "Zorblax is losing more than $1 billion each quarter, and a new cash infusion is critical.",
+     [], []),
     ("Zorblax news", "Zorblax makes robots. Quux Son raised close to $100 billion for his Vision Fund.", [], []),
     ("Plonkly, from ex-Quux team, gets $60M to automate cloud security", "Plonkly makes tools.",
      [("Plonkly", 60e6)], []),
