@@ -273,8 +273,9 @@ class _Reader:
     def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
                         owned: re.Match[str]) -> bool:
         """"its acquisition of Emotion Research Lab", "Intel's purchase of Nervana"."""
-        if owned.group("its"):
-            acquirer = self.found.main_span("it", where, offset)
+        if owned.group("its"):  # "Amazon closed its acquisition of X": the sentence's subject, else the article's
+            acquirer = (self.found.subject(sentence, owned.start(), offset, where)
+                        or self.found.main_span("it", where, offset))
         else:
             owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
             acquirer = self.found.span(owner[-1], where, offset) if owner else None

@@ -162,7 +162,8 @@ def is_party(store: Store, name: str, *, exact: bool = False) -> bool:
 
 def combine_reports(reports: list[Report]) -> list[Fact]:
     """Reports of one event (same kind, company, target; amounts within 5% or one unstated;
-    dates within ``SAME_EVENT_DAYS``) become one fact; other figures become disagreements."""
+    dates within ``SAME_EVENT_DAYS``, or one undated; any two reports of one buyer's deal for one
+    target) become one fact, dated by its earliest report; other figures become disagreements."""
     facts: list[Fact] = []
     for report in reports:
         fact = next((f for f in facts if _same_event(f, report)), None)
@@ -171,6 +172,9 @@ def combine_reports(reports: list[Report]) -> list[Fact]:
                                                        for name, spans in report.event.conflicts.items()}))
             continue
         fact.reports.append(report)
+        when = report.event.value("date") or report.date
+        if when and (not fact.date or _full(when) < _full(fact.date)):  # a retelling comes after the event
+            fact.event.fields["date"] = report.event.fields.get("date") or Span(when, "", "article", 0, 0)
         for name in ("amount", "price", "valuation", "round"):
             theirs, ours = report.event.fields.get(name), fact.event.fields.get(name)
             if theirs is None:
@@ -205,12 +209,15 @@ def _same_event(fact: Fact, report: Report) -> bool:
     a, b = fact.event, report.event
     if a.kind != b.kind or not same_company(a.company, b.company):
         return False
-    if a.kind == ACQUISITION and not same_company(a.value("target") or "", b.value("target") or ""):
-        return False
+    if a.kind == ACQUISITION:  # a buyer buys a company once: years apart, it is the same deal retold
+        return same_company(a.value("target") or "", b.value("target") or "")
     x, y = a.amount, b.amount
     if x and y and abs(x - y) > 0.05 * max(x, y):
         return False
-    return _days_apart(fact.date, b.value("date") or report.date) <= SAME_EVENT_DAYS
+    when = b.value("date") or report.date
+    if x and y and not (fact.date and when):  # one report undated: the same figure is the same round
+        return True
+    return _days_apart(fact.date, when) <= SAME_EVENT_DAYS
 
 
 def _days_apart(a: str, b: str) -> int:

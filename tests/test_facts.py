@@ -16,7 +16,7 @@ from assistant.aggregate import read_aggregate
 from assistant.chain import Engine
 from assistant.config import Settings
 from assistant.event_reader import extract_events
-from assistant.facttable import FactQuery, find_facts
+from assistant.facttable import FactQuery, Report, combine_reports, find_facts
 from assistant.query import read_question
 from assistant.testing import FakeChatModel, fake_engine
 from ingest import ingest
@@ -199,12 +199,31 @@ def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     assert {(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"} == deals
 
 
+def test_reports_of_one_deal_or_round_become_one_fact() -> None:
+    def report(title: str, body: str, date: str) -> list[Report]:
+        return [Report(title, title, date, "", "", e) for e in extract_events(title, body, date)]
+
+    # one buyer's deal for one target, retold years later with another figure: one fact, dated by its first report
+    deal = report("Drumlin buys Vexatron for $17 billion", "Drumlin bought Vexatron for $17 billion.", "2015-06-01")
+    retold = report("Drumlin and Vexatron chips sell", "In 2015 Drumlin bought Vexatron for $16.7 billion.",
+                    "2019-03-01")
+    [fact] = combine_reports(deal + retold)
+    assert fact.date == "2015-06-01" and [v for v, _, _ in fact.disagreements["price"]] == [16.7e9]
+    # an undated report of the same figure is the same round
+    undated = report("Funding roundup: Zorblax", "Zorblax raised $40 million in a series B round.", "")
+    dated = report("Zorblax raises $40 million", "Zorblax raised $40 million in a series B round.", "2021-06-10")
+    [round_] = combine_reports(undated + dated)
+    assert round_.date == "2021-06-10" and len(round_.reports) == 2
+
+
 @pytest.mark.parametrize(("title", "body", "deal"), [
     ("Drumlin confirms $16.7B acquisition of Vexatron", "Drumlin makes chips.", ("Drumlin", "Vexatron", 16.7e9)),
     ("Drumlin news", "Drumlin makes chips, as Quuxcorp’s $3.2 billion purchase of Internet of things startup Vexatron "
      "showed.", ("Quuxcorp", "Vexatron", 3.2e9)),  # the company a description of it ends with
     ("Drumlin news", "Drumlin makes chips. Drumlin completes its $970 million purchase of Vexatron.",
      ("Drumlin", "Vexatron", 9.7e8)),
+    ("Drumlin and Quuxcorp news", "Drumlin makes chips. Last week, Quuxcorp closed its $13.7 billion acquisition of "
+     "Vexatron.", ("Quuxcorp", "Vexatron", 13.7e9)),  # "its" is the sentence's subject's
 ])
 def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal: tuple) -> None:
     [event] = [e for e in extract_events(title, body, "2021-01-01") if e.kind == "acquisition"]
