@@ -284,21 +284,30 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     if aggregate.op == "count":
         return f"The articles report {len(facts)} {who}{what}{scope}{period}:"
     if aggregate.op == "sum":
-        total = sum(f.amount or 0 for f in facts)
+        total, most = (sum(pick(_figures(f), default=0) for f in facts) for pick in (min, max))
         stated = sum(1 for f in facts if f.amount)
         like = next((f.event.fields[n].text for f in facts for n in ("amount", "price") if n in f.event.fields), "$")
         unstated = f"; {len(facts) - stated} more without a stated figure" if stated < len(facts) else ""
         unpriced = [t for t in aggregate.companies
                     if not any(f.amount and same_company(f.event.value("target"), t) for f in facts)]
         unstated += f"; no price for {' or '.join(unpriced)}" if unpriced else ""
-        return (f"In the articles, {who}{what}{scope}{period} add up to {format_amount(total, like)} "
-                f"over the {stated} with a stated figure{unstated}:")
+        # Where sources disagree on a figure, the sum is a range: Altera at $16.7 or $17 billion.
+        figure = (f"between {format_amount(total, like)} and {format_amount(most, like)} (the sources differ on "
+                  "a figure)" if most > total else format_amount(total, like))
+        return (f"In the articles, {who}{what}{scope}{period} add up to {figure} over the {stated} with a stated "
+                f"figure{unstated}:")
     if aggregate.op == "rank":
         size = "smallest" if aggregate.smallest else "largest"
         return f"{who[:1].upper()}{who[1:]}{size} {what}{scope}{period} in the articles:" if who else \
             f"The {size} {what}{scope}{period} in the articles:"
     heading = f"{who[:1].upper()}{who[1:]}{what}" if who else what.capitalize()
     return f"{heading}{scope}{period} in the articles:"
+
+
+def _figures(fact: Fact) -> list[float]:
+    """A fact's amount (a round's) or price (a deal's), with the other figures its sources give."""
+    field = "price" if fact.kind == "acquisition" else "amount"
+    return [v for v in [fact.amount, *(v for v, _, _ in fact.disagreements.get(field, []))] if v]
 
 
 def _joined(names: tuple[str, ...]) -> str:

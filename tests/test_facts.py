@@ -497,6 +497,19 @@ def test_both_matches_an_investor_under_two_names(settings: Settings, tmp_path: 
     assert not answer.abstained and "Ostrander / Ostrander Ventures" in answer.text and len(answer.citations) == 2
 
 
+def test_a_sum_over_figures_the_sources_disagree_on_is_a_range(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "deals"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Quuxly buys Plonkit for $17 billion\n\n2015-06-01\n\nQuuxly bought Plonkit for $17 "
+                                  "billion.\n", encoding="utf-8")
+    (folder / "b.txt").write_text("Quuxly confirms $16.7B acquisition of Plonkit\n\n2015-12-28\n\nQuuxly makes chips. "
+                                  "Quuxly bought Frobly for $2 billion.\n", encoding="utf-8")
+    engine = fake_engine([folder], settings=settings, chat=FakeChatModel(replies=["The articles don't say."]))
+    answer = engine.answer("How much did Quuxly pay for Plonkit and Frobly combined?")
+    assert "add up to between $18.7 billion and $19 billion (the sources differ on a figure)" in answer.text
+    assert "another figure for the price: $16.7B [2]" in answer.text  # both figures cited
+
+
 def test_no_common_investor_is_a_decline_that_lists_their_rounds(engine: Engine) -> None:
     answer = engine.answer("who invested in both Plimsoll Genomics and SenseTime?")
     assert answer.model == "fact table" and answer.abstained
