@@ -142,12 +142,12 @@ sunday where when what which who why how this these those there here""".split())
 # An amount that is a deal's price, not a round: "its $19.7 billion acquisition of Nuance".
 DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
                         re.IGNORECASE)
-# A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
-# "it raised", "the company, which raised": the article's company is the subject.
 # A plural for many companies as the subject: "health care startups raised $80.6 billion".
 GENERIC_SUBJECT = re.compile(r"\b(?:startups|companies|firms|businesses)\s+(?:[a-z]+\s+){0,3}$")
 # The sentence's opening name is what "it" stands for: "Bigwords.com also says it's raised $300,000".
 SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that\s+)?(?:it|they)\b")
+# A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
+# "it raised", "the company, which raised": the article's company is the subject.
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",
                              re.IGNORECASE)
 # An amount named as a round right after it: "following a $20 million series A in May 2018".
