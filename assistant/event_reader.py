@@ -66,7 +66,7 @@ from .event_patterns import (
     TOTAL_OF,
     VALUATION,
 )
-from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine
+from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine, figure
 from .text import Money, money, split_sentences
 
 
@@ -91,7 +91,7 @@ class _Reader:
 
     def sentence(self, where: str, source: str, start: int, end: int) -> None:
         sentence = source[start:end]
-        amounts = [m for m in money(sentence) if not _is_year(m)]
+        amounts = [m for m in money(sentence) if not m.is_year]
         passives = list(ACQUIRED_BY.finditer(sentence))
         for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
             self._acquisition(where, start, sentence, amounts, verb, since=passives[n - 1].end() if n else 0)
@@ -149,7 +149,7 @@ class _Reader:
                            or self.found.subject(sentence, m.start, offset, where))
                 if company is None:
                     return
-                event = Event(TOTAL, {"company": company, **_figure("prior" if had else "amount", m, where, offset)})
+                event = Event(TOTAL, {"company": company, **figure("prior" if had else "amount", m, where, offset)})
                 if self.date:  # as of the article: "raised $X since 2019" is not dated 2019
                     event.fields["date"] = Span(self.date, "", "article", 0, 0)
                 self.events.append(event)
@@ -192,7 +192,7 @@ class _Reader:
         event = Event(ROUND)
         if company:
             event.fields["company"] = company
-        event.fields.update(_figure("amount", amount, where, offset))
+        event.fields.update(figure("amount", amount, where, offset))
         if invests and named:  # "Google invests $300 million in Anthropic": Google is one of its investors
             event.lists["investors"] = [self.found.span(n, where, offset)
                                         for n in self.found.list_before(sentence, invests.start())]
@@ -209,7 +209,7 @@ class _Reader:
             owner = [n for n in self.found.names_in(sentence, 0, m.start) if OWNS.fullmatch(sentence, n[2], m.start)]
             if company := (owner and self.found.span(owner[0], where, offset) or read
                            or self.found.subject(sentence, m.start, offset, where)):
-                event = Event(ROUND, {"company": company, **_figure("amount", m, where, offset)}, exact=True)
+                event = Event(ROUND, {"company": company, **figure("amount", m, where, offset)}, exact=True)
                 self._round_name(event, where, offset + m.end, sentence[m.end:named.end()])
                 when = sentence[m.end:m.end + 40]
                 if IN_MONTH.search(when) or IN_YEAR.search(when):  # else undated: not the article's day
@@ -315,7 +315,7 @@ class _Reader:
         price = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
             r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))), None)
         if price:
-            event.fields.update(_figure("price", price, where, offset))
+            event.fields.update(figure("price", price, where, offset))
         self._date(event, where, offset, sentence)
         self.events.append(event)
         return True
@@ -326,7 +326,7 @@ class _Reader:
         price = next((m for m in amounts if DEAL_PRICE.search(sentence, 0, m.start)), None)
         if last is None or price is None or "price" in last.fields:
             return False
-        last.fields.update(_figure("price", price, where, offset))
+        last.fields.update(figure("price", price, where, offset))
         return True
 
     def _ipo(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
@@ -438,13 +438,3 @@ class _Reader:
     def finish(self) -> list[Event]:
         return combine(self.events, self.main, self.date)
 
-
-def _figure(key: str, m: Money, where: str, offset: int) -> dict[str, Span]:
-    """An amount's field (``amount``, ``price`` or ``prior``) and its ``currency``, both at its span."""
-    return {key: Span(m.value, m.text, where, offset + m.start, offset + m.end),
-            "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)}
-
-
-def _is_year(amount: Money) -> bool:
-    return amount.currency == "USD" and amount.text[:1] not in "$€£¥" and amount.value.is_integer() and \
-        1900 <= amount.value <= 2100

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .entities import core_name, normal
+from .text import Money
 
 ROUND, ACQUISITION, IPO, LAYOFF = "round", "acquisition", "ipo", "layoff"
 TOTAL = "total"  # what a company has raised in all, as an article states it: never a round
@@ -77,6 +78,12 @@ class Event:
         return cls(data["kind"], {k: Span(**v) for k, v in data["fields"].items()},
                    {k: [Span(**s) for s in v] for k, v in data["lists"].items()}, data["subject"],
                    {k: [Span(**s) for s in v] for k, v in data["conflicts"].items()})
+
+
+def figure(key: str, m: Money, where: str, offset: int) -> dict[str, Span]:
+    """An amount's field (``amount``, ``price`` or ``prior``) and its ``currency``, both at its span."""
+    return {key: Span(m.value, m.text, where, offset + m.start, offset + m.end),
+            "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)}
 
 
 def event_columns(event: Event) -> tuple[Any, ...]:

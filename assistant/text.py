@@ -152,6 +152,12 @@ class Money:
     start: int
     end: int
 
+    @property
+    def is_year(self) -> bool:
+        """"in 2019" read as an amount: a bare whole number between 1900 and 2100."""
+        return self.currency == "USD" and self.text[:1] not in "$€£¥" and self.value.is_integer() and \
+            1900 <= self.value <= 2100
+
 
 def money(text: str, minimum: float = 1e4) -> list[Money]:
     """The amounts of money in ``text``: a currency (sign or word) or a scale is required, so
