@@ -27,6 +27,9 @@ NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund
 NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|(?:in\s+)?annual|run[- ]rate|"
                                r"(?:cash\s+)?bonus)|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
+# "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
+NEW_MONEY = re.compile(r"\b(?:another|fresh|new)\s+$", re.IGNORECASE)
+NEW_MONEY_FROM = re.compile(r"\s+in the bank\b[^.]{0,40}?\b(?:from|invest\w*|backers?|led)\b", re.IGNORECASE)
 # Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
 SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|losing|loss|losses)\b", re.IGNORECASE)
 VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"

@@ -45,6 +45,8 @@ from .event_patterns import (
     MONTHS,
     NAMED_AMOUNT,
     NAMED_ROUND,
+    NEW_MONEY,
+    NEW_MONEY_FROM,
     NOISE,
     NOT_A_ROUND,
     NOT_A_ROUND_AFTER,
@@ -169,7 +171,8 @@ class _Reader:
         if DEAL_AFTER.match(after) or PLANNED.search(before) or NOT_A_ROUND.search(before[-25:]) \
                 or SPENT.search(before[-45:]) or NOT_A_ROUND_AFTER.match(after):
             return False
-        return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(before[-45:] + " " + after[:45]))
+        return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(before[-45:] + " " + after[:45])
+                    or NEW_MONEY.search(before) and NEW_MONEY_FROM.match(after))
 
     def _round(self, where: str, offset: int, sentence: str, rounds: list[Money], amounts: list[Money]) -> None:
         amount = rounds[0]

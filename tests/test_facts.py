@@ -140,6 +140,9 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
      ["Quux Capital", "Plonk Ventures"]),
     ("Zorblax raised $13 million. Its latest $13 million cash injection was spearheaded by Quux Catalyst, with "
      "participation from Plonk Capital.", ["Quux Catalyst"]),
+    ("Zorblax raised $26 million. With another $26 million in the bank from its lead investors, Quux Ventures and "
+     "Plonk Capital, the company said it plans to grow. So with another $26 million in the bank, Zorblax can expand.",
+     ["Quux Ventures", "Plonk Capital"]),  # new money in the bank, from investors, is the round
     ("Zorblax raised $152 million. Quux Horowitz, one of the most active game investors with 32 deals this year, "
      "led the round.", ["Quux Horowitz"]),
 ])
