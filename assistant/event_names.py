@@ -169,7 +169,8 @@ class ArticleNames:
         return [n for n in self.names_in(sentence, 0, upto)
                 if not AFTER_PREPOSITION.search(sentence[max(0, n[1] - 16):n[1]])
                 and not re.search(r"(?:\bex-|\bformer\s+)$", sentence[max(0, n[1] - 7):n[1]], re.IGNORECASE)
-                and (not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3]) or APPOSITION.match(sentence, n[2]))
+                and (not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3]) or APPOSITION.match(sentence, n[2])
+                     or re.match(r"\s*\(\s*(?:which|who)\b", sentence[n[2]:]))  # "Pony.ai (which raised $100M)"
                 and not _in_closed_aside(sentence, n, upto)]
 
     def subject(self, sentence: str, upto: int, offset: int, where: str) -> Span | None:

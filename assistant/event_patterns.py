@@ -24,8 +24,9 @@ NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|bonus|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
 # "$1 billion ARR", "$95.7 million in revenue", "a $3.4 million cash bonus".
-NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:revenue|sales|fund\b|vc fund|arr\b|(?:in\s+)?annual|run[- ]rate|"
-                               r"(?:cash\s+)?bonus)|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
+NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\s+)?(?:revenue|sales|fund\b|vc fund|"
+                               r"arr\b|(?:in\s+)?annual|run[- ]rate|(?:cash\s+)?bonus)"
+                               r"|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
 NEW_MONEY = re.compile(r"\b(?:another|fresh|new)\s+$", re.IGNORECASE)

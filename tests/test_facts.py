@@ -272,6 +272,10 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax news", "Zorblax makes robots. Quux Son raised close to $100 billion for his Vision Fund.", [], []),
     ("Plonkly, from ex-Quux team, gets $60M to automate cloud security", "Plonkly makes tools.",
      [("Plonkly", 60e6)], []),
+    ("Zorblax news", "Zorblax rivals include Quuxly, Plonk.ai (which this week raised $100 million ), and Frob. "
+     "Zorblax makes robots.", [("Plonk.ai", 1e8)], []),  # the name a bracketed "which raised" is about
+    ("Zorblax news", "Zorblax makes robots. Its first outside funding came after it bootstrapped its way to $1 "
+     "billion in gross sales.", [], []),
     ("Zorblax news", "Zorblax makes robots. Among companies that disclosed funding, rounds between $50 million and "
      "$100 million doubled.", [], []),
 ])
