@@ -276,6 +276,7 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
      "Zorblax makes robots.", [("Plonk.ai", 1e8)], []),  # the name a bracketed "which raised" is about
     ("Zorblax news", "Zorblax makes robots. Its first outside funding came after it bootstrapped its way to $1 "
      "billion in gross sales.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Zorblax has announced a new $100 million venture fund for apps.", [], []),
     ("Zorblax news", "Zorblax makes robots. Among companies that disclosed funding, rounds between $50 million and "
      "$100 million doubled.", [], []),
 ])
