@@ -64,7 +64,8 @@ NOT_A_TARGET = re.compile(r"\b(?:customers?|clients?|partners?|awards?|prizes?|f
                           r"to|into|via|with|through|them|itself|themselves|their|your|our)\b", re.IGNORECASE)
 # After a name bought, words that make it a share of the company or a place: "buying Facebook shares",
 # "acquired the Aliso Viejo, California-based company" (with more words, up to the company's name).
-SHARES = re.compile(r"\s+(?:shares|stock|stake)\b")
+# What a company owns, not the company: "Facebook shares", "IBM's patents".
+SHARES = re.compile(r"\s+(?:shares|stock|stake)\b|['’]s\s+(?-i:[a-z])")
 PLACE_BASED = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?-based\b(?:\s+[\w-]+){0,3}?\s+")
 # Between a product and its maker: "acquires Age of Wonders dev Triumph Studios".
 MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|developers?|devs?|manufacturers?|providers?|"

@@ -190,6 +190,7 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("It competes with Zorblax, the recently acquired Vexatron, and Plonkly.", set()),
     ("“This is more of a talent buy,” the source told Quuxcorp.", set()),
     ("Funds that bought Drumlin shares lost money.", set()),
+    ("Drumlin has decided to buy some of Vexatron’s patents rather than go to court.", set()),  # its things
     ("Drumlin is buying itself a direct route into Vexatron.", set()),
     ("Drumlin confirmed it was buying 17,000 Vexatron headsets.", set()),
     ("Shoppers at Drumlin pick up objects like cans of soup, a mustard bottle, and a box of Vexatron.", set()),
