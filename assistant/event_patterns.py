@@ -25,7 +25,7 @@ NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund
                          re.IGNORECASE)
 # "$1 billion ARR", "$95.7 million in gross sales", "a $3.4 million cash bonus", "a $100 million venture fund".
 NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\s+)?(?:revenue|sales|arr\b|annual|"
-                               r"(?:investment\s+|venture\s+|vc\s+)?fund\b|in\s+annual|run[- ]rate|(?:cash\s+)?bonus)"
+                               r"(?:investment\s+|venture\s+|vc\s+)?fund\b|run[- ]rate|(?:cash\s+)?bonus)"
                                r"|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.

@@ -494,26 +494,31 @@ def test_none_in_the_period_asked_is_declined_with_what_the_articles_do_report(e
     assert answer.citations
 
 
-def test_both_matches_an_investor_under_two_names(settings: Settings, tmp_path: Path) -> None:
-    folder = tmp_path / "pair"
+def _engine_over(folder: Path, settings: Settings, *articles: tuple[str, str, str]) -> Engine:
+    """An engine over these (title, date, body) articles alone."""
     folder.mkdir()
-    (folder / "a.txt").write_text("Quuxly raises $20 million\n\n2023-01-05\n\nQuuxly has raised $20 million in a "
-                                  "Series A round led by Ostrander.\n", encoding="utf-8")
-    (folder / "b.txt").write_text("Plonkit raises $9 million\n\n2023-02-07\n\nPlonkit has raised $9 million in a "
-                                  "seed round led by Ostrander Ventures.\n", encoding="utf-8")
-    engine = fake_engine([folder], settings=settings, chat=FakeChatModel(replies=["The articles don't say."]))
+    for n, (title, date, body) in enumerate(articles):
+        (folder / f"{n}.txt").write_text(f"{title}\n\n{date}\n\n{body}\n", encoding="utf-8")
+    return fake_engine([folder], settings=settings, chat=FakeChatModel(replies=["The articles don't say."]))
+
+
+def test_both_matches_an_investor_under_two_names(settings: Settings, tmp_path: Path) -> None:
+    engine = _engine_over(
+        tmp_path / "pair", settings,
+        ("Quuxly raises $20 million", "2023-01-05", "Quuxly has raised $20 million in a Series A round led by "
+         "Ostrander."),
+        ("Plonkit raises $9 million", "2023-02-07", "Plonkit has raised $9 million in a seed round led by Ostrander "
+         "Ventures."))
     answer = engine.answer("who invested in both Quuxly and Plonkit?")
     assert not answer.abstained and "Ostrander / Ostrander Ventures" in answer.text and len(answer.citations) == 2
 
 
 def test_a_sum_over_figures_the_sources_disagree_on_is_a_range(settings: Settings, tmp_path: Path) -> None:
-    folder = tmp_path / "deals"
-    folder.mkdir()
-    (folder / "a.txt").write_text("Quuxly buys Plonkit for $17 billion\n\n2015-06-01\n\nQuuxly bought Plonkit for $17 "
-                                  "billion.\n", encoding="utf-8")
-    (folder / "b.txt").write_text("Quuxly confirms $16.7B acquisition of Plonkit\n\n2015-12-28\n\nQuuxly makes chips. "
-                                  "Quuxly bought Frobly for $2 billion.\n", encoding="utf-8")
-    engine = fake_engine([folder], settings=settings, chat=FakeChatModel(replies=["The articles don't say."]))
+    engine = _engine_over(
+        tmp_path / "deals", settings,
+        ("Quuxly buys Plonkit for $17 billion", "2015-06-01", "Quuxly bought Plonkit for $17 billion."),
+        ("Quuxly confirms $16.7B acquisition of Plonkit", "2015-12-28",
+         "Quuxly makes chips. Quuxly bought Frobly for $2 billion."))
     answer = engine.answer("How much did Quuxly pay for Plonkit and Frobly combined?")
     assert "add up to between $18.7 billion and $19 billion (the sources differ on a figure)" in answer.text
     assert "another figure for the price: $16.7B [2]" in answer.text  # both figures cited

@@ -245,7 +245,7 @@ def test_sigkill_loop_equals_a_clean_ingest() -> None:
     leave the same articles, chunks, Chroma ids and keyword index as a clean ingest (the fake embedder;
     the corpus's first 80 articles, or seeds/ and 80 made-up ones without the shared corpus)."""
     script = REPO / "bench" / "kill_ingest.py"
-    done = subprocess.run([sys.executable, str(script), "--fake-embedder", "--kills", "3", "--max-rounds", "12",
+    done = subprocess.run([sys.executable, str(script), "--fake-embedder", "--kills", "3", "--max-rounds", "30",
                            "--limit", "80", "--generated", "80", "--seed", "3", "--no-record"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
