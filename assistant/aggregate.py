@@ -306,8 +306,7 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
 
 def _figures(fact: Fact) -> list[float]:
     """A fact's amount (a round's) or price (a deal's), with the other figures its sources give."""
-    field = "price" if fact.kind == "acquisition" else "amount"
-    return [v for v in [fact.amount, *(v for v, _, _ in fact.disagreements.get(field, []))] if v]
+    return [v for v in [fact.amount, *(v for v, _, _ in fact.disagreements.get(fact.event.figure_key, []))] if v]
 
 
 def _joined(names: tuple[str, ...]) -> str:
@@ -388,7 +387,7 @@ class _Writer:
             parts.append(who)
         if e.value("round"):
             parts.append(e.value("round"))
-        money = e.fields.get("price" if e.kind == "acquisition" else "amount")
+        money = e.fields.get(e.figure_key)
         if money:
             parts.append(format_amount(money.value, money.text))
         if e.kind == TOTAL:

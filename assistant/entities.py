@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from .event_patterns import MONTHS
 from .text import STOPWORDS, split_sentences
 
 # A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai".
@@ -33,8 +34,7 @@ _NAME_SHAPE = re.compile(r"[a-z][A-Z]|\d|\.[a-z]|^[A-Z]{2,}$")  # "SenseTime", "
 # Corporate suffixes: "SenseTime Group Ltd" is also known as "SenseTime".
 _SUFFIXES = {"inc", "ltd", "llc", "corp", "corporation", "co", "group", "holdings", "holding", "plc", "pte",
              "limited", "gmbh", "sa", "ag"}
-_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 # Words that open sentences or count things, never names on their own or at a name's edge.
 _FUNCTION = set("""if so as because while although though once since unless until after before when whenever
 where here there now today yesterday tomorrow then thus also even just only still yet but nor not no yes
@@ -42,10 +42,9 @@ one two three four five six seven eight nine ten first second third last next ne
 all some many most more less few several both either neither such per via like unlike instead meanwhile
 however moreover furthermore additionally indeed perhaps maybe already again above below inside outside
 mr ms mrs dr series round ceo cto cfo coo vp million billion thousand trillion percent""".split())
-_NOT_NAMES = STOPWORDS | _MONTHS | _FUNCTION
+_NOT_NAMES = STOPWORDS | set(MONTHS) | _DAYS | _FUNCTION
 # Words that may open a name as well as count or date things: "New Enterprise Associates", "March Capital".
-_COUNTING = set("one two three four five six seven eight nine ten first second third next new".split()) | (
-    _MONTHS - {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+_COUNTING = set("one two three four five six seven eight nine ten first second third next new".split()) | set(MONTHS)
 _DATE_BEFORE = r"(?i:in|on|since|until|till|through|last|early|late|mid|this|during)"  # a month after is a date
 _AFTER_COUNTING = re.compile(r"(?<![\w.])(?=[A-Z])(?i:" + "|".join(_COUNTING) + r")\s+([A-Z]\w*)")
 # How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
@@ -113,7 +112,7 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
     counted = {m.group(1) for m in _AFTER_COUNTING.finditer(text)}
     for key, name in [(k, n) for k, n in surface.items() if re.match(r"\w*", n).group() in counted]:
         found = re.findall(rf"(?<![\w.])(?:(\w+)\s+)?{re.escape(name)}(?!\w)", text)
-        dated = found and found[0].lower() in _MONTHS and re.search(
+        dated = found and found[0].lower() in MONTHS and re.search(
             rf"\b{_DATE_BEFORE}\s+{found[0]}\s+{re.escape(name)}", text)  # "in June Domino Data Labs raised"
         if found and len(set(found)) == 1 and found[0].lower() in _COUNTING and found[0][0].isupper() and not dated:
             whole = f"{found[0]} {name}"

@@ -55,8 +55,13 @@ class Event:
         return self.value("company") or self.value("acquirer") or ""
 
     @property
+    def figure_key(self) -> str:
+        """The field of its main figure: a deal's price, else the amount."""
+        return "price" if self.kind == ACQUISITION else "amount"
+
+    @property
     def amount(self) -> float | None:
-        return self.value("price") if self.kind == ACQUISITION else self.value("amount")
+        return self.value(self.figure_key)
 
     def parties(self) -> list[tuple[str, str]]:
         """(role, name) for every company and investor it names."""

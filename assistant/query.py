@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .entities import Entity, Lexicon
+from .event_patterns import MONTHS
 from .sanitize import clean_text
 from .text import MARKERS
 
@@ -153,14 +154,12 @@ def _members(text: str, entities: tuple[Entity, ...]) -> list[list[str]]:
     return best if len(best) >= 2 else []
 
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
-_MONTH_YEAR = re.compile(rf"\b({'|'.join(m[:3] for m in _MONTHS)})[a-z]*\.?\s+(20[0-3]\d|19[89]\d)\b", re.IGNORECASE)
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(m[:3] for m in MONTHS)})[a-z]*\.?\s+(20[0-3]\d|19[89]\d)\b", re.IGNORECASE)
 
 
 def date_prefixes(text: str) -> list[str]:
     """The periods a question names, as date prefixes: "December 2020" -> "2020-12", "in 2019" -> "2019"."""
-    found = [f"{year}-{[m[:3] for m in _MONTHS].index(month[:3].lower()) + 1:02d}"
+    found = [f"{year}-{[m[:3] for m in MONTHS].index(month[:3].lower()) + 1:02d}"
              for month, year in _MONTH_YEAR.findall(text)]
     return found + [year for year in _YEAR.findall(text) if not any(f.startswith(year) for f in found)]
 
