@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEED, SEED_TITLE, SEEDS
+from conftest import REPO, SEED, SEED_TITLE, SEEDS, VB_CORPUS
 
 from assistant.config import Settings
 from assistant.errors import StoreLockedError
@@ -363,7 +363,11 @@ def test_workers_build_the_same_store_and_report_broken_files(tmp_path: Path, se
     by a worker is reported while the rest go in."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    lines = (REPO.parent / "shared" / "corpora" / "vb-startup-funding" / "articles.jsonl").read_text().splitlines()
+    # The shared corpus where it is checked out beside the repository, else made-up articles.
+    lines = VB_CORPUS.read_text().splitlines() if VB_CORPUS.exists() else [json.dumps(
+        {"id": f"g{i}", "title": f"Company{i} raises money", "body": " ".join(
+            f"Robotics startup Company{i} said in sentence {j} that it raised ${i + j} million." for j in range(40))})
+        for i in range(46)]
     (corpus / "funding.jsonl").write_text("\n".join(lines[:40]) + "\n{oops\n")
     for i, line in enumerate(lines[40:46]):
         record = json.loads(line)
