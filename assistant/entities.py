@@ -129,8 +129,8 @@ def _names_in_run(run: str, *, at_start: bool) -> list[str]:
     words = [_POSSESSIVE.sub("", w).rstrip(".,") for w in run.split()]
     while words and words[0].lower() in _NOT_NAMES:
         words, at_start = words[1:], False
-    while words and words[-1].lower() in _NOT_NAMES | {"of", "de", "&"}:
-        words.pop()
+    while words and words[-1].lower() in _NOT_NAMES | {"of", "de", "&"} and not (len(words) > 1 and words[-1] == "One"):
+        words.pop()  # but "Capital One": a capitalised "One" after a name ends it
     if not words or (len(words) == 1 and (len(words[0]) < 2 or at_start and not _NAME_SHAPE.search(words[0]))):
         return []  # a lone capitalised word opening a sentence may be any word; "SenseTime" is still a name
     found = [" ".join(words)]

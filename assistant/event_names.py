@@ -5,7 +5,8 @@ minus places, adjectives ("Texas-based") and modifiers ("RFID company"). The art
 company is the first name of its title (the name after "in" when the title's subject is the
 investor), else the body's commonest. ``subject`` says who did what a sentence reports, as a
 ``Span``: a name outside asides and investor clauses, or the main company for "it";
-``what_was_bought`` says which name a buying verb takes, if any.
+``what_was_bought`` says which name a buying verb takes, if any; ``recipient`` which company an
+amount went to when the sentence names it after the amount ("invests $1 billion in OpenAI").
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from .event_patterns import (
     CLAUSE_END,
     DESCRIBES,
     DESCRIBING,
+    DESCRIPTION,
     FUNDING_VERB,
     GENERIC,
     GENERIC_SUBJECT,
     INVESTOR_HEADLINE,
+    INVESTS,
     MAIN,
     MAKER,
     NOISE,
@@ -34,6 +37,7 @@ from .event_patterns import (
     PLACE,
     PLACE_BASED,
     PRONOUN_SUBJECT,
+    ROUND_IN,
     SAYS_IT,
     SHARES,
 )
@@ -219,6 +223,24 @@ class ArticleNames:
             found = found if found >= 0 else max(self.title.find(self.main), 0)
             return Span(self.main, self.main, place, found, found + len(self.main))
         return None
+
+    def recipient(self, sentence: str, start: int, end: int) -> tuple[re.Match | None, Name | None]:
+        """Where a company named after the amount at ``start:end`` may start ("a $100 million investment in", "invests
+        $1 billion in"), and that company: the name right after "in", or one its description ends with
+        ("in one of the most buzzy OpenAI rivals, Anthropic", "in open source ecommerce platform Reaction Commerce")."""
+        named_after = ROUND_IN.match(sentence, end) or (
+            INVESTS.search(sentence[:start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, end))
+        after = self.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
+        named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None) or (
+            after[0] if after and DESCRIPTION.fullmatch(sentence, named_after.end(), after[0][1]) else None)
+        if named and re.match(r"['’]s ", sentence[named[2]:]):  # "in Norway's Spacemaker": Spacemaker's round
+            named = next((n for n in after if n[1] == named[2] + 3), named)
+        later = next((n for n in after if named and n[1] > named[2]), None)
+        gap = sentence[named[2]:later[1]].rstrip() if later else ""
+        if re.fullmatch(r"(?:\s+[a-z]+){1,3}", gap) and (noun := list(DESCRIBES.finditer(gap))) \
+                and noun[-1].end() == len(gap):
+            named = later  # a place before a description: "in New Zealand game studio 2Up Games"
+        return named_after, named
 
     def span(self, name: Name, where: str, offset: int) -> Span:
         """A name found in a sentence at ``offset`` of the title or body, as a field's span."""

@@ -26,6 +26,7 @@ NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund
 # "$1 billion ARR", "$95.7 million in gross sales", "a $3.4 million cash bonus", "a $100 million venture fund".
 NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\s+)?(?:revenue|sales|arr\b|annual|"
                                r"(?:investment\s+|venture\s+|vc\s+)?fund\b|run[- ]rate|(?:cash\s+)?bonus)"
+                               r"|\s*(?:in\s+(?:\w+\s+)?(?:years|months|quarters)|(?:a|per)\s+(?:year|month|quarter)|annually)\b"
                                r"|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
@@ -75,8 +76,9 @@ MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|develo
 DESCRIPTION = re.compile(r"(?:(?!(?:a|an|the|led|by|from|with|and|at|on|in|of|as|for|round)\b)[A-Za-z][\w-]*\s+){1,5}")
 # An amount not (yet) raised: "at least $30 million of a possible $35 million", "plans to raise $100 million".
 PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for|"
-                     r"(?:plans?|planning|seeks?|seeking|hopes?|hoping|aims?|aiming|looking|wants?|intends?)\s+to\s+"
-                     r"(?:raise|secure|bring in)(?:\s+(?:up to|about|around|as much as|more than))?)\s+$",
+                     r"(?:plans?|planning|seeks?|seeking|hopes?|hoping|aims?|aiming|looking|wants?|intends?|expects?|expected)"
+                     r"\s+to\s+"
+                     r"(?:raise|secure|bring in|invest)(?:\s+(?:up to|about|around|as much as|more than))?)\s+$",
                      re.IGNORECASE)
 # A participle that describes rather than acts: "Xant, the recently acquired Five9".
 DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|newly)\s+(?:\w+ly\s+)?$",
@@ -115,9 +117,9 @@ CAPITALISED_RUN = re.compile(r"(?<![\w.])(?:[A-Z][\w.&'’-]*[\w]|[A-Z])(?:\s+(?
 NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at", "for", "and", "but", "with",
                    "today", "now", "also", "ceo", "cto", "he", "she", "they", "we", "our", "their", "series", "seed",
                    "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while",
-                   "among", "amid", "despite", "during", "across", "between", "although", "though", "because"}
+                   "among", "amid", "despite", "during", "across", "between", "although", "though", "because", "read"}
 DESCRIBES = re.compile(r"[-\s]+(?:company|startup|firm|maker|provider|service|developer|platform|specialist|player|"
-                        r"outfit|unit|business|software|app|vendor|operator|lab|chipmaker|giant|rival|subsidiary)s?\b")
+                        r"outfit|unit|business|software|app|vendor|operator|lab|chipmaker|giant|rival|subsidiary|studio)s?\b")
 PLACE = re.compile(r",\s*(?:Calif|Mass|N\.Y|NY|Wash|Texas|Ill|Colo|Ga|Fla|Va|Md|Pa|Ore|Utah|Ariz|Mich|Minn|N\.C|"
                     r"England|China|Israel|India|Germany|France|Canada|Japan|U\.K|UK|U\.S)\b")
 ADJECTIVE_PREFIX = re.compile(r"^[\w.&' -]*-(?:based|backed|led|owned|funded|headquartered|born)\s+")
@@ -156,6 +158,12 @@ SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",
                              re.IGNORECASE)
 # An amount named as a round right after it: "following a $20 million series A in May 2018".
+# A later clause about another round of the company: "raised $50 million in its series A round three years
+# ago, and its latest cash injection was spearheaded by Bond".
+OTHER_ROUND_CLAUSE = re.compile(
+    r",?\s+(?:and|but|while|whereas)\s+(?:for\s+)?(?:its|the|this)\s+(?:(?:latest|new|newest|current|most recent|"
+    r"(?P<name>series[\s-][a-z]\d?|seed))\s+)+(?:round|cash injection|cash infusion|funding|financing|investment|"
+    r"raise)\b", re.IGNORECASE)
 NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
 OWNS = re.compile(r"['’]s\s+")  # between a name and what it owns: "Unravel's $35 million"
 # The company a round went to, named after it: "a $100 million investment in Andela".

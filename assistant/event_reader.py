@@ -29,7 +29,6 @@ from .event_patterns import (
     CUMULATIVE,
     DEAL_AFTER,
     DEAL_PRICE,
-    DESCRIPTION,
     FUNDING_NOUN,
     FUNDING_VERB,
     FUNDING_WORD,
@@ -50,6 +49,7 @@ from .event_patterns import (
     NOISE,
     NOT_A_ROUND,
     NOT_A_ROUND_AFTER,
+    OTHER_ROUND_CLAUSE,
     OWNS,
     PARTICIPANTS,
     PARTICIPATED,
@@ -68,7 +68,7 @@ from .event_patterns import (
     TOTAL_OF,
     VALUATION,
 )
-from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine, figure
+from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine, figure, same_company
 from .text import Money, money, split_sentences
 
 
@@ -93,6 +93,8 @@ class _Reader:
 
     def sentence(self, where: str, source: str, start: int, end: int) -> None:
         sentence = source[start:end]
+        if sentence.rstrip(" \"”’)").endswith("?"):
+            return  # a question asserts nothing: "Will individuals be able to buy a piece of Reddit?"
         amounts = [m for m in money(sentence) if not m.is_year]
         passives = list(ACQUIRED_BY.finditer(sentence))
         for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
@@ -171,21 +173,16 @@ class _Reader:
         if DEAL_AFTER.match(after) or PLANNED.search(before) or NOT_A_ROUND.search(before[-25:]) \
                 or SPENT.search(before[-45:]) or NOT_A_ROUND_AFTER.match(after):
             return False
+        if INVESTS.search(before):  # the subject is the investor: a round of the company named after "in"
+            named = self.found.recipient(sentence, amount.start, amount.end)[1]
+            return named is not None or bool(FUNDING_NOUN.search(after[:45]))
         return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(before[-45:] + " " + after[:45])
                     or NEW_MONEY.search(before) and NEW_MONEY_FROM.match(after))
 
     def _round(self, where: str, offset: int, sentence: str, rounds: list[Money], amounts: list[Money]) -> None:
         amount = rounds[0]
         invests = INVESTS.search(sentence[:amount.start])
-        named_after = ROUND_IN.match(sentence, amount.end) or (
-            invests and re.compile(r"\s+in(?:to)?\s+").match(sentence, amount.end))
-        after = self.found.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
-        # The name right after "in", or one its description ends with: "in one of the most buzzy
-        # OpenAI rivals, Anthropic", "in open source ecommerce platform Reaction Commerce".
-        named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None) or (
-            after[0] if after and DESCRIPTION.fullmatch(sentence, named_after.end(), after[0][1]) else None)
-        if named and re.match(r"['’]s ", sentence[named[2]:]):  # "in Norway's Spacemaker": Spacemaker's round
-            named = next((n for n in after if n[1] == named[2] + 3), named)
+        named_after, named = self.found.recipient(sentence, amount.start, amount.end)
         its = bool(named_after) and not ROUND_IN.match(sentence, amount.end)  # "invested $5 million in it"
         company = (self.found.span(named, where, offset) if named else self.found.main_span("it", where, offset) if its
                    else self.found.subject(sentence, amount.start, offset, where))
@@ -201,7 +198,14 @@ class _Reader:
                                         for n in self.found.list_before(sentence, invests.start())]
         self._round_name(event, where, offset, sentence)
         self._valuation(event, where, offset, sentence, amounts)
-        self._investors(event, where, offset, sentence, after=amount.end)
+        other = OTHER_ROUND_CLAUSE.search(sentence, amount.end)
+        if other and normal(other.group("name") or "") != normal(event.value("round") or "") \
+                and same_company(event.company, self.main):
+            # Who backed the other round is said of it; details of the main company's round merge into it.
+            self._investors(event, where, offset, sentence[:other.start()], after=amount.end)
+            self._round_details(where, offset + other.start(), sentence[other.start():], [])
+        else:
+            self._investors(event, where, offset, sentence, after=amount.end)
         self._date(event, where, offset, sentence)
         self.events.append(event)
 

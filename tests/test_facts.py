@@ -196,6 +196,8 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Shoppers at Drumlin pick up objects like cans of soup, a mustard bottle, and a box of Vexatron.", set()),
     ("Drumlin will acquire the Plonkly mesh network company.", set()),
     ("Drumlin bought Vexatron, and Quuxcorp bought Plonkly.", {("Drumlin", "Vexatron")}),  # not Drumlin's
+    ("Plonkly, a price-tracking app, was acquired by Quux One in 2016.", {("Quux One", "Plonkly")}),
+    ("(Will individuals be able to buy a piece of Vexatron?) Drumlin is asking.", set()),  # a question asserts nothing
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
@@ -280,6 +282,16 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax news", "Zorblax makes robots. Zorblax has announced a new $100 million venture fund for apps.", [], []),
     ("Zorblax news", "Zorblax makes robots. Among companies that disclosed funding, rounds between $50 million and "
      "$100 million doubled.", [], []),
+    # the subject invests: a round of the company named after "in", and of no one when none is
+    ("Quuxsoft invests $300M in Plonkly", "Plonkly makes models.", [("Plonkly", 3e8)], []),
+    ("Zorblax news", "Zorblax makes robots. Quuxsoft is investing $2.8 million in New Zealand game studio Plonkly "
+     "Games.", [("Plonkly Games", 2.8e6)], []),
+    ("Zorblax news", "Zorblax makes robots. Zorblax said it will invest $3 billion (with a “b”!) in AI.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Zorblax plans to invest more than $1 billion in R&D.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Zorblax was initially expected to raise up to $10 billion in the "
+     "float.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Plonkly used Zorblax to turn support into a stream that brought in $100 "
+     "million in three years.", [], []),  # a rate, not a round
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
@@ -334,6 +346,20 @@ def test_an_earlier_round_named_with_its_amount_is_a_round_of_its_own() -> None:
     body = "Zorblax raised $200 million in January, months ahead of Plonkly's $35 million series C."
     assert {(e.company, e.amount) for e in extract_events("Zorblax raises", body) if e.kind == "round"} == {
         ("Zorblax", 200e6), ("Plonkly", 35e6)}
+
+
+@pytest.mark.parametrize("later", [
+    "and its latest cash injection was spearheaded by Quux Capital, with participation from Frob Ventures.",
+    "and its series B round was led by Quux Capital, with participation from Frob Ventures.",
+    "and for its series B round the company brought in investors including lead backer Quux Capital and Frob "
+    "Ventures.",
+])
+def test_backers_said_of_the_latest_round_go_to_it_not_to_the_earlier_one(later: str) -> None:
+    body = ("Zorblax raised $50 million in a series B round today. Zorblax raised $17.5 million in its series A round "
+            f"of funding three years ago, {later}")
+    rounds = {e.value("round"): (e.names("lead_investors"), e.names("investors"))
+              for e in extract_events("Zorblax raises $50M", body, "2021-01-01") if e.kind == "round"}
+    assert rounds == {"Series B": (["Quux Capital"], ["Frob Ventures"]), "Series A": ([], [])}
 
 
 # -- the table, kept in step with the store ---------------------------------------------------
