@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from .documents import Citation, Passage
 from .entities import core_name
-from .events import TOTAL, same_company
-from .facttable import Fact, FactQuery, find_facts, is_party, passage_for
+from .event_patterns import ROUND_NAME
+from .events import TOTAL, round_name, same_company
+from .facttable import Fact, FactQuery, find_facts, is_party, known_as_investor, passage_for
 from .text import amounts_in, format_amount, key_terms, split_sentences, stem, tokens
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ _SUPERLATIVE_EVENT = re.compile(r"\b(?:biggest|largest|top|highest|most|smallest
                                 r"(?:round|acquisition|deal|purchase|investment|raise|funding|ipo|layoff)s?\b",
                                 re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
+_LED = re.compile(r"\b(?:led|lead|leads|leading|spearhead(?:s|ed)?)\b", re.IGNORECASE)
 _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|back|fund)|\bbacked by\s+(?P<by>.+)"
                                r"|(?P<own>.+?)['’]s\s+(?:investments|portfolio|bets)|(?P<holder>.+?)\s+portfolio\b",
                                re.IGNORECASE)
@@ -82,10 +84,12 @@ class Aggregate:
     limit: int = MAX_ROWS
 
 
-def read_aggregate(question: Question, is_company: Callable[[str], bool] | None = None) -> Aggregate | None:
+def read_aggregate(question: Question, is_company: Callable[[str], bool] | None = None,
+                   is_investor: Callable[[str], bool] | None = None) -> Aggregate | None:
     """The aggregate a question asks for, or None for an ordinary question. Names that single out
     articles are companies or investors; of the common ones, ``is_company`` tells those the fact
-    table knows ("Microsoft") from topics ("AI")."""
+    table knows ("Microsoft") from topics ("AI"), and ``is_investor`` those it knows as investors
+    ("tiger global rounds" are the rounds Tiger Global backed)."""
     words = tokens(question.text)
     stems = set(key_terms(question.text)) | set(words)
     kind = next((k for k, cues in _KIND_WORDS.items() if any(s.startswith(tuple(cues)) for s in stems)), "")
@@ -118,12 +122,15 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         # first. Adding up the rounds the table read falls short when it missed one. Within a
         # period it is a sum of that period's rounds, which retrieval reads.
         return None if question.periods else Aggregate("total", FactQuery(kind="total", company=names[0]))
+    named_round = ROUND_NAME.search(question.text)
     query = FactQuery(kind=kind, subject_only=not names, min_amount=_minimum(question.text),
-                      topic="" if names else _topic(question, words, names))
+                      round=round_name(named_round.group()) if named_round and kind == "round" else "",
+                      topic="" if names else _topic(question, tokens(ROUND_NAME.sub(" ", question.text)), names))
     query = _with_period(query, question)
-    investor = _investor(question)
+    investor = _investor(question) or (
+        names[0] if kind == "round" and len(names) == 1 and is_investor and is_investor(names[0]) else "")
     if investor:
-        query = replace(query, investor=investor, kind="round")
+        query = replace(query, investor=investor, kind="round", lead_only=bool(_LED.search(question.text)))
     elif names:
         bought = re.search(r"\b(?:acquired|bought|purchased) by\b|\bwho (?:acquired|bought|purchased)\b",
                            question.search_text, re.IGNORECASE)
@@ -221,7 +228,8 @@ class TableAnswer:
 def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
     """The answer from the fact table, or None when the question is not an aggregate one or the
     table has no rows for it."""
-    aggregate = read_aggregate(question, lambda name: is_party(store, name, exact=True))
+    aggregate = read_aggregate(question, lambda name: is_party(store, name, exact=True),
+                               lambda name: known_as_investor(store, name))
     if aggregate is None:
         return None
     if aggregate.op == "both":
@@ -274,15 +282,16 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     q = aggregate.query
     what = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs",
             "total": "funding totals"}[q.kind]
+    what = f"{q.round} {what}" if q.round else what  # "series B funding rounds"
     owner = q.company if q.company and q.role != "target" else ""
     who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
-    scope = (f" backed by {q.investor}" if q.investor else
+    scope = (f" {'led' if q.lead_only else 'backed'} by {q.investor}" if q.investor else
              f" of {_joined(aggregate.companies)}" if aggregate.op == "sum" and aggregate.companies else "")
     when = _when(q)
     limits = ([f"about {q.topic}"] if q.topic else []) + ([when] if when else [])
     period = f" ({', '.join(limits)})" if limits else ""
     if aggregate.op == "count":
-        return f"The articles report {len(facts)} {who}{what}{scope}{period}:"
+        return f"The articles report {len(facts)} {who}{what[:-1] if len(facts) == 1 else what}{scope}{period}:"
     if aggregate.op == "sum":
         total, most = (sum(pick(_figures(f), default=0) for f in facts) for pick in (min, max))
         stated = sum(1 for f in facts if f.amount)
@@ -300,7 +309,7 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
         size = "smallest" if aggregate.smallest else "largest"
         return f"{who[:1].upper()}{who[1:]}{size} {what}{scope}{period} in the articles:" if who else \
             f"The {size} {what}{scope}{period} in the articles:"
-    heading = f"{who[:1].upper()}{who[1:]}{what}" if who else what.capitalize()
+    heading = f"{who[:1].upper()}{who[1:]}{what}" if who else what[:1].upper() + what[1:]
     return f"{heading}{scope}{period} in the articles:"
 
 

@@ -182,7 +182,10 @@ class ArticleNames:
         for "the company", "it" and titles that start with it."""
         clause = sentence[:upto]
         # Not inside an apposition: in "Acme, a startup backed by Foo Ventures, raised" it is Acme.
-        asides = [(m.start(), m.end()) for m in APPOSITION.finditer(clause)]
+        asides, at = [], 0
+        while aside := APPOSITION.search(clause, at):  # asides in a row share a comma: ", the AI startup, known for"
+            asides.append((aside.start(), aside.end()))
+            at = aside.end() - (clause[aside.end() - 1] == ",")
         outside = "".join(" " if any(s <= i < e for s, e in asides) else c for i, c in enumerate(clause))
         cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b", outside)), default=-1)
         candidates = [n for n in self._subject_candidates(sentence, upto)
@@ -282,6 +285,9 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
     if len(after) > 1 and (MAKER.fullmatch(sentence, first[2], after[1][1])
                            or PLACE_BASED.fullmatch(sentence, first[2], after[1][1])):
         return after[1]
+    if len(after) > 1 and re.fullmatch(r"['’]s\s+", sentence[first[2]:after[1][1]]) and not re.match(
+            r"[\w\s-]{0,30}?\b(?:unit|division|arm|business|team|assets)\b", sentence[after[1][2]:]):
+        return after[1]  # "bought France's Alcatel-Lucent": the place's company (not "Lyft's Level 5 unit")
     # "acquire the Wi-Fi mesh network company": a description of a company it does not name.
     described = MAKER.match(sentence, first[2]) or PLACE_BASED.match(sentence, first[2])
     return None if described or SHARES.match(sentence, first[2]) else first

@@ -18,8 +18,8 @@ FUNDING_VERB = re.compile(
     re.IGNORECASE)
 FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capital|"
                            r"(?:capital|cash) (?:injection|infusion)|seed|series [a-z])\b", re.IGNORECASE)
-TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|brings?|bringing|"
-                       r"overall)\b[^.]{0,40}$", re.IGNORECASE)
+TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|collectively|brings?|"
+                       r"bringing|overall)\b[^.]{0,40}$", re.IGNORECASE)
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|bonus|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
@@ -27,6 +27,14 @@ NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund
 NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\s+)?(?:revenue|sales|arr\b|annual|"
                                r"(?:investment\s+|venture\s+|vc\s+)?fund\b|run[- ]rate|(?:cash\s+)?bonus)"
                                r"|\s*(?:in\s+(?:\w+\s+)?(?:years|months|quarters)|(?:a|per)\s+(?:year|month|quarter)|annually)\b"
+                               r"|\s*(?:in\s+)?(?:net\s+)?(?:income|profits?|earnings)\b|\s+(?:of|in)\s+assets\b"
+                               r"|\s+by\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d\b"  # "to reach $91 billion by 2025"
+                               # "10 billion yuan ($1.52 billion) autonomous driving fund", not "to fund" or "Zeev Fund"
+                               r"|\)?(?:\s*\([^)]*\))?\s+(?-i:(?:(?!to\s)[a-z][\w-]*\s+){0,3}fund)\b"
+                               # what many companies raised: "across 588 deals", "raised by AI startups worldwide"
+                               r"|[^.]{0,40}?\b(?:across|over|in|into|among)\s+(?:more than\s+|about\s+|nearly\s+)?"
+                               r"\d[\d,]*\s+(?:deals|companies|startups|businesses|rounds|firms)\b"
+                               r"|\s+raised\s+by\s+(?:[\w-]+\s+){0,3}?(?:startups|companies|firms|businesses)\b"
                                r"|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
@@ -117,7 +125,8 @@ CAPITALISED_RUN = re.compile(r"(?<![\w.])(?:[A-Z][\w.&'’-]*[\w]|[A-Z])(?:\s+(?
 NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at", "for", "and", "but", "with",
                    "today", "now", "also", "ceo", "cto", "he", "she", "they", "we", "our", "their", "series", "seed",
                    "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while",
-                   "among", "amid", "despite", "during", "across", "between", "although", "though", "because", "read"}
+                   "among", "amid", "despite", "during", "across", "between", "although", "though", "because", "read",
+                   "can", "will", "would", "could", "should", "does", "did", "is", "are", "was", "were"}
 DESCRIBES = re.compile(r"[-\s]+(?:company|startup|firm|maker|provider|service|developer|platform|specialist|player|"
                         r"outfit|unit|business|software|app|vendor|operator|lab|chipmaker|giant|rival|subsidiary|studio)s?\b")
 PLACE = re.compile(r",\s*(?:Calif|Mass|N\.Y|NY|Wash|Texas|Ill|Colo|Ga|Fla|Va|Md|Pa|Ore|Utah|Ariz|Mich|Minn|N\.C|"
@@ -150,7 +159,7 @@ sunday where when what which who why how this these those there here""".split())
 DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
                         re.IGNORECASE)
 # A plural for many companies as the subject: "health care startups raised $80.6 billion".
-GENERIC_SUBJECT = re.compile(r"\b(?:startups|companies|firms|businesses)\s+(?:[a-z]+\s+){0,3}$")
+GENERIC_SUBJECT = re.compile(r"\b(?:startups|companies|firms|businesses|IPOs)\s+(?:[a-z]+\s+){0,3}$")
 # The sentence's opening name is what "it" stands for: "Bigwords.com also says it's raised $300,000".
 SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that\s+)?(?:it|they)\b")
 # A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".

@@ -68,7 +68,7 @@ from .event_patterns import (
     TOTAL_OF,
     VALUATION,
 )
-from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine, figure, same_company
+from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine, figure, round_name, same_company
 from .text import Money, money, split_sentences
 
 
@@ -198,14 +198,13 @@ class _Reader:
                                         for n in self.found.list_before(sentence, invests.start())]
         self._round_name(event, where, offset, sentence)
         self._valuation(event, where, offset, sentence, amounts)
+        # Who backed another round of the main company is said of it, and merges into its round.
         other = OTHER_ROUND_CLAUSE.search(sentence, amount.end)
-        if other and normal(other.group("name") or "") != normal(event.value("round") or "") \
-                and same_company(event.company, self.main):
-            # Who backed the other round is said of it; details of the main company's round merge into it.
-            self._investors(event, where, offset, sentence[:other.start()], after=amount.end)
-            self._round_details(where, offset + other.start(), sentence[other.start():], [])
-        else:
-            self._investors(event, where, offset, sentence, after=amount.end)
+        split = other.start() if other and normal(other.group("name") or "") != normal(event.value("round") or "") \
+            and same_company(event.company, self.main) else len(sentence)
+        self._investors(event, where, offset, sentence[:split], after=amount.end)
+        if split < len(sentence):
+            self._round_details(where, offset + split, sentence[split:], [])
         self._date(event, where, offset, sentence)
         self.events.append(event)
 
@@ -265,6 +264,8 @@ class _Reader:
                                        self.found.span(bought, where, offset), listed=False)
                         for bought, buyer in pairs])
         if passive:
+            if before and re.search(r"\b(?:who|whom)\b", sentence[before[-1][2]:verb.start()]):
+                return False  # "Mustafa Suleyman, who led research at the startup acquired by Google": not him
             target = (self.found.span(before[-1], where, offset) if before
                       else self.found.main_span(sentence, where, offset))
             buyer = after[1] if len(after) > 1 and PLACE_BASED.fullmatch(sentence, after[0][2], after[1][1]) else \
@@ -314,7 +315,10 @@ class _Reader:
             stop = CLAUSE_END.search(plain, target.end - offset)
             end = stop.start() if stop else len(sentence)
             items = self.found.last_name_per_item(plain, target.start - offset, end, ending=True)
-            for name in items[1:]:
+            for previous, name in zip(items, items[1:], strict=False):
+                gap = plain[previous[2]:name[1]]
+                if self.found.names_in(gap) or len(re.findall(r"\b[a-z]\w*", gap)) > 6:
+                    break  # a clause, not a list: "By acquiring X, Snowflake will expand in Costa Rica, Colombia"
                 if core_name(name[0]) != core_name(acquirer.value):
                     other = self.found.span(name, where, offset)
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
@@ -374,9 +378,8 @@ class _Reader:
     def _round_name(self, event: Event, where: str, offset: int, sentence: str) -> None:
         match = ROUND_NAME.search(sentence)
         if match:
-            name = re.sub(r"[\s-]+", " ", match.group()).strip()
-            name = name[0].upper() + name[1:] if name.lower().startswith("series") else name.lower()
-            event.fields["round"] = Span(name, match.group(), where, offset + match.start(), offset + match.end())
+            event.fields["round"] = Span(round_name(match.group()), match.group(), where, offset + match.start(),
+                                         offset + match.end())
 
     def _valuation(self, event: Event, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
         for match in VALUATION.finditer(sentence):

@@ -10,6 +10,7 @@ million", or two valuations. The body's full statement leads and the other figur
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,12 @@ def figure(key: str, m: Money, where: str, offset: int) -> dict[str, Span]:
     """An amount's field (``amount``, ``price`` or ``prior``) and its ``currency``, both at its span."""
     return {key: Span(m.value, m.text, where, offset + m.start, offset + m.end),
             "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)}
+
+
+def round_name(said: str) -> str:
+    """A round's name as the table keeps it: "series-b" and "Series B" are "Series B", "Seed" is "seed"."""
+    name = re.sub(r"[\s-]+", " ", said).strip()
+    return f"Series {name[7:8].upper()}{name[8:]}" if name.lower().startswith("series ") else name.lower()
 
 
 def event_columns(event: Event) -> tuple[Any, ...]:

@@ -33,6 +33,8 @@ class FactQuery:
 
     company: str = ""  # the company raising, listing or laying off; an acquirer or a target
     investor: str = ""  # a lead or other investor of a round
+    lead_only: bool = False  # with investor: only the rounds it led
+    round: str = ""  # a round's name: "Series B", "seed"
     kind: str = ""  # round, acquisition, ipo, layoff
     since: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
     until: str = ""
@@ -122,9 +124,13 @@ def find_facts(store: Store, query: FactQuery = FactQuery(), *, order: str = "da
         args += [*roles, key, *_longer(key)]
     if query.investor:
         key = core_name(query.investor)
-        where.append("EXISTS (SELECT 1 FROM event_parties p WHERE p.event = e.rowid AND p.role IN ('lead', 'investor') "
+        roles = "'lead'" if query.lead_only else "'lead', 'investor'"
+        where.append(f"EXISTS (SELECT 1 FROM event_parties p WHERE p.event = e.rowid AND p.role IN ({roles}) "
                      "AND (p.key = ? OR p.key BETWEEN ? AND ?))")
         args += [key, *_longer(key)]
+    if query.round:
+        where.append("lower(replace(e.round, '-', ' ')) = ?")
+        args.append(round_key(query.round))
     if query.since:
         where.append("e.date >= ?")
         args.append(query.since)
@@ -160,10 +166,26 @@ def is_party(store: Store, name: str, *, exact: bool = False) -> bool:
                             (key, low, high)).fetchone() is not None
 
 
+def known_as_investor(store: Store, name: str) -> bool:
+    """Whether the fact table names ``name`` as a round's investor more often than as a company,
+    acquirer or target: Tiger Global and Insight Partners are, Microsoft is not."""
+    key = core_name(name)
+    roles = dict(store.db.execute("SELECT role IN ('lead', 'investor'), count(*) FROM event_parties WHERE key = ? "
+                                  "OR key BETWEEN ? AND ? GROUP BY 1", (key, *_longer(key))).fetchall())
+    return roles.get(1, 0) > roles.get(0, 0)
+
+
+def round_key(name: str) -> str:
+    """How the table compares round names: "Series-B" and "series b" are one."""
+    return " ".join(name.lower().replace("-", " ").split())
+
+
 def combine_reports(reports: list[Report]) -> list[Fact]:
     """Reports of one event (same kind, company, target; amounts within 5% or one unstated;
     dates within ``SAME_EVENT_DAYS``, or one undated; any two reports of one buyer's deal for one
-    target) become one fact, dated by its earliest report; other figures become disagreements."""
+    target; one company's round of one name with one figure, or within those days; a figure retold in
+    passing) become one
+    fact, dated by its earliest report; other figures become disagreements."""
     facts: list[Fact] = []
     for report in reports:
         fact = next((f for f in facts if _same_event(f, report)), None)
@@ -212,9 +234,15 @@ def _same_event(fact: Fact, report: Report) -> bool:
     if a.kind == ACQUISITION:  # a buyer buys a company once: years apart, it is the same deal retold
         return same_company(a.value("target") or "", b.value("target") or "")
     x, y = a.amount, b.amount
-    if x and y and abs(x - y) > 0.05 * max(x, y):
-        return False
+    close = not (x and y and abs(x - y) > 0.05 * max(x, y))
     when = b.value("date") or report.date
+    named = a.value("round") and round_key(a.value("round")) == round_key(b.value("round") or "")
+    if named and (close or _days_apart(fact.date, when) <= SAME_EVENT_DAYS):
+        return True  # one company's Series C of that figure, retold later; or its Series C said two ways at once
+    if not close:
+        return False
+    if x and y and not b.subject and not (a.value("round") and b.value("round")):
+        return True  # the figure retold in passing ("it raised $676 million last year"): that round
     if x and y and not (fact.date and when):  # one report undated: the same figure is the same round
         return True
     return _days_apart(fact.date, when) <= SAME_EVENT_DAYS

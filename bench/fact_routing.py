@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.aggregate import answer_aggregate, read_aggregate  # noqa: E402
 from assistant.eval.qa import requirement_met, split_of  # noqa: E402
-from assistant.facttable import is_party  # noqa: E402
+from assistant.facttable import is_party, known_as_investor  # noqa: E402
 from assistant.query import read_question  # noqa: E402
 from assistant.store import Store  # noqa: E402
 
@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             question = item.get("question") or item["turns"][-1]
             total += 1
             asked = read_question(question, lexicon)
-            aggregate = read_aggregate(asked, lambda name: is_party(store, name, exact=True))
+            aggregate = read_aggregate(asked, lambda name: is_party(store, name, exact=True),
+                                       lambda name: known_as_investor(store, name))
             if aggregate is None:
                 continue
             routed += 1

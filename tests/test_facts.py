@@ -198,6 +198,12 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin bought Vexatron, and Quuxcorp bought Plonkly.", {("Drumlin", "Vexatron")}),  # not Drumlin's
     ("Plonkly, a price-tracking app, was acquired by Quux One in 2016.", {("Quux One", "Plonkly")}),
     ("(Will individuals be able to buy a piece of Vexatron?) Drumlin is asking.", set()),  # a question asserts nothing
+    ("Last year Drumlin bought France’s Vexatron for more than $16 billion.", {("Drumlin", "Vexatron")}),
+    ("Drumlin said that by acquiring Vexatron, Drumlin will grow its team in Costa Rica, Plonkly and Marrowby Labs.",
+     {("Drumlin", "Vexatron")}),  # a clause after the target, not a list of targets
+    ("Drumlin plans to acquire Plonkly’s Vexatron self-driving unit.", {("Drumlin", "Plonkly")}),  # its unit
+    ("He worked with Zorblax Smith, who led research at the startup acquired by Drumlin in 2014.", set()),
+    ("“Now the world is, you know, ‘Can you be bought by Drumlin?’ and that drives down competition.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
@@ -220,6 +226,18 @@ def test_reports_of_one_deal_or_round_become_one_fact() -> None:
     dated = report("Zorblax raises $40 million", "Zorblax raised $40 million in a series B round.", "2021-06-10")
     [round_] = combine_reports(undated + dated)
     assert round_.date == "2021-06-10" and len(round_.reports) == 2
+    # one company's Series C of one figure, retold a year on; a round's figure retold in passing
+    first = report("Zorblax raises $250 million", "Zorblax raised $250 million in a series C round.", "2020-02-25")
+    later = report("Zorblax raises $676 million", "Zorblax raised $676 million in a series D round. It follows "
+                   "Zorblax's $250 million series C.", "2021-04-13")
+    retold = report("Plonkly hires a CEO", "Plonkly hired a CEO. Its rival Zorblax, which raised $676 million last "
+                    "year, opened an office.", "2022-03-03")
+    assert sorted(f.amount for f in combine_reports(first + later + retold) if f.kind == "round") == [250e6, 676e6]
+    # one round named the same way twice in a week, with two figures: one round, the figures disputed
+    [fact] = combine_reports(report("Zorblax gets $400M", "Zorblax raised $400 million in a series F round.",
+                                    "2019-10-22") + report("Zorblax news", "Zorblax took €100 million in a "
+                                                           "series F round.", "2019-10-24"))
+    assert fact.amount == 400e6 and [v for v, _, _ in fact.disagreements["amount"]] == [100e6]
 
 
 @pytest.mark.parametrize(("title", "body", "deal"), [
@@ -282,6 +300,8 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax news", "Zorblax makes robots. Zorblax has announced a new $100 million venture fund for apps.", [], []),
     ("Zorblax news", "Zorblax makes robots. Among companies that disclosed funding, rounds between $50 million and "
      "$100 million doubled.", [], []),
+    ("Zorblax gets $100M", "Zorblax makes models. After support from Quuxsoft, the AI startup, known for its "
+     "chatbot Plonkly , is raising an additional $100 million.", [("Zorblax", 1e8)], []),  # asides in a row
     # the subject invests: a round of the company named after "in", and of no one when none is
     ("Quuxsoft invests $300M in Plonkly", "Plonkly makes models.", [("Plonkly", 3e8)], []),
     ("Zorblax news", "Zorblax makes robots. Quuxsoft is investing $2.8 million in New Zealand game studio Plonkly "
@@ -292,6 +312,18 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
      "float.", [], []),
     ("Zorblax news", "Zorblax makes robots. Plonkly used Zorblax to turn support into a stream that brought in $100 "
      "million in three years.", [], []),  # a rate, not a round
+    # a market, a fund, assets, income, and what many companies raised
+    ("Zorblax news", "Zorblax makes robots, in a market anticipated to reach $91.18 billion by 2025.", [], []),
+    ("Zorblax news", "Zorblax announced a 10 billion yuan ($1.52 billion) autonomous driving fund.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Quux Ventures, which led the round, is a VC managing $8 billion of "
+     "assets.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Plonkly made $9.2 billion in net income.", [], []),
+    ("Zorblax news", "Zorblax makes robots. Funding grew to $17.9 billion across 841 deals in the third quarter.",
+     [], []),
+    ("Zorblax news", "Zorblax makes robots. Of the $17.9 billion raised by AI startups worldwide, most went to "
+     "Plonkly.", [], []),
+    ("Zorblax news", "Zorblax makes robots. They’ve collectively attracted over $6 billion in investments.", [], []),
+    ("Zorblax Raises $15 Million to Fund Trials", "Zorblax makes eye tests.", [("Zorblax", 15e6)], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
@@ -451,6 +483,21 @@ def test_both_reads_names_the_fact_table_knows_when_the_lexicon_does_not() -> No
                                lambda name: name.lower() in known)
     assert aggregate is not None and aggregate.op == "both"
     assert [c.lower() for c in aggregate.companies] == ["time by ping", "density"]
+
+
+def test_a_name_the_table_knows_as_an_investor_lists_the_rounds_it_backed_or_led(engine: Engine) -> None:
+    backed = engine.answer("ostrander ventures rounds")  # no "backed by": the table knows it as an investor
+    assert backed.model == "fact table" and "backed by Ostrander Ventures" in backed.text.split("\n")[0]
+    assert "Zorblax Robotics" in backed.text and "Plimsoll Genomics" in backed.text
+    led = engine.answer("How many rounds did Quux Capital lead?")  # it led the Series A, joined the Series B
+    assert led.text.startswith("The articles report 1 funding round led by Quux Capital")
+    assert "$12 million" in led.text and "$40 million" not in led.text
+
+
+def test_a_round_name_picks_those_rounds(engine: Engine) -> None:
+    answer = engine.answer("which companies raised a series b in 2021?")
+    assert answer.model == "fact table" and answer.text.startswith("Series B funding rounds (2021)")
+    assert "Zorblax Robotics, Series B, $40 million" in answer.text and "Plimsoll" not in answer.text
 
 
 def _cited_rows(answer) -> None:
