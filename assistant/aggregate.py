@@ -177,7 +177,8 @@ def _topic(question: Question, words: list[str], names: list[str]) -> str:
     left = [w for w in words if w not in _QUESTION_WORDS and w not in named and not w.isdigit()
             and w not in _NUMBERS and not any(w.startswith(c) or c.startswith(stem(w)) for c in cues)
             and w not in {"startups", "startup", "companies", "company", "firms", "much", "money", "funding",
-                          "million", "billion", "dollars", "usd"}]
+                          "million", "billion", "dollars", "usd", "over", "more", "than", "above", "least",
+                          "exceeding", "bigger", "larger"}]  # (and the words of a minimum: "more than $500 million")
     return " ".join(left)
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import OSA
+
 from .entities import extract_names, normal
 from .event_patterns import (
     ADJECTIVE_PREFIX,
@@ -24,6 +26,7 @@ from .event_patterns import (
     DESCRIBES,
     DESCRIBING,
     DESCRIPTION,
+    FUNDING_FOR,
     FUNDING_VERB,
     GENERIC,
     GENERIC_SUBJECT,
@@ -173,6 +176,7 @@ class ArticleNames:
         return [n for n in self.names_in(sentence, 0, upto)
                 if not AFTER_PREPOSITION.search(sentence[max(0, n[1] - 16):n[1]])
                 and not re.search(r"(?:\bex-|\bformer\s+)$", sentence[max(0, n[1] - 7):n[1]], re.IGNORECASE)
+                and not sentence[n[2]:n[2] + 2].lstrip().startswith(":")  # a label: "CB Insights: AI funding hit"
                 and (not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3]) or APPOSITION.match(sentence, n[2])
                      or re.match(r"\s*\(\s*(?:which|who)\b", sentence[n[2]:]))  # "Pony.ai (which raised $100M)"
                 and not _in_closed_aside(sentence, n, upto)]
@@ -216,8 +220,9 @@ class ArticleNames:
 
     def main_span(self, clause: str, where: str, offset: int) -> Span | None:
         """The article's company, where the body (else the title) names it, when ``clause`` is
-        "it", "the company", empty or a title's; else None."""
-        if not self.main:
+        "it", "the company", empty or a title's that names it; else None ("Pandemic drove VC funding
+        for health care to record $80.6 billion" is about no company)."""
+        if not self.main or where == "title" and not self._title_about_main(clause):
             return None
         stripped = clause.strip()
         if where == "title" or MAIN.match(stripped) or not stripped or stripped.lower() in ("today", "now"):
@@ -227,12 +232,25 @@ class ArticleNames:
             return Span(self.main, self.main, place, found, found + len(self.main))
         return None
 
+    def _title_about_main(self, clause: str) -> bool:
+        """The title names the main company (misspelt too: "Antrhopic gets $100M") or describes one
+        ("Cloud security platform lands $20M", not "AI startup funding hits $17.9B"), not as a label."""
+        main = self.main.lower()
+        described = re.search(DESCRIBES.pattern + r"(?!\s+(?:funding|investments?|financing|markets?)\b)", clause)
+        labelled = re.match(rf"\s*{re.escape(main)}\s*:", self.title.lower())  # "CB Insights: AI funding hit $26B"
+        return main in self.title.lower() and not labelled or bool(described) or " " not in main and any(
+            OSA.normalized_similarity(word, main) >= 0.75 for word in re.findall(r"[\w.'’-]+", self.title.lower()))
+
     def recipient(self, sentence: str, start: int, end: int) -> tuple[re.Match | None, Name | None]:
         """Where a company named after the amount at ``start:end`` may start ("a $100 million investment in", "invests
         $1 billion in"), and that company: the name right after "in", or one its description ends with
         ("in one of the most buzzy OpenAI rivals, Anthropic", "in open source ecommerce platform Reaction Commerce")."""
         named_after = ROUND_IN.match(sentence, end) or (
             INVESTS.search(sentence[:start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, end))
+        funding_for = None if named_after else FUNDING_FOR.match(sentence, end)
+        if funding_for and (first := self.names_in(sentence, funding_for.end(), funding_for.end() + 60)) \
+                and first[0][1] == funding_for.end():
+            return funding_for, first[0]  # "Krafcik secured more than $3 billion in funding for Waymo"
         after = self.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
         named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None) or (
             after[0] if after and DESCRIPTION.fullmatch(sentence, named_after.end(), after[0][1]) else None)

@@ -84,9 +84,9 @@ MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|develo
 DESCRIPTION = re.compile(r"(?:(?!(?:a|an|the|led|by|from|with|and|at|on|in|of|as|for|round)\b)[A-Za-z][\w-]*\s+){1,5}")
 # An amount not (yet) raised: "at least $30 million of a possible $35 million", "plans to raise $100 million".
 PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for|"
-                     r"(?:plans?|planning|seeks?|seeking|hopes?|hoping|aims?|aiming|looking|wants?|intends?|expects?|expected)"
-                     r"\s+to\s+"
-                     r"(?:raise|secure|bring in|invest)(?:\s+(?:up to|about|around|as much as|more than))?)\s+$",
+                     r"(?:(?:plans?|planning|seeks?|seeking|hopes?|hoping|aims?|aiming|looking|wants?|intends?|"
+                     r"expects?|expected)\s+to\s+(?:\w+ly\s+)?(?:raise|secure|bring in|invest)|"
+                     r"(?:would|could|might|may)\s+raise)(?:\s+(?:up to|about|around|as much as|more than))?)\s+$",
                      re.IGNORECASE)
 # A participle that describes rather than acts: "Xant, the recently acquired Five9".
 DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|newly)\s+(?:\w+ly\s+)?$",
@@ -175,6 +175,8 @@ OTHER_ROUND_CLAUSE = re.compile(
     r"raise)\b", re.IGNORECASE)
 NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
 OWNS = re.compile(r"['’]s\s+")  # between a name and what it owns: "Unravel's $35 million"
+# Or right after "funding for": "more than $3 billion in funding for Waymo".
+FUNDING_FOR = re.compile(r"\s*(?:in\s+)?(?:\w+\s+){0,2}?(?:funding|financing|investment)\s+for\s+", re.IGNORECASE)
 # The company a round went to, named after it: "a $100 million investment in Andela".
 ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
                       re.IGNORECASE)

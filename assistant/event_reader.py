@@ -95,7 +95,7 @@ class _Reader:
         sentence = source[start:end]
         if sentence.rstrip(" \"”’)").endswith("?"):
             return  # a question asserts nothing: "Will individuals be able to buy a piece of Reddit?"
-        amounts = [m for m in money(sentence) if not m.is_year]
+        amounts = [m for m in money(sentence) if m.has_currency]
         passives = list(ACQUIRED_BY.finditer(sentence))
         for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
             self._acquisition(where, start, sentence, amounts, verb, since=passives[n - 1].end() if n else 0)

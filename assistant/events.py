@@ -127,6 +127,10 @@ def combine(events: list[Event], main: str, date: str) -> list[Event]:
             _merge(same, event)
     for total in (e for e in merged if e.kind == TOTAL and "prior" in e.fields and "amount" not in e.fields):
         _add_the_round(total, merged, date)
+    # A buyer's price called an investment ("recoup its $19.7 billion investment") is no round of the buyer.
+    paid = [(e.company, e.amount) for e in merged if e.kind == ACQUISITION and e.amount]
+    merged = [e for e in merged if not (e.kind == ROUND and any(
+        e.amount == price and same_company(e.company, buyer) for buyer, price in paid))]
     for event in merged:
         event.subject = bool(main) and (same_company(event.company, main)
                                         or same_company(event.value("target") or "", main))

@@ -135,6 +135,7 @@ SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mm": 1
 _SIGNS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "usd": "USD", "eur": "EUR",
           "gbp": "GBP", "dollars": "USD", "euros": "EUR", "pounds": "GBP", "yuan": "CNY", "rmb": "CNY", "yen": "JPY",
           "rupees": "INR", "cad": "CAD", "c$": "CAD", "a$": "AUD", "aud": "AUD", "s$": "SGD", "sgd": "SGD"}
+_RANGE_FROM = re.compile(r"[$€£¥₹]\d[\d.,]*\s*(?:-|–|to)\s*$")  # "$34-" of "$34-40 million"
 _MONEY = re.compile(
     r"(?:(?P<sign>US\$|[CAS]\$|[$€£¥₹]|\b(?:USD|EUR|GBP|CAD|AUD|SGD)\s?)\s?)?"
     r"(?<![\w.,])(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
@@ -151,12 +152,15 @@ class Money:
     text: str
     start: int
     end: int
+    # With a currency, not a scale alone: "$530 billion", "$34-40 million"; not "Megatron 530B", "10 million users".
+    has_currency: bool = True
 
     @property
     def is_year(self) -> bool:
         """"in 2019" read as an amount: a bare whole number between 1900 and 2100."""
         return self.currency == "USD" and self.text[:1] not in "$€£¥" and self.value.is_integer() and \
             1900 <= self.value <= 2100
+
 
 
 def money(text: str, minimum: float = 1e4) -> list[Money]:
@@ -172,7 +176,8 @@ def money(text: str, minimum: float = 1e4) -> list[Money]:
             continue
         currency = _SIGNS.get((sign or word or "$").strip().lower(), "USD")
         found.append(Money(round(value, 6), currency, match.group().strip(), match.start(), match.start()
-                           + len(match.group().rstrip())))
+                           + len(match.group().rstrip()),
+                           bool(sign or word or _RANGE_FROM.search(text[max(0, match.start() - 12):match.start()]))))
     return found
 
 

@@ -324,6 +324,20 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
      "Plonkly.", [], []),
     ("Zorblax news", "Zorblax makes robots. They’ve collectively attracted over $6 billion in investments.", [], []),
     ("Zorblax Raises $15 Million to Fund Trials", "Zorblax makes eye tests.", [("Zorblax", 15e6)], []),
+    # a title about the article's company, named (even misspelt) or described; not a market's statistic
+    ("Zorblxa gets $100M to build models", "Zorblax makes models. Zorblax grows.", [("Zorblax", 1e8)], []),
+    ("Cloud security platform lands $20M", "Zorblax makes tools. Zorblax grows.", [("Zorblax", 2e7)], []),
+    ("Pandemic drove VC funding for health care to record $80.6 billion", "Zorblax makes tools. Zorblax grows.",
+     [], []),
+    ("Report: AI startup funding hits record high of $17.9B in Q3", "Zorblax makes tools. Zorblax grows.", [], []),
+    ("Drumlin news", "Drumlin announced its $19.7 billion acquisition of Vexatron. Drumlin will recoup its $19.7 "
+     "billion investment soon.", [], []),  # the buyer's price called an investment
+    ("Quux Insights: AI startup funding hit a new high of $26.6 billion", "Quux Insights counts deals. Quux Insights "
+     "grows.", [], []),  # a label, not the subject
+    ("Zorblax news", "Zorblax makes robots. As CEO, Plonk Smith secured more than $3 billion in funding for "
+     "Zorblax.", [("Zorblax", 3e9)], []),
+    ("Zorblax news", "Zorblax makes robots. It said it would raise $1 billion in the offering, and it plans to "
+     "separately raise $6 billion in debt financing.", [], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
@@ -492,6 +506,11 @@ def test_a_name_the_table_knows_as_an_investor_lists_the_rounds_it_backed_or_led
     led = engine.answer("How many rounds did Quux Capital lead?")  # it led the Series A, joined the Series B
     assert led.text.startswith("The articles report 1 funding round led by Quux Capital")
     assert "$12 million" in led.text and "$40 million" not in led.text
+
+
+def test_a_minimum_amount_is_no_topic(engine: Engine) -> None:
+    query = read_aggregate(engine.read("which startups raised more than $20 million in 2021?")).query
+    assert (query.min_amount, query.topic, query.since) == (20e6, "", "2021")
 
 
 def test_a_round_name_picks_those_rounds(engine: Engine) -> None:

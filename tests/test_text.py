@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.text import count_terms, index_text, key_terms, split_sentences, stem
+from assistant.text import count_terms, index_text, key_terms, money, split_sentences, stem
 
 
 def test_question_terms_and_index_share_one_stemmer() -> None:
@@ -19,3 +19,11 @@ def test_sentences_split_after_rounds_and_abbreviations_but_not_initials() -> No
         "Acme closed a Series A.", "The round was led by Foo.", "It is based in the U.S.", "It raised more.",
         "John D. Rockefeller invested via Acme Inc. in 2019.", "Its Series B.", "Acme had raised before.",
     ]
+
+
+def test_amounts_say_whether_a_currency_was_written() -> None:
+    found = {m.text: (m.value, m.has_currency) for m in money(
+        "It raised $600 million and 10 billion yuan, sold for $34-40 million, and made Megatron 530B for 30 million "
+        "readers.")}
+    assert found == {"$600 million": (6e8, True), "10 billion yuan": (1e10, True), "40 million": (4e7, True),
+                     "530B": (5.3e11, False), "30 million": (3e7, False)}
