@@ -19,6 +19,7 @@ from .entities import extract_names, normal
 from .event_patterns import (
     ADJECTIVE_PREFIX,
     ADJECTIVE_SUFFIX,
+    AFTER_ASIDE,
     AFTER_PREPOSITION,
     APPOSITION,
     CAPITALISED_RUN,
@@ -281,6 +282,13 @@ def buys(sentence: str, verb: re.Match[str]) -> bool:
         return False
     return not (verb.group().lower() in ("buy", "purchase")
                 and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$", sentence[:verb.start()], re.I))
+
+
+def doer_before(sentence: str, before: list[Name], upto: int) -> Name | None:
+    """The last name before ``upto``, or the one that an aside right before it describes: "Kustomer,
+    a CRM that manages customers, was acquired by", "Insight Partners — an OwnBackup investor — acquiring"."""
+    described = next((n for n in reversed(before) if AFTER_ASIDE.fullmatch(sentence, n[2], upto)), None)
+    return described or (before[-1] if before else None)
 
 
 def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], after: list[Name]) -> Name | None:

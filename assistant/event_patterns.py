@@ -143,6 +143,8 @@ IN_YEAR = re.compile(r"\bin\s+(?:early\s+|late\s+|mid-)?((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
           "other investors", "new investors", "a group", "several", "various", "undisclosed"}
 ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
+# Between a name and its verb, an aside describing it: ", a CRM that manages customers, was", " — an Acme investor — ".
+AFTER_ASIDE = re.compile(r"\s*(?:,\s+(?:a|an)\s+[^,]*,|\s+[—–]\s+(?:a|an)\s+[^—–]*[—–])\s*(?:\w+\s+){0,2}")
 # Also set off by dashes: "Findem — whose customers include Google and RingCentral — raised".
 APPOSITION = re.compile(r"\s?,\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,"
                         r"|\s+[—–]\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^—–]*[—–]")
@@ -174,6 +176,8 @@ OTHER_ROUND_CLAUSE = re.compile(
     r"(?P<name>series[\s-][a-z]\d?|seed))\s+)+(?:round|cash injection|cash infusion|funding|financing|investment|"
     r"raise)\b", re.IGNORECASE)
 NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
+# A name owning a backer, not one: "rival Snowflake's top client", "Google's GV" (but "Intel's investment").
+OWNER_OF = re.compile(r"['’]s\s+(?!(?:investment|money|cash|funding|backing|stake|capital)\b)[a-z]")
 OWNS = re.compile(r"['’]s\s+")  # between a name and what it owns: "Unravel's $35 million"
 # Or right after "funding for": "more than $3 billion in funding for Waymo".
 FUNDING_FOR = re.compile(r"\s*(?:in\s+)?(?:\w+\s+){0,2}?(?:funding|financing|investment)\s+for\s+", re.IGNORECASE)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from .entities import core_name, normal
-from .event_names import ArticleNames, buys, unbracketed, what_was_bought
+from .event_names import ArticleNames, buys, doer_before, unbracketed, what_was_bought
 from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
@@ -50,6 +50,7 @@ from .event_patterns import (
     NOT_A_ROUND,
     NOT_A_ROUND_AFTER,
     OTHER_ROUND_CLAUSE,
+    OWNER_OF,
     OWNS,
     PARTICIPANTS,
     PARTICIPATED,
@@ -120,8 +121,7 @@ class _Reader:
         if rounds:
             self._round(where, start, sentence, rounds, amounts)
         elif (PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
-              or BACKERS.search(sentence)
-              or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
+              or BACKERS.search(sentence) or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
               or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
             self._round_details(where, start, sentence, amounts)
         self._total(where, start, sentence, amounts, self.events[-1] if rounds else None)
@@ -259,20 +259,20 @@ class _Reader:
         after = self.found.names_in(sentence, verb.end())
         if passive and re.search(r"\brespectively\b", sentence[verb.end():]) and len(before) > 1 < len(after):
             # "Nurego and Perspica, acquired by GE Digital and Cisco, respectively": pairs in order.
-            pairs = list(zip(before[-len(after):], after, strict=False))
             return all([self._acquired(where, offset, sentence, [], verb, self.found.span(buyer, where, offset),
                                        self.found.span(bought, where, offset), listed=False)
-                        for bought, buyer in pairs])
+                        for bought, buyer in zip(before[-len(after):], after, strict=False)])
         if passive:
             if before and re.search(r"\b(?:who|whom)\b", sentence[before[-1][2]:verb.start()]):
                 return False  # "Mustafa Suleyman, who led research at the startup acquired by Google": not him
-            target = (self.found.span(before[-1], where, offset) if before
-                      else self.found.main_span(sentence, where, offset))
+            bought = doer_before(sentence, before, verb.start())
+            target = self.found.span(bought, where, offset) if bought else self.found.main_span(sentence, where, offset)
             buyer = after[1] if len(after) > 1 and PLACE_BASED.fullmatch(sentence, after[0][2], after[1][1]) else \
                 after[0] if after else None  # "acquired by Denver, Colorado-based Ping Identity"
             acquirer = self.found.span(buyer, where, offset) if buyer else None
         else:
-            acquirer = (self.found.span(before[-1], where, offset) if before
+            buyer = doer_before(sentence, before, verb.start())
+            acquirer = (self.found.span(buyer, where, offset) if buyer
                         else self.found.main_span(sentence[:verb.start()], where, offset))
             bought = what_was_bought(sentence, verb, before, after)
             target = self.found.span(bought, where, offset) if bought else None
@@ -408,7 +408,7 @@ class _Reader:
                     items = items[:1]  # "lead investor GV, Deepset's round included ...": one name
                 elif stop and re.fullmatch(r",\s*and", stop.group()) and "," in plain[match.end():end]:
                     items += self.found.last_of_list(plain, stop.end())  # "co-led by A, B, and C"
-                names = [self.found.span(n, where, offset) for n in items]
+                names = [self.found.span(n, where, offset) for n in items if not OWNER_OF.match(plain, n[2])]
                 names = [n for n in names if normal(n.value) != normal(self.main) and normal(n.value) not in NOISE]
                 known = {normal(s.value) for spans in event.lists.values() for s in spans}
                 event.lists.setdefault(key, []).extend(n for n in names if normal(n.value) not in known)

@@ -115,6 +115,9 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
      "Factory.", ["Quux Capital"]),  # the firm of a city, not the city's state
     ("Last week Bob Plonk's investment firm, Quux Capital, led a $9 million investment in Zorblax.", ["Quux Capital"]),
     ("Zorblax raised $83 million. The $83 million funding round was led by Quux Capital.", ["Quux Capital"]),
+    ("Zorblax raised $3.5 million in a round co-led by Plonk’s corporate fund, Plonk Ventures, and Quux Capital.",
+     ["Plonk Ventures", "Quux Capital"]),  # the owner of a backer is not one
+    ("Zorblax raised $900 million in a round led by Plonk’s investment.", ["Plonk"]),
     ("Zorblax raised $8 million. Plonk Ventures led the company’s $8 million series A round.", ["Plonk Ventures"]),
     ("Zorblax raised $25 million in a series A led by European venture capital (VC) juggernaut Quux and A.Capital.",
      ["Quux", "A.Capital"]),
@@ -203,6 +206,10 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
      {("Drumlin", "Vexatron")}),  # a clause after the target, not a list of targets
     ("Drumlin plans to acquire Plonkly’s Vexatron self-driving unit.", {("Drumlin", "Plonkly")}),  # its unit
     ("He worked with Zorblax Smith, who led research at the startup acquired by Drumlin in 2014.", set()),
+    # the name an aside describes, not a name inside the aside
+    ("Vexatron, a CRM that helps Plonkly manage customers, was acquired by Drumlin for $1 billion.",
+     {("Drumlin", "Vexatron")}),
+    ("Last year Drumlin — a Plonkly investor — acquired Vexatron for $5 billion.", {("Drumlin", "Vexatron")}),
     ("“Now the world is, you know, ‘Can you be bought by Drumlin?’ and that drives down competition.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
