@@ -21,6 +21,7 @@ from .event_patterns import (
     ADJECTIVE_SUFFIX,
     AFTER_ASIDE,
     AFTER_PREPOSITION,
+    ANNOUNCED,
     APPOSITION,
     CAPITALISED_RUN,
     CLAUSE_END,
@@ -31,6 +32,7 @@ from .event_patterns import (
     FUNDING_VERB,
     GENERIC,
     GENERIC_SUBJECT,
+    HYPOTHETICAL,
     INVESTOR_HEADLINE,
     INVESTS,
     MAIN,
@@ -277,8 +279,11 @@ def _in_closed_aside(sentence: str, name: Name, upto: int) -> bool:
 
 def buys(sentence: str, verb: re.Match[str]) -> bool:
     """A buying word used as a verb: not the noun of "its purchases of X" (read apart) or "more of a
-    talent buy", nor the participle of "the recently acquired Five9"."""
-    if re.match(r"\s+of\b", sentence[verb.end():]) or DESCRIBING.search(sentence, 0, verb.start()):
+    talent buy", nor the participle of "the recently acquired Five9", nor a deal not done ("would
+    acquire", "in talks to buy")."""
+    before = sentence[max(0, verb.start() - 50):verb.start()]
+    if re.match(r"\s+of\b", sentence[verb.end():]) or DESCRIBING.search(sentence, 0, verb.start()) \
+            or HYPOTHETICAL.search(before) and not ANNOUNCED.search(before):
         return False
     return not (verb.group().lower() in ("buy", "purchase")
                 and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$", sentence[:verb.start()], re.I))

@@ -78,7 +78,14 @@ SHARES = re.compile(r"\s+(?:shares|stock|stake)\b|['’]s\s+(?-i:[a-z])")
 PLACE_BASED = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?-based\b(?:\s+[\w-]+){0,3}?\s+")
 # Between a product and its maker: "acquires Age of Wonders dev Triumph Studios".
 MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|developers?|devs?|manufacturers?|providers?|"
-                   r"creators?|company|firm|startup|studios?|publishers?|owners?|operators?|vendors?|parent),?(?:\s+|\b)")
+                   r"creators?|company|firm|startup|studios?|publishers?|owners?|operators?|vendors?|parent|platform),?"
+                   r"(?:\s+|\b)")
+# A deal not done: "would acquire", "is in talks to buy", "doesn't want you to buy", "maybe they'll buy"; not
+# one announced: "said it would buy Broadcom".
+HYPOTHETICAL = re.compile(r"\b(?:would|could|might|may|maybe|perhaps|"
+                          r"wants?\s+(?:\w+\s+)?to|wanted\s+to|in talks to|looking\s+(?:into|to)|consider(?:s|ed|ing)?|"
+                          r"rumou?red\s+to|not|n't|never|\w+['’]ll)\s+(?:\w+\s+)?$", re.IGNORECASE)
+ANNOUNCED = re.compile(r"\b(?:said|says|announced|agreed|confirmed)\b[^.;]{0,30}\bwould\s+(?:\w+\s+)?$", re.IGNORECASE)
 # Words that describe the name they come before: "open source ecommerce platform (Reaction Commerce)",
 # not "a round led by (True Ventures)" or "December 2018 led by".
 DESCRIPTION = re.compile(r"(?:(?!(?:a|an|the|led|by|from|with|and|at|on|in|of|as|for|round)\b)[A-Za-z][\w-]*\s+){1,5}")

@@ -206,6 +206,11 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
      {("Drumlin", "Vexatron")}),  # a clause after the target, not a list of targets
     ("Drumlin plans to acquire Plonkly’s Vexatron self-driving unit.", {("Drumlin", "Plonkly")}),  # its unit
     ("He worked with Zorblax Smith, who led research at the startup acquired by Drumlin in 2014.", set()),
+    # deals not done, and one announced
+    ("Drumlin is in talks to acquire Vexatron, people familiar with the matter said.", set()),
+    ("A month ago, I didn’t think Drumlin would acquire Vexatron.", set()),
+    ("Last week, Drumlin said that it would buy Vexatron for $37 billion.", {("Drumlin", "Vexatron")}),
+    ("Drumlin acquires Plonkly observability platform Vexatron.", {("Drumlin", "Vexatron")}),
     # the name an aside describes, not a name inside the aside
     ("Vexatron, a CRM that helps Plonkly manage customers, was acquired by Drumlin for $1 billion.",
      {("Drumlin", "Vexatron")}),
