@@ -181,7 +181,8 @@ class ArticleNames:
                 and not re.search(r"(?:\bex-|\bformer\s+)$", sentence[max(0, n[1] - 7):n[1]], re.IGNORECASE)
                 and not sentence[n[2]:n[2] + 2].lstrip().startswith(":")  # a label: "CB Insights: AI funding hit"
                 and (not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3]) or APPOSITION.match(sentence, n[2])
-                     or re.match(r"\s*\(\s*(?:which|who)\b", sentence[n[2]:]))  # "Pony.ai (which raised $100M)"
+                     or re.match(r"\s*\(\s*(?:which|who\b|www\.|https?:|[A-Z]+:)", sentence[n[2]:]))
+                # ("Pony.ai (which raised $100M)", "AgencyKPI ( www.agencykpi.com )", "Zoom (NASDAQ: ZM)")
                 and not _in_closed_aside(sentence, n, upto)]
 
     def subject(self, sentence: str, upto: int, offset: int, where: str) -> Span | None:

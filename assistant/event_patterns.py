@@ -98,8 +98,8 @@ PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potentia
 # A participle that describes rather than acts: "Xant, the recently acquired Five9".
 DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|newly)\s+(?:\w+ly\s+)?$",
                         re.IGNORECASE)
-IPO_WORDS = re.compile(r"\b(?:IPO|initial public offering|went public|go(?:es|ing)? public|direct listing|SPAC|"
-                  r"special purpose acquisition|public listing|listed on the)\b", re.IGNORECASE)
+IPO_WORDS = re.compile(r"(?<!pre-)\b(?:IPO|initial public offering|went public|go(?:es|ing)? public|direct listing|"
+                       r"SPAC|special purpose acquisition|public listing|listed on the)\b", re.IGNORECASE)
 LAYOFF_WORDS = re.compile(
     r"\b(?:lay(?:s|ing)? off|laid off|cut(?:s|ting)?|eliminat(?:e|es|ed|ing)|shed(?:s|ding)?|slash(?:es|ed|ing)?|"
     r"reduc(?:e|es|ed|ing))\s+(?:about\s+|roughly\s+|nearly\s+|some\s+|around\s+|more than\s+|almost\s+|"
@@ -137,8 +137,9 @@ NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at
 DESCRIBES = re.compile(r"[-\s]+(?:company|startup|firm|maker|provider|service|developer|platform|specialist|player|"
                         r"outfit|unit|business|software|app|vendor|operator|lab|chipmaker|giant|rival|subsidiary|studio)s?\b")
 PLACE = re.compile(r",\s*(?:Calif|Mass|N\.Y|NY|Wash|Texas|Ill|Colo|Ga|Fla|Va|Md|Pa|Ore|Utah|Ariz|Mich|Minn|N\.C|"
+                    r"Iowa|Ohio|Ind|Wis|Mo|Tenn|Ky|Ala|Okla|Kan|Neb|Nev|Idaho|Conn|N\.J|NJ|Del|R\.I|Vt|N\.H|Maine|"
                     r"England|China|Israel|India|Germany|France|Canada|Japan|U\.K|UK|U\.S)\b")
-ADJECTIVE_PREFIX = re.compile(r"^[\w.&' -]*-(?:based|backed|led|owned|funded|headquartered|born)\s+")
+ADJECTIVE_PREFIX = re.compile(r"^[\w.&' -]*-(?:based|backed|led|owned|funded|headquartered|born|provider|maker)\s+")
 AFTER_PREPOSITION = re.compile(r"\b(?:in|at|of|to|according to|based in|from|by|with|for|on|told|said|near|"
                                 r"like|than|versus|vs\.?)\s+(?:the\s+)?$", re.IGNORECASE)
 MAIN = re.compile(r"^(?:the|this|that)\s+(?:company|startup|firm|business)\b|^(?:it|they)\b", re.IGNORECASE)
@@ -146,14 +147,15 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
            "november", "december")
 IN_MONTH = re.compile(rf"\b(?:in|on|since|during)\s+(?:early\s+|late\s+|mid-)?({'|'.join(MONTHS)})"
                        rf"(?:\s+(\d{{1,2}}))?(?:,?\s+((?:19|20)\d\d))?\b", re.IGNORECASE)
-IN_YEAR = re.compile(r"\bin\s+(?:early\s+|late\s+|mid-)?((?:19|20)\d\d)\b")
+IN_YEAR = re.compile(r"\b[Ii]n\s+(?:early\s+|late\s+|mid-)?((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
           "other investors", "new investors", "a group", "several", "various", "undisclosed"}
 ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
 # Between a name and its verb, an aside describing it: ", a CRM that manages customers, was", " — an Acme investor — ".
 AFTER_ASIDE = re.compile(r"\s*(?:,\s+(?:a|an)\s+[^,]*,|\s+[—–]\s+(?:a|an)\s+[^—–]*[—–])\s*(?:\w+\s+){0,2}")
 # Also set off by dashes: "Findem — whose customers include Google and RingCentral — raised".
-APPOSITION = re.compile(r"\s?,\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^,]*,"
+APPOSITION = re.compile(r"\s?,\s+(?:a|an|the|which|who|whose|one of|backed|founded|known|(?:developer|maker|provider|"
+                        r"creator|operator|owner) of|(?:leader|pioneer) in)\b[^,]*,"
                         r"|\s+[—–]\s+(?:a|an|the|which|who|whose|one of|backed|founded|known)\b[^—–]*[—–]")
 # Capitalised words that are never the company of an event: technologies, titles, demonyms.
 GENERIC = frozenset("""ai ml llm llms api apis u.s u.k saas paas iot ar vr xr nft nfts b2b b2c hq ceo cto cfo coo
@@ -202,8 +204,8 @@ HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+|already\s+|previo
 # round the article reports: "had previously raised", "had raised ... prior to the new funding".
 TOTAL_OF = re.compile(r"\b(?P<whose>its|their|the\s+(?:[\w.,-]+\s+){0,4}?(?:company|startup|firm)['’]s\s+)?\s*"
                       r"total\s+(?!round|series|seed|value|deal)"
-                      r"(?:[\w-]+\s+){0,3}?(?:to|of|at|past)\s+(?:the\s+)?(?:about\s+|around\s+|more than\s+|"
-                      r"over\s+|nearly\s+|roughly\s+|some\s+|almost\s+)?$", re.IGNORECASE)
+                      r"(?:[\w-]+\s+){0,5}?(?:to|of|at|past)\s+(?:the\s+)?(?:about\s+|around\s+|more than\s+|"
+                      r"(?:well\s+|just\s+)?(?:over|above)\s+|nearly\s+|roughly\s+|some\s+|almost\s+)?$", re.IGNORECASE)
 # "Snyk's $850 million total raised since its inception": the total named after the amount.
 TOTAL_AFTER = re.compile(r"\s+(?:in\s+)?total\s+(?:raised|funding|capital|financing)\b", re.IGNORECASE)
 # A round named with its amount ("$135 million in series E funding"), not one a later clause names

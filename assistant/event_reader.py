@@ -165,7 +165,7 @@ class _Reader:
         if (CUMULATIVE.search(before) or HAS_RAISED.search(before) and not ROUND_FOLLOWS.match(after)) \
                 and not NAMED_ROUND.match(after):
             return False  # "had previously raised $6 million": what it raised before, in all
-        if TOTAL_CUE.search(before) or TO_DATE.match(after):
+        if TOTAL_CUE.search(before) or TOTAL_OF.search(before) or TO_DATE.match(after):
             return False
         if VALUATION.search(before[-35:]) or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after,
                                                        re.IGNORECASE):

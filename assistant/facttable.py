@@ -195,7 +195,8 @@ def combine_reports(reports: list[Report]) -> list[Fact]:
             continue
         fact.reports.append(report)
         when = report.event.value("date") or report.date
-        if when and (not fact.date or _full(when) < _full(fact.date)):  # a retelling comes after the event
+        # A retelling comes after the event; "2015" adds nothing to "2015-06-01".
+        if when and (not fact.date or _full(when) < _full(fact.date) and not fact.date.startswith(when)):
             fact.event.fields["date"] = report.event.fields.get("date") or Span(when, "", "article", 0, 0)
         for name in ("amount", "price", "valuation", "round"):
             theirs, ours = report.event.fields.get(name), fact.event.fields.get(name)

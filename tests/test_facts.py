@@ -350,11 +350,25 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
      "Zorblax.", [("Zorblax", 3e9)], []),
     ("Zorblax news", "Zorblax makes robots. It said it would raise $1 billion in the offering, and it plans to "
      "separately raise $6 billion in debt financing.", [], []),
+    ("Zorblax lands $54M", "Zorblax raised $54 million in a series D round. The round comes three years after its "
+     "series C round and takes the total capital raised by the company to well above $100 million.",
+     [("Zorblax", 54e6)], [("Zorblax", 1e8)]),  # a total, said at length
+    ("Zorblax raises $120M", "Today, SASE-provider Zorblax announced it has raised $120 million as part of a pre-IPO "
+     "funding round led by Quux Capital.", [("Zorblax", 1.2e8)], []),  # a pre-IPO round is a round
+    ("Zorblax Secures Series A Funding", "AUSTIN, Texas–(BUSINESS WIRE)– Zorblax ( www.zorblax.com ), developer of "
+     "a platform designed for data produced by many programs, today announced the closing of $5 million in Series A "
+     "funding.", [("Zorblax", 5e6)], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
     assert sorted((e.company, e.amount) for e in events if e.kind == "round") == rounds
     assert sorted((e.company, e.amount) for e in events if e.kind == "total") == totals
+
+
+def test_a_year_opening_the_sentence_dates_its_event() -> None:
+    body = "Zorblax makes robots. In 2013, the startup announced a $30 million funding round."
+    [event] = extract_events("Zorblax news", body, "2015-06-02")
+    assert (event.amount, event.value("date")) == (3e7, "2013")
 
 
 def test_a_deal_priced_in_the_next_sentence() -> None:
