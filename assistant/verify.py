@@ -269,11 +269,9 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
     if asked.terms:
         # ... and about what was asked: "Intrinsic has 10 employees" needs a sentence about employees.
         stated = [s for s in stated if _shares_term(asked.terms, s)]
-    lede = asked.article_text(passage.article_id)[:300] if asked.article_text else ""
-    if asked.names and not _names_any(f"{passage.title}\n{lede}", asked.names):
-        # In an article about another company (one its title and lede don't name), the amount must be
-        # stated of the one asked about: "CrowdStrike ... at a $3 billion valuation" is no answer about
-        # Cylance; but in an article introducing Pluribus, "the bot bested 15 human professionals" is.
+    if asked.names and not _names_any(passage.title, asked.names):
+        # In an article about another company, the amount must be stated of the one asked
+        # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
         stated = [s for s in stated if _names_any(s, asked.names)]
     return any(amounts & numbers(s) for s in stated)
 
