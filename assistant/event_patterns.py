@@ -184,6 +184,8 @@ OTHER_ROUND_CLAUSE = re.compile(
     r",?\s+(?:and|but|while|whereas)\s+(?:for\s+)?(?:its|the|this)\s+(?:(?:latest|new|newest|current|most recent|"
     r"(?P<name>series[\s-][a-z]\d?|seed))\s+)+(?:round|cash injection|cash infusion|funding|financing|investment|"
     r"raise)\b", re.IGNORECASE)
+EARLIER_ROUND = re.compile(r"\b(?:previous|prior|earlier|fresh off|following|on the heels of|after)\s+(?:a|an|its|the|"
+                           r"their)?\s*$", re.IGNORECASE)
 NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
 # A name owning a backer, not one: "rival Snowflake's top client", "Google's GV" (but "Intel's investment").
 OWNER_OF = re.compile(r"['’]s\s+(?!(?:investment|money|cash|funding|backing|stake|capital)\b)[a-z]")

@@ -8,6 +8,8 @@ valuation ("Temasek also participated in the Series C") are merged into the main
 ("bringing its total funding to $X", "had previously raised $Y") are facts of their own, never
 rounds.
 
+Acquisitions, IPOs and layoffs are read by ``event_deals``, a mixin of the reader.
+
 Fast on purpose (regular expressions over sentences): the 1,160-article corpus in about 15 s.
 The events are derived data, stored at ingest: bump ``storecheck.ANALYSIS_VERSION`` when these
 rules change, and stores re-read their articles on open. ``bench/facts.py`` scores the rules
@@ -19,7 +21,8 @@ from __future__ import annotations
 import re
 
 from .entities import core_name, normal
-from .event_names import ArticleNames, buys, doer_before, unbracketed, what_was_bought
+from .event_deals import DealSentences
+from .event_names import ArticleNames, buys, unbracketed
 from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
@@ -28,7 +31,7 @@ from .event_patterns import (
     CLAUSE_END,
     CUMULATIVE,
     DEAL_AFTER,
-    DEAL_PRICE,
+    EARLIER_ROUND,
     FUNDING_NOUN,
     FUNDING_VERB,
     FUNDING_WORD,
@@ -41,7 +44,6 @@ from .event_patterns import (
     LAYOFF_WORDS,
     LEAD,
     LED_THE_ROUND,
-    MONTHS,
     NAMED_AMOUNT,
     NAMED_ROUND,
     NEW_MONEY,
@@ -54,7 +56,6 @@ from .event_patterns import (
     OWNS,
     PARTICIPANTS,
     PARTICIPATED,
-    PLACE_BASED,
     PLANNED,
     PRIOR,
     REPORTED_HAD,
@@ -69,7 +70,7 @@ from .event_patterns import (
     TOTAL_OF,
     VALUATION,
 )
-from .events import ACQUISITION, IPO, LAYOFF, ROUND, TOTAL, Event, Span, combine, figure, round_name, same_company
+from .events import ROUND, TOTAL, Event, Span, combine, figure, round_name, same_company
 from .text import Money, money, split_sentences
 
 
@@ -83,7 +84,7 @@ def extract_events(title: str, text: str, date: str = "") -> list[Event]:
     return reader.finish()
 
 
-class _Reader:
+class _Reader(DealSentences):
     def __init__(self, title: str, text: str, date: str) -> None:
         self.title, self.text, self.date = title, text, date
         self.found = ArticleNames(title, text)
@@ -118,6 +119,14 @@ class _Reader:
             return
         bought, count = ACQUIRE.search(sentence), len(self.events)  # after "to buy X for": a price, not a round
         rounds = [m for m in amounts if self._is_round_amount(sentence, m) and not (bought and bought.end() <= m.start)]
+        # "Fresh off a $60 million round, it secured $135 million": the earlier one is not the sentence's round.
+        earlier: list[Money] = []
+        for m in amounts:  # (and the rest of their list: "following a $20 million series B and a $7.5 million one")
+            if EARLIER_ROUND.search(sentence, max(0, m.start - 30), m.start) or earlier and re.fullmatch(
+                    r"[^.;$]{0,40}\b(?:and|as well as)\s+(?:an?\s+)?", sentence[earlier[-1].end:m.start]):
+                earlier.append(m)
+        earlier = [m for m in earlier if m in rounds]
+        rounds = [m for m in rounds if m not in earlier]
         if rounds:
             self._round(where, start, sentence, rounds, amounts)
         elif (PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
@@ -127,7 +136,7 @@ class _Reader:
         self._total(where, start, sentence, amounts, self.events[-1] if rounds else None)
         read = next((e.fields["company"] for e in self.events[count:] if "company" in e.fields), None)
         own = bool(rounds) and "company" in self.events[count].fields  # else "the startup's total ..., following a"
-        self._named_rounds(where, start, sentence, [m for m in amounts if not (own and m is rounds[0])], read)
+        self._named_rounds(where, start, sentence, [m for m in amounts if not (own and m is rounds[0])], read, earlier)
 
     def _total(self, where: str, offset: int, sentence: str, amounts: list[Money], round_: Event | None) -> None:
         """What a company has raised in all: stated ("has raised $60 million to date", "bringing its
@@ -208,16 +217,25 @@ class _Reader:
         self._date(event, where, offset, sentence)
         self.events.append(event)
 
-    def _named_rounds(self, where: str, offset: int, sentence: str, amounts: list[Money], read: Span | None) -> None:
-        """Earlier rounds named with their amounts ("following a $20 million series A in May 2018"): of the name
-        owning one ("Unravel's $35 million series C"), else of the sentence's round or total (``read``) or subject."""
-        for m, named in ((m, n) for m in amounts if (n := NAMED_AMOUNT.match(sentence, m.end))):
+    def _named_rounds(self, where: str, offset: int, sentence: str, amounts: list[Money], read: Span | None,
+                      earlier: list[Money]) -> None:
+        """Earlier rounds named with their amounts ("following a $20 million series A in May 2018"), or said to be
+        earlier ("fresh off a $60 million round"): of the name owning one ("Unravel's $35 million series C"), else
+        of the sentence's round or total (``read``) or subject."""
+        named_ends = {m.start: n.end() for m in amounts if (n := NAMED_AMOUNT.match(sentence, m.end))}
+        # An earlier round's name and date follow it: "a $16.5 million extension to a series B round that closed in
+        # March 2017", up to the next amount.
+        ends = {m.start: min([a.start for a in amounts if a.start > m.start] + [m.end + 60]) for m in earlier}
+        for m in sorted({*[m for m in amounts if m.start in named_ends], *earlier}, key=lambda m: m.start):
             owner = [n for n in self.found.names_in(sentence, 0, m.start) if OWNS.fullmatch(sentence, n[2], m.start)]
-            if company := (owner and self.found.span(owner[0], where, offset) or read
-                           or self.found.subject(sentence, m.start, offset, where)):
+            subject = self.found.subject(sentence, m.start, offset, where)  # (for "X, which ..., following a $N")
+            unnamed = m in earlier and m.start not in named_ends
+            if company := (owner and self.found.span(owner[0], where, offset)
+                           or (subject or read if unnamed else read or subject)):
                 event = Event(ROUND, {"company": company, **figure("amount", m, where, offset)}, exact=True)
-                self._round_name(event, where, offset + m.end, sentence[m.end:named.end()])
-                when = sentence[m.end:m.end + 40]
+                end = named_ends.get(m.start) or ends[m.start]
+                self._round_name(event, where, offset + m.end, sentence[m.end:end])
+                when = sentence[m.end:m.end + 40 if m.start in named_ends else end]
                 if IN_MONTH.search(when) or IN_YEAR.search(when):  # else undated: not the article's day
                     self._date(event, where, offset + m.end, when)
                 self.events.append(event)
@@ -249,129 +267,6 @@ class _Reader:
         if event.fields or event.lists:
             event.fields["details_only"] = Span(True, "", where, offset, offset)
             self.events.append(event)
-
-    def _acquisition(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
-                     since: int = 0) -> bool:
-        """``verb`` is "acquired by" (passive: the target comes first) or "acquires"; ``since``: where
-        the sentence's previous passive ended, so each of a list's targets is read once."""
-        passive = verb.re is ACQUIRED_BY
-        before = self.found.names_in(sentence, since, verb.start())
-        after = self.found.names_in(sentence, verb.end())
-        if passive and re.search(r"\brespectively\b", sentence[verb.end():]) and len(before) > 1 < len(after):
-            # "Nurego and Perspica, acquired by GE Digital and Cisco, respectively": pairs in order.
-            return all([self._acquired(where, offset, sentence, [], verb, self.found.span(buyer, where, offset),
-                                       self.found.span(bought, where, offset), listed=False)
-                        for bought, buyer in zip(before[-len(after):], after, strict=False)])
-        if passive:
-            if before and re.search(r"\b(?:who|whom)\b", sentence[before[-1][2]:verb.start()]):
-                return False  # "Mustafa Suleyman, who led research at the startup acquired by Google": not him
-            bought = doer_before(sentence, before, verb.start())
-            target = self.found.span(bought, where, offset) if bought else self.found.main_span(sentence, where, offset)
-            buyer = after[1] if len(after) > 1 and PLACE_BASED.fullmatch(sentence, after[0][2], after[1][1]) else \
-                after[0] if after else None  # "acquired by Denver, Colorado-based Ping Identity"
-            acquirer = self.found.span(buyer, where, offset) if buyer else None
-        else:
-            buyer = doer_before(sentence, before, verb.start())
-            acquirer = (self.found.span(buyer, where, offset) if buyer
-                        else self.found.main_span(sentence[:verb.start()], where, offset))
-            bought = what_was_bought(sentence, verb, before, after)
-            target = self.found.span(bought, where, offset) if bought else None
-        return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
-
-    def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
-                        owned: re.Match[str]) -> bool:
-        """"its acquisition of Emotion Research Lab", "Intel's purchase of Nervana"."""
-        if owned.group("its"):  # "Amazon closed its acquisition of X": the sentence's subject, else the article's
-            acquirer = (self.found.subject(sentence, owned.start(), offset, where)
-                        or self.found.main_span("it", where, offset))
-        else:
-            owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
-            acquirer = self.found.span(owner[-1], where, offset) if owner else None
-        after = self.found.names_in(sentence, owned.end(), owned.end() + 40)
-        # The name right after "of", or the company its description ends with ("of Internet of things startup Nest").
-        bought = what_was_bought(sentence, owned, [], after) if after and after[0][1] == owned.end() else None
-        target = self.found.span(bought, where, offset) if bought else None
-        return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
-
-    def _sold(self, where: str, offset: int, sentence: str, amounts: list[Money], sold: re.Match[str]) -> bool:
-        """"sold web access management company Securant to RSA Security": the last name of what was sold,
-        bought by the name after "to"."""
-        what = self.found.names_in(sentence, sold.start("what"), sold.end("what"))
-        after = self.found.names_in(sentence, sold.end(), sold.end() + 40)
-        # The buyer right after "to", or after a description of it: "to cybersecurity company Cyxtera".
-        if not what or not after or not re.fullmatch(r"(?:[a-z-]+\s+){0,3}", sentence[sold.end():after[0][1]]):
-            return False
-        target, acquirer = self.found.span(what[-1], where, offset), self.found.span(after[0], where, offset)
-        return self._acquired(where, offset, sentence, amounts, sold, acquirer, target, listed=False)
-
-    def _acquired(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
-                  acquirer: Span | None, target: Span | None, listed: bool) -> bool:
-        """Record the acquisition (and, when ``listed`` and no price is named, one per target of a
-        list: "bought X, Y and Z"); False when either side is missing."""
-        if acquirer is None or target is None or normal(acquirer.value) == normal(target.value):
-            return False
-        if listed and not amounts:
-            plain = unbracketed(sentence)
-            stop = CLAUSE_END.search(plain, target.end - offset)
-            end = stop.start() if stop else len(sentence)
-            items = self.found.last_name_per_item(plain, target.start - offset, end, ending=True)
-            for previous, name in zip(items, items[1:], strict=False):
-                gap = plain[previous[2]:name[1]]
-                if self.found.names_in(gap) or len(re.findall(r"\b[a-z]\w*", gap)) > 6:
-                    break  # a clause, not a list: "By acquiring X, Snowflake will expand in Costa Rica, Colombia"
-                if core_name(name[0]) != core_name(acquirer.value):
-                    other = self.found.span(name, where, offset)
-                    self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
-        event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
-        price = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
-            r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))), None)
-        if price:
-            event.fields.update(figure("price", price, where, offset))
-        self._date(event, where, offset, sentence)
-        self.events.append(event)
-        return True
-
-    def _deal_price(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
-        """"That deal is valued at about $70 billion": the price of the last acquisition read, when it has none."""
-        last = next((e for e in reversed(self.events) if e.kind == ACQUISITION), None)
-        price = next((m for m in amounts if DEAL_PRICE.search(sentence, 0, m.start)), None)
-        if last is None or price is None or "price" in last.fields:
-            return False
-        last.fields.update(figure("price", price, where, offset))
-        return True
-
-    def _ipo(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
-        match = IPO_WORDS.search(sentence)
-        assert match is not None
-        company = self.found.subject(sentence, match.start(), offset, where)
-        if company is None:
-            return
-        kind = "SPAC" if re.search(r"SPAC|special purpose", sentence, re.IGNORECASE) else (
-            "direct listing" if "direct listing" in sentence.lower() else "IPO")
-        event = Event(IPO, {"company": company, "listing": Span(kind, match.group(), where, offset + match.start(),
-                                                                offset + match.end())})
-        raised = [m for m in amounts if re.search(r"rais\w*|sold|offering|proceeds", sentence[:m.start][-40:],
-                                                  re.IGNORECASE)]
-        if raised:
-            m = raised[0]
-            event.fields["amount"] = Span(m.value, m.text, where, offset + m.start, offset + m.end)
-        self._valuation(event, where, offset, sentence, amounts)
-        self._date(event, where, offset, sentence)
-        self.events.append(event)
-
-    def _layoff(self, where: str, offset: int, sentence: str, match: re.Match[str]) -> None:
-        company = self.found.subject(sentence, match.start(), offset, where)
-        if company is None:
-            return
-        event = Event(LAYOFF, {"company": company})
-        if match.group("count"):
-            event.fields["count"] = Span(int(match.group("count").replace(",", "")), match.group("count"), where,
-                                         offset + match.start("count"), offset + match.end("count"))
-        else:
-            event.fields["share"] = Span(float(match.group("share")) / 100, match.group("share"), where,
-                                         offset + match.start("share"), offset + match.end("share"))
-        self._date(event, where, offset, sentence)
-        self.events.append(event)
 
     # -- fields ----------------------------------------------------------------------------
 
@@ -424,24 +319,6 @@ class _Reader:
                 if (n[1] >= after or led.start() < after) and normal(n[0]) not in known
                 and normal(n[0]) != normal(self.main))
         event.lists = {k: v for k, v in event.lists.items() if v}
-
-    def _date(self, event: Event, where: str, offset: int, sentence: str) -> None:
-        match = IN_MONTH.search(sentence)
-        year = self.date[:4]
-        if match:
-            month = MONTHS.index(match.group(1).lower()) + 1
-            stated = match.group(3)
-            if not stated and year.isdigit() and self.date[5:7].isdigit() and month > int(self.date[5:7]):
-                stated = str(int(year) - 1)  # "in November", written in May: last year's
-            value = f"{stated or year}-{month:02d}" if (stated or year) else ""
-        elif (found := IN_YEAR.search(sentence)) and found.group(1) != year:
-            match, value = found, found.group(1)
-        else:
-            if self.date:
-                event.fields["date"] = Span(self.date, "", "article", 0, 0)
-            return
-        if value:
-            event.fields["date"] = Span(value, match.group(), where, offset + match.start(), offset + match.end())
 
     # -- merging ---------------------------------------------------------------------------
 

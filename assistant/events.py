@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .entities import core_name, normal
+from .event_patterns import IN_MONTH, IN_YEAR, MONTHS
 from .text import Money
 
 ROUND, ACQUISITION, IPO, LAYOFF = "round", "acquisition", "ipo", "layoff"
@@ -96,6 +97,23 @@ def round_name(said: str) -> str:
     """A round's name as the table keeps it: "series-b" and "Series B" are "Series B", "Seed" is "seed"."""
     name = re.sub(r"[\s-]+", " ", said).strip()
     return f"Series {name[7:8].upper()}{name[8:]}" if name.lower().startswith("series ") else name.lower()
+
+
+def stated_date(sentence: str, article_date: str, where: str, offset: int) -> Span | None:
+    """When ``sentence`` dates its event ("in November" written in May is last year's, "In 2013"),
+    else the article's date (None without one)."""
+    match, year = IN_MONTH.search(sentence), article_date[:4]
+    if match:
+        month = MONTHS.index(match.group(1).lower()) + 1
+        stated = match.group(3)
+        if not stated and year.isdigit() and article_date[5:7].isdigit() and month > int(article_date[5:7]):
+            stated = str(int(year) - 1)
+        value = f"{stated or year}-{month:02d}" if (stated or year) else ""
+    elif (found := IN_YEAR.search(sentence)) and found.group(1) != year:
+        match, value = found, found.group(1)
+    else:
+        return Span(article_date, "", "article", 0, 0) if article_date else None
+    return Span(value, match.group(), where, offset + match.start(), offset + match.end()) if value else None
 
 
 def event_columns(event: Event) -> tuple[Any, ...]:

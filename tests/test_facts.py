@@ -420,6 +420,16 @@ def test_an_earlier_round_named_with_its_amount_is_a_round_of_its_own() -> None:
         ("Zorblax", 200e6), ("Plonkly", 35e6)}
 
 
+def test_a_round_said_to_be_earlier_is_not_the_sentences_round() -> None:
+    body = ("Fresh off a $60 million round in November 2018, Zorblax today announced that it’s secured $135 million "
+            "in series C funding led by Quux Capital. The funding brings its total to $230 million, following a $13 "
+            "million series A round in August 2016 and a $22 million series B round in November 2017.")
+    rounds = {(e.amount, e.value("round"), e.value("date"), tuple(e.names("lead_investors")))
+              for e in extract_events("Zorblax raises $135 million", body, "2019-07-16") if e.kind == "round"}
+    assert rounds == {(135e6, "Series C", "2019-07-16", ("Quux Capital",)), (60e6, None, "2018-11", ()),
+                      (13e6, "Series A", "2016-08", ()), (22e6, "Series B", "2017-11", ())}
+
+
 @pytest.mark.parametrize("later", [
     "and its latest cash injection was spearheaded by Quux Capital, with participation from Frob Ventures.",
     "and its series B round was led by Quux Capital, with participation from Frob Ventures.",

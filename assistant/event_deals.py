@@ -1,0 +1,151 @@
+"""Acquisitions, IPOs and layoffs read from one sentence: the deal half of ``event_reader``'s reader.
+
+``DealSentences`` is a mixin of ``event_reader._Reader``: it reads with the reader's names of the
+article (``found``), appends to its ``events`` and dates by its article ``date``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .entities import core_name, normal
+from .event_names import ArticleNames, doer_before, unbracketed, what_was_bought
+from .event_patterns import ACQUIRED_BY, CLAUSE_END, DEAL_PRICE, IPO_WORDS, PLACE_BASED
+from .events import ACQUISITION, IPO, LAYOFF, Event, Span, figure, stated_date
+from .text import Money
+
+
+class DealSentences:
+    found: ArticleNames
+    events: list[Event]
+    date: str
+
+    def _valuation(self, event: Event, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
+        raise NotImplementedError  # the reader's: an IPO's valuation is read as a round's
+
+    def _date(self, event: Event, where: str, offset: int, sentence: str) -> None:
+        if span := stated_date(sentence, self.date, where, offset):
+            event.fields["date"] = span
+
+    def _acquisition(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
+                     since: int = 0) -> bool:
+        """``verb`` is "acquired by" (passive: the target comes first) or "acquires"; ``since``: where
+        the sentence's previous passive ended, so each of a list's targets is read once."""
+        passive = verb.re is ACQUIRED_BY
+        before = self.found.names_in(sentence, since, verb.start())
+        after = self.found.names_in(sentence, verb.end())
+        if passive and re.search(r"\brespectively\b", sentence[verb.end():]) and len(before) > 1 < len(after):
+            # "Nurego and Perspica, acquired by GE Digital and Cisco, respectively": pairs in order.
+            return all([self._acquired(where, offset, sentence, [], verb, self.found.span(buyer, where, offset),
+                                       self.found.span(bought, where, offset), listed=False)
+                        for bought, buyer in zip(before[-len(after):], after, strict=False)])
+        if passive:
+            if before and re.search(r"\b(?:who|whom)\b", sentence[before[-1][2]:verb.start()]):
+                return False  # "Mustafa Suleyman, who led research at the startup acquired by Google": not him
+            bought = doer_before(sentence, before, verb.start())
+            target = self.found.span(bought, where, offset) if bought else self.found.main_span(sentence, where, offset)
+            buyer = after[1] if len(after) > 1 and PLACE_BASED.fullmatch(sentence, after[0][2], after[1][1]) else \
+                after[0] if after else None  # "acquired by Denver, Colorado-based Ping Identity"
+            acquirer = self.found.span(buyer, where, offset) if buyer else None
+        else:
+            buyer = doer_before(sentence, before, verb.start())
+            acquirer = (self.found.span(buyer, where, offset) if buyer
+                        else self.found.main_span(sentence[:verb.start()], where, offset))
+            bought = what_was_bought(sentence, verb, before, after)
+            target = self.found.span(bought, where, offset) if bought else None
+        return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
+
+    def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
+                        owned: re.Match[str]) -> bool:
+        """"its acquisition of Emotion Research Lab", "Intel's purchase of Nervana"."""
+        if owned.group("its"):  # "Amazon closed its acquisition of X": the sentence's subject, else the article's
+            acquirer = (self.found.subject(sentence, owned.start(), offset, where)
+                        or self.found.main_span("it", where, offset))
+        else:
+            owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
+            acquirer = self.found.span(owner[-1], where, offset) if owner else None
+        after = self.found.names_in(sentence, owned.end(), owned.end() + 40)
+        # The name right after "of", or the company its description ends with ("of Internet of things startup Nest").
+        bought = what_was_bought(sentence, owned, [], after) if after and after[0][1] == owned.end() else None
+        target = self.found.span(bought, where, offset) if bought else None
+        return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
+
+    def _sold(self, where: str, offset: int, sentence: str, amounts: list[Money], sold: re.Match[str]) -> bool:
+        """"sold web access management company Securant to RSA Security": the last name of what was sold,
+        bought by the name after "to"."""
+        what = self.found.names_in(sentence, sold.start("what"), sold.end("what"))
+        after = self.found.names_in(sentence, sold.end(), sold.end() + 40)
+        # The buyer right after "to", or after a description of it: "to cybersecurity company Cyxtera".
+        if not what or not after or not re.fullmatch(r"(?:[a-z-]+\s+){0,3}", sentence[sold.end():after[0][1]]):
+            return False
+        target, acquirer = self.found.span(what[-1], where, offset), self.found.span(after[0], where, offset)
+        return self._acquired(where, offset, sentence, amounts, sold, acquirer, target, listed=False)
+
+    def _acquired(self, where: str, offset: int, sentence: str, amounts: list[Money], verb: re.Match[str],
+                  acquirer: Span | None, target: Span | None, listed: bool) -> bool:
+        """Record the acquisition (and, when ``listed`` and no price is named, one per target of a
+        list: "bought X, Y and Z"); False when either side is missing."""
+        if acquirer is None or target is None or normal(acquirer.value) == normal(target.value):
+            return False
+        if listed and not amounts:
+            plain = unbracketed(sentence)
+            stop = CLAUSE_END.search(plain, target.end - offset)
+            end = stop.start() if stop else len(sentence)
+            items = self.found.last_name_per_item(plain, target.start - offset, end, ending=True)
+            for previous, name in zip(items, items[1:], strict=False):
+                gap = plain[previous[2]:name[1]]
+                if self.found.names_in(gap) or len(re.findall(r"\b[a-z]\w*", gap)) > 6:
+                    break  # a clause, not a list: "By acquiring X, Snowflake will expand in Costa Rica, Colombia"
+                if core_name(name[0]) != core_name(acquirer.value):
+                    other = self.found.span(name, where, offset)
+                    self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
+        event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
+        price = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
+            r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))), None)
+        if price:
+            event.fields.update(figure("price", price, where, offset))
+        self._date(event, where, offset, sentence)
+        self.events.append(event)
+        return True
+
+    def _deal_price(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
+        """"That deal is valued at about $70 billion": the price of the last acquisition read, when it has none."""
+        last = next((e for e in reversed(self.events) if e.kind == ACQUISITION), None)
+        price = next((m for m in amounts if DEAL_PRICE.search(sentence, 0, m.start)), None)
+        if last is None or price is None or "price" in last.fields:
+            return False
+        last.fields.update(figure("price", price, where, offset))
+        return True
+
+    def _ipo(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
+        match = IPO_WORDS.search(sentence)
+        assert match is not None
+        company = self.found.subject(sentence, match.start(), offset, where)
+        if company is None:
+            return
+        kind = "SPAC" if re.search(r"SPAC|special purpose", sentence, re.IGNORECASE) else (
+            "direct listing" if "direct listing" in sentence.lower() else "IPO")
+        event = Event(IPO, {"company": company, "listing": Span(kind, match.group(), where, offset + match.start(),
+                                                                offset + match.end())})
+        raised = [m for m in amounts if re.search(r"rais\w*|sold|offering|proceeds", sentence[:m.start][-40:],
+                                                  re.IGNORECASE)]
+        if raised:
+            m = raised[0]
+            event.fields["amount"] = Span(m.value, m.text, where, offset + m.start, offset + m.end)
+        self._valuation(event, where, offset, sentence, amounts)
+        self._date(event, where, offset, sentence)
+        self.events.append(event)
+
+    def _layoff(self, where: str, offset: int, sentence: str, match: re.Match[str]) -> None:
+        company = self.found.subject(sentence, match.start(), offset, where)
+        if company is None:
+            return
+        event = Event(LAYOFF, {"company": company})
+        if match.group("count"):
+            event.fields["count"] = Span(int(match.group("count").replace(",", "")), match.group("count"), where,
+                                         offset + match.start("count"), offset + match.end("count"))
+        else:
+            event.fields["share"] = Span(float(match.group("share")) / 100, match.group("share"), where,
+                                         offset + match.start("share"), offset + match.end("share"))
+        self._date(event, where, offset, sentence)
+        self.events.append(event)
