@@ -177,15 +177,16 @@ SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that
 # "it raised", "the company, which raised": the article's company is the subject.
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",
                              re.IGNORECASE)
-# An amount named as a round right after it: "following a $20 million series A in May 2018".
 # A later clause about another round of the company: "raised $50 million in its series A round three years
 # ago, and its latest cash injection was spearheaded by Bond".
 OTHER_ROUND_CLAUSE = re.compile(
     r",?\s+(?:and|but|while|whereas)\s+(?:for\s+)?(?:its|the|this)\s+(?:(?:latest|new|newest|current|most recent|"
     r"(?P<name>series[\s-][a-z]\d?|seed))\s+)+(?:round|cash injection|cash infusion|funding|financing|investment|"
     r"raise)\b", re.IGNORECASE)
+# Before an amount, a round said to be earlier: "fresh off a $60 million round", "its previous $1.2 billion".
 EARLIER_ROUND = re.compile(r"\b(?:previous|prior|earlier|fresh off|following|on the heels of|after)\s+(?:a|an|its|the|"
                            r"their)?\s*$", re.IGNORECASE)
+# An amount named as a round right after it: "following a $20 million series A in May 2018".
 NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
 # A name owning a backer, not one: "rival Snowflake's top client", "Google's GV" (but "Intel's investment").
 OWNER_OF = re.compile(r"['’]s\s+(?!(?:investment|money|cash|funding|backing|stake|capital)\b)[a-z]")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .documents import Passage
 from .entities import core_name
-from .events import ACQUISITION, KINDS, Event, Span, same_company
+from .events import ACQUISITION, KINDS, Event, Span, round_name, same_company
 from .text import format_amount, key_terms
 
 if TYPE_CHECKING:
@@ -129,8 +129,8 @@ def find_facts(store: Store, query: FactQuery = FactQuery(), *, order: str = "da
                      "AND (p.key = ? OR p.key BETWEEN ? AND ?))")
         args += [key, *_longer(key)]
     if query.round:
-        where.append("lower(replace(e.round, '-', ' ')) = ?")
-        args.append(round_key(query.round))
+        where.append("lower(e.round) = ?")
+        args.append(round_name(query.round).lower())
     if query.since:
         where.append("e.date >= ?")
         args.append(query.since)
@@ -175,17 +175,11 @@ def known_as_investor(store: Store, name: str) -> bool:
     return roles.get(1, 0) > roles.get(0, 0)
 
 
-def round_key(name: str) -> str:
-    """How the table compares round names: "Series-B" and "series b" are one."""
-    return " ".join(name.lower().replace("-", " ").split())
-
-
 def combine_reports(reports: list[Report]) -> list[Fact]:
     """Reports of one event (same kind, company, target; amounts within 5% or one unstated;
     dates within ``SAME_EVENT_DAYS``, or one undated; any two reports of one buyer's deal for one
-    target; one company's round of one name with one figure, or within those days; a figure retold in
-    passing) become one
-    fact, dated by its earliest report; other figures become disagreements."""
+    target; one company's round of one name with one figure, or within those days; a figure retold
+    in passing) become one fact, dated by its earliest report; other figures become disagreements."""
     facts: list[Fact] = []
     for report in reports:
         fact = next((f for f in facts if _same_event(f, report)), None)
@@ -237,7 +231,7 @@ def _same_event(fact: Fact, report: Report) -> bool:
     x, y = a.amount, b.amount
     close = not (x and y and abs(x - y) > 0.05 * max(x, y))
     when = b.value("date") or report.date
-    named = a.value("round") and round_key(a.value("round")) == round_key(b.value("round") or "")
+    named = a.value("round") and a.value("round").lower() == (b.value("round") or "").lower()
     if named and (close or _days_apart(fact.date, when) <= SAME_EVENT_DAYS):
         return True  # one company's Series C of that figure, retold later; or its Series C said two ways at once
     if not close:
