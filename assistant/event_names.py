@@ -86,7 +86,8 @@ class ArticleNames:
             if self.pattern else []
         taken = [(s, e) for _, s, e in found]
         for m in CAPITALISED_RUN.finditer(sentence, start, end):
-            if m.start() > 0 and not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken):
+            opening = not sentence[:m.start()].strip(" \"'“‘")  # (a sentence's first word, quoted or not)
+            if not opening and not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in taken):
                 word = m.group()
                 if normal(word) not in NOISE and word.lower() not in NOT_NAME_WORDS and len(word) > 1:
                     found.append((word, m.start(), m.end()))

@@ -151,8 +151,9 @@ IN_YEAR = re.compile(r"\b[Ii]n\s+(?:early\s+|late\s+|mid-)?((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",
           "other investors", "new investors", "a group", "several", "various", "undisclosed"}
 ADJECTIVE_SUFFIX = re.compile(r"-(?:based|backed|led|owned|funded|headquartered|born|focused|powered)\b")
-# Between a name and its verb, an aside describing it: ", a CRM that manages customers, was", " — an Acme investor — ".
-AFTER_ASIDE = re.compile(r"\s*(?:,\s+(?:a|an)\s+[^,]*,|\s+[—–]\s+(?:a|an)\s+[^—–]*[—–])\s*(?:\w+\s+){0,2}")
+# Between a name and its verb, an aside describing it: ", a CRM that manages customers, was", ", which has 100
+# employees, acquired", " — an Acme investor — ".
+AFTER_ASIDE = re.compile(r"\s*(?:,\s+(?:a|an|which|who)\s+[^,;]*,|\s+[—–]\s+(?:a|an)\s+[^—–;]*[—–])\s*(?:\w+\s+){0,2}")
 # Also set off by dashes: "Findem — whose customers include Google and RingCentral — raised".
 APPOSITION = re.compile(r"\s?,\s+(?:a|an|the|which|who|whose|one of|backed|founded|known|(?:developer|maker|provider|"
                         r"creator|operator|owner) of|(?:leader|pioneer) in)\b[^,]*,"

@@ -215,6 +215,11 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Vexatron, a CRM that helps Plonkly manage customers, was acquired by Drumlin for $1 billion.",
      {("Drumlin", "Vexatron")}),
     ("Last year Drumlin — a Plonkly investor — acquired Vexatron for $5 billion.", {("Drumlin", "Vexatron")}),
+    ("In 2019, Drumlin, which has 100 employees across the U.S. and Europe, acquired Vexatron.",
+     {("Drumlin", "Vexatron")}),
+    ("Its rivals include Vexatron, which sold to Plonkly for $7 billion; and Drumlin, which was bought by Quuxcorp.",
+     {("Quuxcorp", "Drumlin")}),  # an aside ends at a semicolon
+    ("“Different teams had separately purchased Vexatron and Plonkly over the years.", set()),  # a quoted opening
     ("“Now the world is, you know, ‘Can you be bought by Drumlin?’ and that drives down competition.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
