@@ -230,8 +230,7 @@ class ArticleNames:
         if not self.main or where == "title" and not self._title_about_main(clause):
             return None
         stripped = clause.strip()
-        if where == "title" or MAIN.match(stripped) or not stripped or stripped.lower() in ("today", "now") \
-                or re.search(r"[,;]\s*(?:it|they)$", stripped, re.IGNORECASE):  # "A few months later, it"
+        if where == "title" or MAIN.match(stripped) or not stripped or stripped.lower() in ("today", "now"):
             found = self.text.find(self.main)
             place = "body" if found >= 0 else "title"
             found = found if found >= 0 else max(self.title.find(self.main), 0)
