@@ -170,8 +170,6 @@ class Lexicon:
     total_articles: int = 0
     # Whether a lower-case word occurs in the corpus: such a word is spelt right, so never a typo of a name.
     known_word: Callable[[str], bool] = lambda word: False
-    # Every name the articles write, words among them ("Canvas", the drywall robot maker, is mostly "canvas").
-    written: frozenset[str] = frozenset()
     _fuzzy_keys: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -196,7 +194,7 @@ class Lexicon:
 
         kept = {norm: (surface, articles) for norm, surface, articles, _ in rows
                 if (" " in norm and any(w not in _NOT_NAMES for w in norm.split())) or name_word(norm, surface)}
-        return cls(kept, total_articles, known_word, frozenset(norm for norm, *_ in rows))
+        return cls(kept, total_articles, known_word)
 
     def find(self, question: str) -> list[Entity]:
         """The corpus names in ``question``, longest first at each position, in question order."""
@@ -207,8 +205,7 @@ class Lexicon:
         while i < len(words):
             for n in range(min(5, len(words) - i), 0, -1):
                 phrase = " ".join(w for _, _, w in words[i:i + n])
-                owned = words[i + n][2] if i + n < len(words) else ""  # what a possessive "Ankis" owns: "assets"
-                entity = self._lookup(phrase, question[words[i][0]:words[i + n - 1][1]], owned)
+                entity = self._lookup(phrase, question[words[i][0]:words[i + n - 1][1]])
                 if entity:
                     found.append(entity)
                     i += n
@@ -235,17 +232,14 @@ class Lexicon:
                 unknown.append(match.group())
         return unknown
 
-    def _lookup(self, phrase: str, said: str, owned: str = "") -> Entity | None:
+    def _lookup(self, phrase: str, said: str) -> Entity | None:
         if not phrase or phrase in _NOT_NAMES or phrase.isdigit():
             return None
-        # "Ankis assets": a possessive typed without its apostrophe, before what it owns (not "human
-        # pros did", nor "canvas", a name written so).
-        possessive = phrase.endswith("s") and owned and owned not in _NOT_NAMES and phrase not in self.written
-        hit = self.names.get(phrase) or (self.names.get(phrase[:-1]) if possessive else None)
+        # "Ankis assets": a possessive typed without its apostrophe.
+        hit = self.names.get(phrase) or (self.names.get(phrase[:-1]) if phrase.endswith("s") else None)
         exact = hit is not None
         words = phrase.split()
         if (hit is None and len(phrase) >= FUZZY_MIN_LENGTH and phrase.isascii() and len(words) < 3
-                and phrase not in self.written
                 and not any(w in _NOT_NAMES for w in words) and not all(self.known_word(w) for w in words)):
             # A misspelt name: within one or two slips (a transposition is one) of a name of the
             # corpus with the same first letter, and itself no corpus word.
