@@ -1,7 +1,8 @@
 """Acquisitions, IPOs and layoffs read from one sentence: the deal half of ``event_reader``'s reader.
 
 ``DealSentences`` is a mixin of ``event_reader._Reader``: it reads with the reader's names of the
-article (``found``), appends to its ``events`` and dates by its article ``date``.
+article (``found``), appends to its ``events`` and dates by its article ``date``; its field readers
+for dates and valuations serve rounds too.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 
 from .entities import core_name, normal
 from .event_names import ArticleNames, doer_before, unbracketed, what_was_bought
-from .event_patterns import ACQUIRED_BY, CLAUSE_END, DEAL_PRICE, IPO_WORDS, PLACE_BASED
+from .event_patterns import ACQUIRED_BY, CLAUSE_END, DEAL_PRICE, IPO_WORDS, PLACE_BASED, VALUATION
 from .events import ACQUISITION, IPO, LAYOFF, Event, Span, figure, stated_date
 from .text import Money
 
@@ -21,7 +22,17 @@ class DealSentences:
     date: str
 
     def _valuation(self, event: Event, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
-        raise NotImplementedError  # the reader's: an IPO's valuation is read as a round's
+        for match in VALUATION.finditer(sentence):
+            near = [m for m in amounts if 0 <= m.start - match.end() < 30 or 0 <= match.start() - m.end < 6]
+            if near:
+                m = near[0]
+                event.fields["valuation"] = Span(m.value, m.text, where, offset + m.start, offset + m.end)
+                kind = match.group("kind") or (re.search(r"\b(pre|post)[- ]money", sentence[m.end:m.end + 20],
+                                                         re.IGNORECASE) or [None, None])[1]
+                if kind:
+                    event.fields["valuation_kind"] = Span(kind.lower(), kind, where, offset + match.start(),
+                                                          offset + match.end())
+                return
 
     def _date(self, event: Event, where: str, offset: int, sentence: str) -> None:
         if span := stated_date(sentence, self.date, where, offset):

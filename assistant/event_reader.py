@@ -276,19 +276,6 @@ class _Reader(DealSentences):
             event.fields["round"] = Span(round_name(match.group()), match.group(), where, offset + match.start(),
                                          offset + match.end())
 
-    def _valuation(self, event: Event, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
-        for match in VALUATION.finditer(sentence):
-            near = [m for m in amounts if 0 <= m.start - match.end() < 30 or 0 <= match.start() - m.end < 6]
-            if near:
-                m = near[0]
-                event.fields["valuation"] = Span(m.value, m.text, where, offset + m.start, offset + m.end)
-                kind = match.group("kind") or (re.search(r"\b(pre|post)[- ]money", sentence[m.end:m.end + 20],
-                                                         re.IGNORECASE) or [None, None])[1]
-                if kind:
-                    event.fields["valuation_kind"] = Span(kind.lower(), kind, where, offset + match.start(),
-                                                          offset + match.end())
-                return
-
     def _investors(self, event: Event, where: str, offset: int, sentence: str, after: int) -> None:
         plain = unbracketed(sentence)
         for pattern, key in ((LEAD, "lead_investors"), (PARTICIPANTS, "investors")):

@@ -155,12 +155,6 @@ class Money:
     # With a currency, not a scale alone: "$530 billion", "$34-40 million"; not "Megatron 530B", "10 million users".
     has_currency: bool = True
 
-    @property
-    def is_year(self) -> bool:
-        """"in 2019" read as an amount: a bare whole number between 1900 and 2100."""
-        return self.currency == "USD" and self.text[:1] not in "$€£¥" and self.value.is_integer() and \
-            1900 <= self.value <= 2100
-
 
 
 def money(text: str, minimum: float = 1e4) -> list[Money]:
