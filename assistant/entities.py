@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .event_patterns import MONTHS
+from .event_patterns import INITIAL, MONTHS
 from .text import STOPWORDS, split_sentences
 
 # A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai".
-_WORD = r"(?:[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*|\d+[A-Za-z][\w]*)"
+_WORD = rf"(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*|\d+[A-Za-z][\w]*)"
 # A run of them, which a possessive ends: "Google's PaLM" is two names.
 _RUN = re.compile(rf"(?<![\w.]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Pando's", "Databricks'"
@@ -126,7 +126,8 @@ def _title_case(line: str) -> bool:
 
 
 def _names_in_run(run: str, *, at_start: bool) -> list[str]:
-    words = [_POSSESSIVE.sub("", w).rstrip(".,") for w in run.split()]
+    words = [_POSSESSIVE.sub("", w).rstrip(",") for w in run.split()]
+    words[-1:] = [w.rstrip(".") for w in words[-1:]]  # an initial's full stop stays: "T. Rowe Price"
     while words and words[0].lower() in _NOT_NAMES:
         words, at_start = words[1:], False
     while words and words[-1].lower() in _NOT_NAMES | {"of", "de", "&"} and not (len(words) > 1 and words[-1] == "One"):

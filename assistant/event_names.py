@@ -33,6 +33,7 @@ from .event_patterns import (
     GENERIC,
     GENERIC_SUBJECT,
     HYPOTHETICAL,
+    INTO_PROSE,
     INVESTOR_HEADLINE,
     INVESTS,
     MAIN,
@@ -101,7 +102,8 @@ class ArticleNames:
             state = PLACE.match(sentence, comma) if comma >= 0 and not sentence[comma + 1:start_].strip() else None
             if state and state.end() == end_:
                 continue  # the state after a city: "Austin, Texas"
-            if (DESCRIBES.match(sentence, end_) or PLACE.match(sentence, end_) or (" " in name and name.isupper())
+            if (DESCRIBES.match(sentence, end_) or PLACE.match(sentence, end_)
+                    or (" " in name and name.isupper() and not INTO_PROSE.match(sentence, end_))
                     or ADJECTIVE_SUFFIX.match(sentence, end_) or name.lower() in GENERIC):
                 continue  # "RFID company", "Redwood City, Calif.", a dateline's "SAN FRANCISCO"
             prefix = ADJECTIVE_PREFIX.match(name)  # "Benchmark-backed Metaweb" -> "Metaweb"

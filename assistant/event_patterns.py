@@ -122,13 +122,17 @@ LED_THE_ROUND = re.compile(r"\b(?:led|co-led|leads|co-leads|headed|leading|headi
                            r"(?:the|its|their|this|an?|[\w.&-]+['’]s?|[$€£][\d.,]+)\s+"
                            r"(?:[\w$.,'’-]+\s+){0,5}"
                            r"(?:round|investment|financing|funding|series [a-z]|seed)\b", re.IGNORECASE)
-# (A full stop ends it, not the dot of "A.Capital" or "U.K.".)
-CLAUSE_END = re.compile(r"(?<!\.[A-Z])\.(?!\w)|[;:()]|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|"
-                         r"the company|a |an |according)|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
-                         r"|\sand\s+(?:also\s+)?(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
+# (A full stop ends it, not the dot of "A.Capital", "U.K." or an initial: "T. Rowe Price".)
+CLAUSE_END = re.compile(r"(?<!\.[A-Z])(?<!\s[A-Z])\.(?!\w)|[;:()]"
+                        r"|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|a |an )"
+                        r"|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
+                        r"|\sand\s+(?:also\s+)?(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")
 FUTURE = re.compile(r"\b(?:another|next|talks|target(?:s|ing)?|seek(?:s|ing)?|plans?|hop(?:e|es|ing)|"
                      r"could|would|might|may)\b", re.IGNORECASE)
-CAPITALISED_RUN = re.compile(r"(?<![\w.])(?:[A-Z][\w.&'’-]*[\w]|[A-Z])(?:\s+(?:[A-Z][\w.&'’-]*[\w]|&|of))*(?!\w)")
+# An initial joins the name it opens ("T. Rowe Price", "J.P. Morgan"); "the U.S. It raised" is two runs.
+INITIAL = r"(?!U\.[SK]\.)[A-Z]\.(?:[A-Z]\.)?(?=\s+[A-Z][a-z])(?!\s+(?:It|The|This|That|In|On|An?|We|He|She|They)\b)"
+CAPITALISED_RUN = re.compile(rf"(?<![\w.])(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|[A-Z])"
+                             rf"(?:\s+(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|&|of))*(?!\w)")
 NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at", "for", "and", "but", "with",
                    "today", "now", "also", "ceo", "cto", "he", "she", "they", "we", "our", "their", "series", "seed",
                    "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while",
@@ -139,6 +143,9 @@ DESCRIBES = re.compile(r"[-\s]+(?:company|startup|firm|maker|provider|service|de
 PLACE = re.compile(r",\s*(?:Calif|Mass|N\.Y|NY|Wash|Texas|Ill|Colo|Ga|Fla|Va|Md|Pa|Ore|Utah|Ariz|Mich|Minn|N\.C|"
                     r"Iowa|Ohio|Ind|Wis|Mo|Tenn|Ky|Ala|Okla|Kan|Neb|Nev|Idaho|Conn|N\.J|NJ|Del|R\.I|Vt|N\.H|Maine|"
                     r"England|China|Israel|India|Germany|France|Canada|Japan|U\.K|UK|U\.S)\b")
+# A name in capitals runs on into prose ("led by JAM FINTOP with ..."); a dateline's place does not
+# ("SAN FRANCISCO, Calif.", "NEW YORK–(BUSINESS WIRE)"), nor do the words of a sentence in capitals.
+INTO_PROSE = re.compile(r"\s*,?\s+[a-z]")
 ADJECTIVE_PREFIX = re.compile(r"^[\w.&' -]*-(?:based|backed|led|owned|funded|headquartered|born|provider|maker)\s+")
 AFTER_PREPOSITION = re.compile(r"\b(?:in|at|of|to|according to|based in|from|by|with|for|on|told|said|near|"
                                 r"like|than|versus|vs\.?)\s+(?:the\s+)?$", re.IGNORECASE)

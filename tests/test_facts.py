@@ -148,6 +148,9 @@ def test_events_of_each_kind(title: str, body: str, expected: tuple) -> None:
      ["Quux Ventures", "Plonk Capital"]),  # new money in the bank, from investors, is the round
     ("Zorblax raised $152 million. Quux Horowitz, one of the most active game investors with 32 deals this year, "
      "led the round.", ["Quux Horowitz"]),
+    ("SAN FRANCISCO, Calif. – Zorblax raised $3 million in a round led by QUUX FINTOP with participation from "
+     "Plonk Capital.", ["QUUX FINTOP"]),  # a name in capitals runs on into prose; a dateline's place does not
+    ("Zorblax raised $30 million in a round led by T. Quux Price, with J.P. Plonk joining.", ["T. Quux Price"]),
 ])
 def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[str]) -> None:
     (event,) = extract_events("Zorblax raises money", body, "2021-01-01")
