@@ -31,6 +31,8 @@ NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\
                                r"|\s+by\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d\b"  # "to reach $91 billion by 2025"
                                # "10 billion yuan ($1.52 billion) autonomous driving fund", not "to fund" or "Zeev Fund"
                                r"|\)?(?:\s*\([^)]*\))?\s+(?-i:(?:(?!to\s)[a-z][\w-]*\s+){0,3}fund)\b"
+                               # a headline's "$335 Million Hybrid Fund", not "$5M To Fund Robots"
+                               r"|\s+(?-i:(?:(?!To\s)[A-Z][\w-]*\s+){0,3}Funds?)\b"
                                # what many companies raised: "across 588 deals", "raised by AI startups worldwide"
                                r"|[^.]{0,40}?\b(?:across|over|in|into|among)\s+(?:more than\s+|about\s+|nearly\s+)?"
                                r"\d[\d,]*\s+(?:deals|companies|startups|businesses|rounds|firms)\b"

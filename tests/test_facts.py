@@ -282,6 +282,9 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax news", "Zorblax makes robots. Elsewhere, Plonkly has raised at least $26 million for robots.", [], []),
     ("Zorblax news", "Zorblax makes robots. Zorblax now pulls in $1 billion ARR from robots.", [], []),
     ("Zorblax news", "Zorblax makes robots. Its CEO got a $3.4 million cash bonus.", [], []),
+    ("Quux Ventures Raises Oversubscribed $335 Million Hybrid Fund of Funds", "Quux Ventures invests in funds.",
+     [], []),  # a headline's capitalised fund is a fund, but "Raises $5M To Fund Robots" is a round
+    ("Zorblax Raises $5M To Fund Robots", "Zorblax makes robots.", [("Zorblax", 5e6)], []),
     ("Zorblax news", "Zorblax has raised $30 million in new funding. Zorblax has raised at least $30 million of a "
      "possible $35 million it is seeking.", [("Zorblax", 30e6)], []),
     ("Zorblax closes $19.1M financing", "Zorblax makes boxes. (Photo: Quux Wire) Zorblax, Inc. announced today that "
