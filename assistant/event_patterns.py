@@ -18,8 +18,8 @@ FUNDING_VERB = re.compile(
     re.IGNORECASE)
 FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capital|"
                            r"(?:capital|cash) (?:injection|infusion)|seed|series [a-z])\b", re.IGNORECASE)
-TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|in all|altogether|cumulative|collectively|brings?|"
-                       r"bringing|overall)\b[^.]{0,40}$", re.IGNORECASE)
+TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|thus far|in all|altogether|cumulative|collectively|"
+                       r"brings?|bringing|overall)\b[^.]{0,40}$", re.IGNORECASE)
 NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|bonus|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
@@ -224,7 +224,7 @@ TOTAL_AFTER = re.compile(r"\s+(?:in\s+)?total\s+(?:raised|funding|capital|financ
 # A round named with its amount ("$135 million in series E funding"), not one a later clause names
 # ("$210 million, including its $64 million series D").
 NAMED_ROUND = re.compile(r"[^,;]{0,25}?\b(?:series\s+[a-z]\b|(?:pre-)?seed\b)", re.IGNORECASE)
-TO_DATE = re.compile(r"(?P<lead>[^.]{0,25}?)\b(?:in total|to date|so far|in all|altogether|"
+TO_DATE = re.compile(r"(?P<lead>[^.]{0,25}?)\b(?:in total|to date|so far|thus far|in all|altogether|"
                      r"(?:across|over|in)\s+(?:\w+\s+){1,2}rounds)\b", re.IGNORECASE)  # "across six rounds"
 # Reported speech is the news, not what came before: "announced that it had raised $50 million".
 REPORTED_HAD = re.compile(r"\b(?:announc|said|says|reveal|report|confirm)\w*\s+(?:that\s+)?\S+\s+had\b",

@@ -408,6 +408,7 @@ def test_totals_and_prices_are_not_rounds() -> None:
     ("Acme raised $40 million, which makes up 10% of Acme's $400 million total raised since its inception.", 400e6),
     ("Acme raised $40 million. Acme had previously raised $210 million, including its $64 million series D.",
      250e6),
+    ("Acme raised $40 million. Founded in 2011, Acme has raised $294 million from investors thus far.", 294e6),
 ])
 def test_what_a_company_has_raised_in_all_is_read_as_a_total(body: str, total: float | None) -> None:
     events = extract_events("Acme raises $40 million", body, "2021-01-01")
