@@ -30,7 +30,8 @@ _RUN = re.compile(rf"(?<![\w.]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ 
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Pando's", "Databricks'"
 _ADJECTIVE = re.compile(r"-(?:based|powered|made|led|backed|owned|driven|focused|first|like|style|born|founded|"
                         r"funded|related|specific|enabled|native|centric|friendly|ready|level|scale|wide)$", re.I)
-_NAME_SHAPE = re.compile(r"[a-z][A-Z]|\d|\.[a-z]|^[A-Z]{2,}$")  # "SenseTime", "AI21", "Suning.com", "IBM"
+_NAME_SHAPE = re.compile(r"[a-z][A-Z]|\d|\.[a-z]|^[A-Z]{2,}$|^(?:[A-Z]\.)+$")  # "SenseTime", "AI21", "Suning.com",
+# "IBM", an initial
 # Corporate suffixes: "SenseTime Group Ltd" is also known as "SenseTime".
 _SUFFIXES = {"inc", "ltd", "llc", "corp", "corporation", "co", "group", "holdings", "holding", "plc", "pte",
              "limited", "gmbh", "sa", "ag"}
@@ -112,10 +113,13 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
     counted = {m.group(1) for m in _AFTER_COUNTING.finditer(text)}
     for key, name in [(k, n) for k, n in surface.items() if re.match(r"\w*", n).group() in counted]:
         found = re.findall(rf"(?<![\w.])(?:(\w+)\s+)?{re.escape(name)}(?!\w)", text)
-        dated = found and found[0].lower() in MONTHS and re.search(
-            rf"\b{_DATE_BEFORE}\s+{found[0]}\s+{re.escape(name)}", text)  # "in June Domino Data Labs raised"
-        if found and len(set(found)) == 1 and found[0].lower() in _COUNTING and found[0][0].isupper() and not dated:
-            whole = f"{found[0]} {name}"
+        # Nearly always: "One Identity" is also once a heading's "Identity" and once "Ping Identity".
+        first = max(set(found), key=found.count) if found else ""
+        dated = first.lower() in MONTHS and re.search(
+            rf"\b{_DATE_BEFORE}\s+{first}\s+{re.escape(name)}", text)  # "in June Domino Data Labs raised"
+        if (found.count(first) >= max(1, 2 / 3 * len(found)) and first.lower() in _COUNTING and first[0].isupper()
+                and not dated):
+            whole = f"{first} {name}"
             counts[normal(whole)], surface[normal(whole)] = counts.pop(key), whole
     return {surface[k]: (n, lower_words[k] if " " not in k else text.count(k)) for k, n in counts.items()}
 

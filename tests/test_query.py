@@ -39,6 +39,14 @@ def test_names_come_from_the_articles_not_the_questions_capitals() -> None:
     assert lex.find("Who led the round?") == []
 
 
+def test_names_keep_their_initials_and_the_counting_word_they_nearly_always_open_with() -> None:
+    names = extract_names("One Quux buys Plonk", "One Quux, owned by J.P. Plonk, bought Frob. Quux\nOne Quux said "
+                          "Frob, a rival of Ping Quux, sold to One Quux. One Quux grew. T. Rowe Price invested in "
+                          "the company, as did One Quux.")
+    assert {"One Quux", "J.P. Plonk", "T. Rowe Price"} <= set(names)
+    assert "Quux" not in names and "Rowe Price" not in names
+
+
 def test_misspelt_names_are_found_but_corpus_words_are_not_typos() -> None:
     lex = lexicon()
     (typo,) = lex.find("how much did SenseTmie raise")
