@@ -225,6 +225,16 @@ class ArticleNames:
         # "To get there it just raised $5 million": "it" is the article's company.
         return self.main_span("it" if candidates or PRONOUN_SUBJECT.search(clause) else clause, where, offset)
 
+    def owner(self, sentence: str, at: int, offset: int, where: str) -> Span | None:
+        """The name whose possessive comes right before ``at``: "of Snyk’s $850 million total", "participated
+        in Plonk’s $30 million series B"."""
+        found = re.search(r"['’]s?\s+$", sentence[max(0, at - 4):at])
+        if not found:
+            return None
+        end = at - len(found.group())
+        return next((self.span(n, where, offset) for n in self.names_in(sentence, max(0, end - 80), end)
+                     if n[2] == end), None)
+
     def main_span(self, clause: str, where: str, offset: int) -> Span | None:
         """The article's company, where the body (else the title) names it, when ``clause`` is
         "it", "the company", empty or a title's that names it; else None ("Pandemic drove VC funding
@@ -252,6 +262,11 @@ class ArticleNames:
         """Where a company named after the amount at ``start:end`` may start ("a $100 million investment in", "invests
         $1 billion in"), and that company: the name right after "in", or one its description ends with
         ("in one of the most buzzy OpenAI rivals, Anthropic", "in open source ecommerce platform Reaction Commerce")."""
+        between = re.compile(r"\s+").match(sentence, end)  # "with $75M Snyk investment": Snyk's round
+        first = self.names_in(sentence, between.end(), between.end() + 60) if between else []
+        if first and first[0][1] == between.end() and re.match(r"\s+(?:investment|round|funding|financing)\b",
+                                                                sentence[first[0][2]:]):
+            return between, first[0]
         named_after = ROUND_IN.match(sentence, end) or (
             INVESTS.search(sentence[:start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, end))
         funding_for = None if named_after else FUNDING_FOR.match(sentence, end)

@@ -173,8 +173,8 @@ us u.s. uk eu
 gpu gpus cpu chatgpt gpt genai kubernetes cloud crypto web3 blockchain fintech edtech healthtech insurtech proptech
 series seed covid covid-19 photo american chinese european israeli british german french indian japanese korean
 canadian australian spanish italian swiss dutch swedish singaporean african asian latin nordic irish brazilian
-mexican russian silicon valley wall street q1 q2 q3 q4 h1 h2 ipo ipos spac spacs vc vcs january february march
-april may june july august september october november december monday tuesday wednesday thursday friday saturday
+mexican russian silicon valley wall street q1 q2 q3 q4 h1 h2 ipo ipos spac spacs pipe pipes vc vcs january february
+march april may june july august september october november december monday tuesday wednesday thursday friday saturday
 sunday where when what which who why how this these those there here""".split())
 # An amount that is a deal's price, not a round: "its $19.7 billion acquisition of Nuance".
 DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
@@ -221,6 +221,8 @@ TOTAL_OF = re.compile(r"\b(?P<whose>its|their|the\s+(?:[\w.,-]+\s+){0,4}?(?:comp
                       r"(?:well\s+|just\s+)?(?:over|above)\s+|nearly\s+|roughly\s+|some\s+|almost\s+)?$", re.IGNORECASE)
 # "Snyk's $850 million total raised since its inception": the total named after the amount.
 TOTAL_AFTER = re.compile(r"\s+(?:in\s+)?total\s+(?:raised|funding|capital|financing)\b", re.IGNORECASE)
+# Or raised and nothing more, of no round: "one of the most capitalized AI companies with over $1 billion raised".
+RAISED_ALONE = re.compile(r"\s+raised\s*(?:\.|$|to date|so far|since)", re.IGNORECASE)
 # A round named with its amount ("$135 million in series E funding"), not one a later clause names
 # ("$210 million, including its $64 million series D").
 NAMED_ROUND = re.compile(r"[^,;]{0,25}?\b(?:series\s+[a-z]\b|(?:pre-)?seed\b)", re.IGNORECASE)

@@ -58,6 +58,7 @@ from .event_patterns import (
     PARTICIPATED,
     PLANNED,
     PRIOR,
+    RAISED_ALONE,
     REPORTED_HAD,
     ROUND_FOLLOWS,
     ROUND_IN,
@@ -155,10 +156,12 @@ class _Reader(DealSentences):
             funding = FUNDING_VERB.search(before) or FUNDING_WORD.search(before)
             to_date = TO_DATE.match(after)  # not "$100 million, bringing total funding to date to $130 million"
             to_date = to_date and not re.search(r"\b(?:bring|total|tak)", to_date.group("lead"), re.IGNORECASE)
-            stated = funding and (total_of or to_date) or TOTAL_AFTER.match(after)
+            stated = funding and (total_of or to_date) or TOTAL_AFTER.match(after) or (
+                RAISED_ALONE.match(after) and not FUNDING_NOUN.search(before[-40:]))
             if (had or stated) and not NAMED_ROUND.match(after) and not FUTURE.search(after[:30]):
                 whose = self.found.main_span("it", where, offset) if total_of and total_of.group("whose") else None
-                company = (round_ and round_.fields.get("company") or whose
+                company = (self.found.owner(sentence, m.start, offset, where)
+                           or round_ and round_.fields.get("company") or whose
                            or self.found.subject(sentence, m.start, offset, where))
                 if company is None:
                     return
@@ -194,7 +197,8 @@ class _Reader(DealSentences):
         named_after, named = self.found.recipient(sentence, amount.start, amount.end)
         its = bool(named_after) and not ROUND_IN.match(sentence, amount.end)  # "invested $5 million in it"
         company = (self.found.span(named, where, offset) if named else self.found.main_span("it", where, offset) if its
-                   else self.found.subject(sentence, amount.start, offset, where))
+                   else self.found.owner(sentence, amount.start, offset, where)
+                   or self.found.subject(sentence, amount.start, offset, where))
         # "The $83 million funding round was led by Georgian Partners": the round of that figure read before.
         company = company or next((e.fields["company"] for e in reversed(self.events) if e.kind == ROUND
                                    and e.value("amount") == amount.value and "company" in e.fields), None)

@@ -285,6 +285,10 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Quux Ventures Raises Oversubscribed $335 Million Hybrid Fund of Funds", "Quux Ventures invests in funds.",
      [], []),  # a headline's capitalised fund is a fund, but "Raises $5M To Fund Robots" is a round
     ("Zorblax Raises $5M To Fund Robots", "Zorblax makes robots.", [("Zorblax", 5e6)], []),
+    ("Zorblax news", "Zorblax makes robots. Quux Capital participated in Plonk’s $30 million series B.",
+     [("Plonk", 30e6)], []),  # the possessive's round, not the subject's
+    ("Quux and Frob double down on robots with $75M Plonk investment", "Plonk makes robots. Quux and Frob are "
+     "investors.", [("Plonk", 75e6)], []),  # the name between the amount and "investment"
     ("Zorblax news", "Zorblax has raised $30 million in new funding. Zorblax has raised at least $30 million of a "
      "possible $35 million it is seeking.", [("Zorblax", 30e6)], []),
     ("Zorblax closes $19.1M financing", "Zorblax makes boxes. (Photo: Quux Wire) Zorblax, Inc. announced today that "
@@ -409,6 +413,11 @@ def test_totals_and_prices_are_not_rounds() -> None:
     ("Acme raised $40 million. Acme had previously raised $210 million, including its $64 million series D.",
      250e6),
     ("Acme raised $40 million. Founded in 2011, Acme has raised $294 million from investors thus far.", 294e6),
+    ("Acme raised $40 million. Its backers now hold 10% of Acme’s $850 million total raised since its inception.",
+     850e6),  # the possessive's total
+    ("Acme raised $40 million. Acme says it will grow as it becomes one of the most capitalized AI companies in the "
+     "world with over $1 billion raised.", 1e9),
+    ("Acme raised $40 million. In May, Acme had a relatively small round with $7.5 million raised.", None),
 ])
 def test_what_a_company_has_raised_in_all_is_read_as_a_total(body: str, total: float | None) -> None:
     events = extract_events("Acme raises $40 million", body, "2021-01-01")
@@ -486,6 +495,8 @@ def test_filters(engine: Engine) -> None:
                                          order="amount")] == [40e6, 25e6]
     assert [f.company for f in find_facts(store, FactQuery(kind="round", min_amount=5e8))] == ["SenseTime"]
     assert [f.company for f in find_facts(store, FactQuery(kind="round", topic="genes"))] == ["Plimsoll Genomics"]
+    # a longer name than the articles use finds the shorter one, as the table's merges do
+    assert {f.company for f in find_facts(store, FactQuery(company="Plimsoll Genomics Labs"))} == {"Plimsoll Genomics"}
 
 
 def test_cli_facts_json_csv_and_table(engine: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
