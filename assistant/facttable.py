@@ -117,17 +117,17 @@ def find_facts(store: Store, query: FactQuery = FactQuery(), *, order: str = "da
         where.append("e.kind = ?")
         args.append(query.kind)
     if query.company:
+        key = core_name(query.company)
         roles = (query.role,) if query.role else ("company", "acquirer", "target")
-        same, same_args = _same_name(query.company)
         where.append(f"EXISTS (SELECT 1 FROM event_parties p WHERE p.event = e.rowid AND p.role IN "
-                     f"({','.join('?' * len(roles))}) AND {same})")
-        args += [*roles, *same_args]
+                     f"({','.join('?' * len(roles))}) AND (p.key = ? OR p.key BETWEEN ? AND ?))")
+        args += [*roles, key, *_longer(key)]
     if query.investor:
-        same, same_args = _same_name(query.investor)
+        key = core_name(query.investor)
         roles = "'lead'" if query.lead_only else "'lead', 'investor'"
         where.append(f"EXISTS (SELECT 1 FROM event_parties p WHERE p.event = e.rowid AND p.role IN ({roles}) "
-                     f"AND {same})")
-        args += same_args
+                     "AND (p.key = ? OR p.key BETWEEN ? AND ?))")
+        args += [key, *_longer(key)]
     if query.round:
         where.append("lower(e.round) = ?")
         args.append(round_name(query.round).lower())
@@ -271,14 +271,6 @@ def _longer(key: str) -> tuple[str, str]:
     """The key range of names that start with ``key``'s words ("zebra" -> "zebra technologies"), as
     an index range rather than a LIKE pattern."""
     return key + " ", key + " \uffff"
-
-
-def _same_name(name: str) -> tuple[str, list[str]]:
-    """SQL for the party keys ``same_company`` takes as ``name``: those that start with its words and
-    those its words start with ("SambaNova Systems" is also "SambaNova": the table has both)."""
-    words = core_name(name).split()
-    keys = [" ".join(words[:n]) for n in range(1, len(words) + 1)] or [""]
-    return f"(p.key IN ({','.join('?' * len(keys))}) OR p.key BETWEEN ? AND ?)", [*keys, *_longer(keys[-1])]
 
 
 COLUMNS = ("date", "kind", "company", "round", "amount", "valuation", "lead_investors", "investors", "target",
