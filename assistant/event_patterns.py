@@ -94,7 +94,8 @@ DESCRIPTION = re.compile(r"(?:(?!(?:a|an|the|led|by|from|with|and|at|on|in|of|as
 # An amount not (yet) raised: "at least $30 million of a possible $35 million", "plans to raise $100 million".
 PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for|"
                      r"(?:(?:plans?|planning|seeks?|seeking|hopes?|hoping|aims?|aiming|looking|wants?|intends?|"
-                     r"expects?|expected)\s+to\s+(?:\w+ly\s+)?(?:raise|secure|bring in|invest)|"
+                     r"expects?|expected)\s+to\s+(?:\w+ly\s+)?"
+                     r"(?:raise|secure|(?:bring|rake|pull|take) in|invest|earn|generate)|"
                      r"(?:would|could|might|may)\s+raise)(?:\s+(?:up to|about|around|as much as|more than))?)\s+$",
                      re.IGNORECASE)
 # A participle that describes rather than acts: "Xant, the recently acquired Five9".

@@ -102,18 +102,26 @@ def round_name(said: str) -> str:
 def stated_date(sentence: str, article_date: str, where: str, offset: int) -> Span | None:
     """When ``sentence`` dates its event ("in November" written in May is last year's, "In 2013"),
     else the article's date (None without one)."""
-    match, year = IN_MONTH.search(sentence), article_date[:4]
+    match, year = _event_date(IN_MONTH, sentence), article_date[:4]
     if match:
         month = MONTHS.index(match.group(1).lower()) + 1
         stated = match.group(3)
         if not stated and year.isdigit() and article_date[5:7].isdigit() and month > int(article_date[5:7]):
             stated = str(int(year) - 1)
         value = f"{stated or year}-{month:02d}" if (stated or year) else ""
-    elif (found := IN_YEAR.search(sentence)) and found.group(1) != year:
+    elif (found := _event_date(IN_YEAR, sentence)) and found.group(1) != year:
         match, value = found, found.group(1)
     else:
         return Span(article_date, "", "article", 0, 0) if article_date else None
     return Span(value, match.group(), where, offset + match.start(), offset + match.end()) if value else None
+
+
+# When the company began, not when its event happened: "Hugging Face, founded in 2016, ... its $100 million series C".
+_FOUNDED = re.compile(r"\b(?:founded|established|started|launched|incorporated|formed|created|born)\s+$", re.IGNORECASE)
+
+
+def _event_date(pattern: re.Pattern[str], sentence: str) -> re.Match[str] | None:
+    return next((m for m in pattern.finditer(sentence) if not _FOUNDED.search(sentence, 0, m.start())), None)
 
 
 def event_columns(event: Event) -> tuple[Any, ...]:

@@ -384,6 +384,10 @@ def test_a_year_opening_the_sentence_dates_its_event() -> None:
     body = "Zorblax makes robots. In 2013, the startup announced a $30 million funding round."
     [event] = extract_events("Zorblax news", body, "2015-06-02")
     assert (event.amount, event.value("date")) == (3e7, "2013")
+    # the year it was founded is not the year of its round
+    body = "Zorblax, founded in 2016, raised a $100 million series C announced in 2022."
+    [event] = extract_events("Zorblax news", body, "2023-06-02")
+    assert (event.amount, event.value("date")) == (1e8, "2022")
 
 
 def test_a_deal_priced_in_the_next_sentence() -> None:
