@@ -38,6 +38,7 @@ _KIND_WORDS = {
     "layoff": {"layoff", "laid", "lay", "cut", "job"},
     "round": {"rais", "round", "fund", "invest", "investor", "financ", "valuat", "backer", "back", "portfolio"},
 }
+_KIND_NAMES = set().union(*_KIND_WORDS.values())
 _PAID = {"pay", "paid", "pays", "paying"}  # "how much did X pay for Y and Z combined?"
 _RANK = {"biggest", "largest", "top", "highest", "most", "smallest", "lowest", "fewest"}
 _SMALLEST = {"smallest", "lowest", "fewest"}
@@ -47,7 +48,7 @@ _SO_FAR = re.compile(r"\b(?:so far|to date|in all)\b", re.IGNORECASE)  # "how mu
 _QUESTION_WORDS = set("how much many what which who whom list all name show both the a an of in on for by to did "
                       "does do has have had is are was were its their and or with from since after before last "
                       "year years month this that there any ever so far until make made get got happen happened "
-                      "report reported announce announced see saw give gave tell".split())
+                      "report reported announce announced see saw give gave tell go goes went gone going".split())
 _NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 # Plurals of events (or of what events are about): "rounds", "acquisitions", "startups". Not
 # "investors": "which investors joined its round?" asks about one round, which retrieval answers.
@@ -94,7 +95,8 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     stems = set(key_terms(question.text)) | set(words)
     kind = next((k for k, cues in _KIND_WORDS.items() if any(s.startswith(tuple(cues)) for s in stems)), "")
     kind = kind or ("acquisition" if _PAID & set(words) else "")  # whole words: not "payments"
-    names = [e.name for e in question.entities if not e.generic or (is_company and is_company(e.name))]
+    names = [e.name for e in question.entities if (not e.generic or (is_company and is_company(e.name)))
+             and e.name.lower() not in _KIND_NAMES]  # "how many IPOs?": the kind, not a company
     plural = _PLURAL_EVENT.search(question.text)
     if {"both", "common", "shared"} & set(words):
         op = "both"
@@ -108,6 +110,9 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         op = "sum"
     elif plural and (_LIST & set(words) or question.asks in ("list", "who") or not _ASKING & set(words)):
         op = "list"
+    elif words[:1] in (["who"], ["which"], ["what"]) and is_investor and (investor := _investor(question)) \
+            and is_investor(investor):
+        op = "list"  # "who has sequoia invested in?": its portfolio
     else:
         return None
     if op == "both":
