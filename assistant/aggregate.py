@@ -174,6 +174,11 @@ def _minimum(text: str) -> float | None:
     return None
 
 
+# The words of a minimum ("more than $500 million"), of whom a layoff is of, and of who raised it.
+_NOT_TOPICS = set("""startups startup companies company firms much money funding million billion dollars usd over
+more than above least exceeding bigger larger off staff employees workers people positions""".split())
+
+
 def _topic(question: Question, words: list[str], names: list[str]) -> str:
     """For a question about no company, the words left once its grammar, kind and numbers are
     taken out: "robotics" in "biggest robotics rounds in 2021", "ai" in "biggest AI rounds"."""
@@ -181,9 +186,7 @@ def _topic(question: Question, words: list[str], names: list[str]) -> str:
     cues = set().union(*_KIND_WORDS.values()) | _RANK | _SUM | _LIST
     left = [w for w in words if w not in _QUESTION_WORDS and w not in named and not w.isdigit()
             and w not in _NUMBERS and not any(w.startswith(c) or c.startswith(stem(w)) for c in cues)
-            and w not in {"startups", "startup", "companies", "company", "firms", "much", "money", "funding",
-                          "million", "billion", "dollars", "usd", "over", "more", "than", "above", "least",
-                          "exceeding", "bigger", "larger"}]  # (and the words of a minimum: "more than $500 million")
+            and w not in _NOT_TOPICS]
     return " ".join(left)
 
 

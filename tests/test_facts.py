@@ -572,9 +572,10 @@ def test_a_name_the_table_knows_as_an_investor_lists_the_rounds_it_backed_or_led
     assert "$12 million" in led.text and "$40 million" not in led.text
 
 
-def test_a_minimum_amount_is_no_topic(engine: Engine) -> None:
+def test_a_minimum_amount_and_who_was_laid_off_are_no_topic(engine: Engine) -> None:
     query = read_aggregate(engine.read("which startups raised more than $20 million in 2021?")).query
     assert (query.min_amount, query.topic, query.since) == (20e6, "", "2021")
+    assert read_aggregate(engine.read("which companies laid off staff?")).query.topic == ""
 
 
 def test_a_round_name_picks_those_rounds(engine: Engine) -> None:
