@@ -304,8 +304,9 @@ def buys(sentence: str, verb: re.Match[str]) -> bool:
     if re.match(r"\s+of\b", sentence[verb.end():]) or DESCRIBING.search(sentence, 0, verb.start()) \
             or HYPOTHETICAL.search(before) and not ANNOUNCED.search(before):
         return False
-    return not (verb.group().lower() in ("buy", "purchase")
-                and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$", sentence[:verb.start()], re.I))
+    return not (verb.group().lower() in ("buy", "purchase")  # nor "available for purchase at Amazon"
+                and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$|\bfor\s+$", sentence[:verb.start()],
+                              re.I))
 
 
 def doer_before(sentence: str, before: list[Name], upto: int) -> Name | None:

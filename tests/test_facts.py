@@ -224,6 +224,7 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
      {("Quuxcorp", "Drumlin")}),  # an aside ends at a semicolon
     ("“Different teams had separately purchased Vexatron and Plonkly over the years.", set()),  # a quoted opening
     ("“Now the world is, you know, ‘Can you be bought by Drumlin?’ and that drives down competition.", set()),
+    ("The Plonkly Pixel 3 is available for purchase at Drumlin, Vexatron, and other retailers.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
