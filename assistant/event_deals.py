@@ -11,7 +11,7 @@ import re
 
 from .entities import core_name, normal
 from .event_names import ArticleNames, doer_before, unbracketed, what_was_bought
-from .event_patterns import ACQUIRED_BY, CLAUSE_END, DEAL_PRICE, IPO_WORDS, PLACE_BASED, VALUATION
+from .event_patterns import ACQUIRED_BY, CALLED_OFF, CLAUSE_END, DEAL_PRICE, IPO_WORDS, PLACE_BASED, VALUATION
 from .events import ACQUISITION, IPO, LAYOFF, Event, Span, figure, stated_date
 from .text import Money
 
@@ -69,15 +69,21 @@ class DealSentences:
     def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
                         owned: re.Match[str]) -> bool:
         """"its acquisition of Emotion Research Lab", "Intel's purchase of Nervana"."""
-        if owned.group("its"):  # "Amazon closed its acquisition of X": the sentence's subject, else the article's
+        if CALLED_OFF.search(sentence, 0, owned.start() + 1):
+            return False  # a deal that did not happen
+        if owned.group("its") or owned.group("done"):
+            # "Amazon closed its acquisition of X", "Didi Chuxing has confirmed the acquisition of Uber China": the
+            # sentence's subject, else the article's.
             acquirer = (self.found.subject(sentence, owned.start(), offset, where)
                         or self.found.main_span("it", where, offset))
         else:
             owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
             acquirer = self.found.span(owner[-1], where, offset) if owner else None
-        after = self.found.names_in(sentence, owned.end(), owned.end() + 40)
-        # The name right after "of", or the company its description ends with ("of Internet of things startup Nest").
-        bought = what_was_bought(sentence, owned, [], after) if after and after[0][1] == owned.end() else None
+        after = self.found.names_in(sentence, owned.end(), owned.end() + 80)
+        # The name right after "of", or the company its description ends with ("of Internet of things startup Nest",
+        # "of Philadelphia-based Presto AI").
+        bought = what_was_bought(sentence, owned, [], after) if after and (
+            after[0][1] == owned.end() or not owned.group("its")) else None
         target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
 

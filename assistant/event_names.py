@@ -23,6 +23,7 @@ from .event_patterns import (
     AFTER_PREPOSITION,
     ANNOUNCED,
     APPOSITION,
+    CALLED_OFF,
     CAPITALISED_RUN,
     CLAUSE_END,
     DESCRIBES,
@@ -302,7 +303,7 @@ def buys(sentence: str, verb: re.Match[str]) -> bool:
     acquire", "in talks to buy")."""
     before = sentence[max(0, verb.start() - 50):verb.start()]
     if re.match(r"\s+of\b", sentence[verb.end():]) or DESCRIBING.search(sentence, 0, verb.start()) \
-            or HYPOTHETICAL.search(before) and not ANNOUNCED.search(before):
+            or HYPOTHETICAL.search(before) and not ANNOUNCED.search(before) or CALLED_OFF.search(before):
         return False
     return not (verb.group().lower() in ("buy", "purchase")  # nor "available for purchase at Amazon"
                 and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$|\bfor\s+$", sentence[:verb.start()],
@@ -328,8 +329,9 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
         return None
     first, gap = after[0], sentence[verb.end():after[0][1]]
     # A figure, a quotation or a list of things between: "buying 17,000 Oculus Go VR headsets", "pick up
-    # objects like cans of soup, a mustard bottle, and a box of Cheez-Its".
-    if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]", gap):
+    # objects like cans of soup, a mustard bottle, and a box of Cheez-Its"; or what came from the company
+    # ("acquisition of intellectual property rights from machine learning startup Appuri").
+    if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]|\bfrom\b", gap):
         return None
     # "Snoqualmie, Washington-based Orions Systems", "Age of Wonders dev Triumph Studios", "(FPGA)
     # manufacturer Altera": where it is or what it makes, then the company.

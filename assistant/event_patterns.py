@@ -60,7 +60,7 @@ ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scoo
                          r"[a-z]*),?){0,3}?\s+by\b", re.IGNORECASE)
 # "its acquisition of X", "Intel's purchase of X", "Intel confirms $16.7B acquisition of X": the owner
 # bought X (at the price between).
-ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s+(?:confirm|complet|announc|clos|finaliz)\w*"
+ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s+(?P<done>confirm|complet|announc|clos|finaliz)\w*"
                             r"(?!\s+(?:its|their)\b))\s+(?:[\w$€£.,-]+\s+){0,2}?(?:acquisitions?|purchases?|buyouts?)"
                             r"\s+of\s+", re.IGNORECASE)
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
@@ -87,6 +87,10 @@ MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|develo
 HYPOTHETICAL = re.compile(r"\b(?:would|could|might|may|maybe|perhaps|"
                           r"wants?\s+(?:\w+\s+)?to|wanted\s+to|in talks to|looking\s+(?:into|to)|consider(?:s|ed|ing)?|"
                           r"rumou?red\s+to|not|n't|never|\w+['’]ll)\s+(?:\w+\s+)?$", re.IGNORECASE)
+# A deal that did not happen: "Nvidia canceled its $80 billion acquisition of Arm".
+CALLED_OFF = re.compile(r"\b(?:cancel+(?:s|ed|ing)?|abandon(?:s|ed|ing)?|scrap(?:s|ped|ping)?|terminat(?:e|es|ed|ing)|"
+                        r"call(?:s|ed|ing)?\s+off|block(?:s|ed|ing)?|walk(?:s|ed|ing)?\s+away\s+from|"
+                        r"fail(?:s|ed|ing)?\s+to)\b[^.;]{0,40}$", re.IGNORECASE)
 ANNOUNCED = re.compile(r"\b(?:said|says|announced|agreed|confirmed)\b[^.;]{0,30}\bwould\s+(?:\w+\s+)?$", re.IGNORECASE)
 # Words that describe the name they come before: "open source ecommerce platform (Reaction Commerce)",
 # not "a round led by (True Ventures)" or "December 2018 led by".

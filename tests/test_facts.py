@@ -225,6 +225,13 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("“Different teams had separately purchased Vexatron and Plonkly over the years.", set()),  # a quoted opening
     ("“Now the world is, you know, ‘Can you be bought by Drumlin?’ and that drives down competition.", set()),
     ("The Plonkly Pixel 3 is available for purchase at Drumlin, Vexatron, and other retailers.", set()),
+    ("Drumlin, which makes robots, has confirmed the acquisition of Philadelphia-based Vexatron.",
+     {("Drumlin", "Vexatron")}),
+    ("The deal follows Drumlin’s acquisition of calendar app Vexatron Software earlier this year.",
+     {("Drumlin", "Vexatron Software")}),
+    ("Drumlin canceled its $80 billion acquisition of chip architecture firm Vexatron.", set()),  # not done
+    ("Regulators sued to block Drumlin's $75 billion bid to buy Vexatron.", set()),
+    ("It follows Drumlin’s acquisition of intellectual property rights from robotics startup Vexatron.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
