@@ -11,7 +11,16 @@ import re
 
 from .entities import core_name, normal
 from .event_names import ArticleNames, doer_before, unbracketed, what_was_bought
-from .event_patterns import ACQUIRED_BY, CALLED_OFF, CLAUSE_END, DEAL_PRICE, IPO_WORDS, PLACE_BASED, VALUATION
+from .event_patterns import (
+    ACQUIRED_BY,
+    CALLED_OFF,
+    CLAUSE_END,
+    DEAL_PRICE,
+    IPO_WORDS,
+    IT_DID,
+    PLACE_BASED,
+    VALUATION,
+)
 from .events import ACQUISITION, IPO, LAYOFF, Event, Span, figure, stated_date
 from .text import Money
 
@@ -60,8 +69,11 @@ class DealSentences:
             acquirer = self.found.span(buyer, where, offset) if buyer else None
         else:
             buyer = doer_before(sentence, before, verb.start())
+            # "Today, the company announced it has acquired X": the article's company (not "it will ensure that
+            # anyone buying the latest Pixel phone").
+            clause = sentence[:verb.start()]
             acquirer = (self.found.span(buyer, where, offset) if buyer
-                        else self.found.main_span(sentence[:verb.start()], where, offset))
+                        else self.found.main_span("it" if IT_DID.search(clause) else clause, where, offset))
             bought = what_was_bought(sentence, verb, before, after)
             target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)

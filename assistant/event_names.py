@@ -305,9 +305,10 @@ def buys(sentence: str, verb: re.Match[str]) -> bool:
     if re.match(r"\s+of\b", sentence[verb.end():]) or DESCRIBING.search(sentence, 0, verb.start()) \
             or HYPOTHETICAL.search(before) and not ANNOUNCED.search(before) or CALLED_OFF.search(before):
         return False
-    return not (verb.group().lower() in ("buy", "purchase")  # nor "available for purchase at Amazon"
-                and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$|\bfor\s+$", sentence[:verb.start()],
-                              re.I))
+    if re.search(r"\bfor\s+$", before):  # "available for purchase at Amazon", "a marketplace for buying USB sticks"
+        return False
+    return not (verb.group().lower() in ("buy", "purchase")
+                and re.search(r"\b(?:a|an|the|this|its|their)\s+(?:[\w-]+\s+)?$", sentence[:verb.start()], re.I))
 
 
 def doer_before(sentence: str, before: list[Name], upto: int) -> Name | None:
@@ -317,14 +318,22 @@ def doer_before(sentence: str, before: list[Name], upto: int) -> Name | None:
     return described or (before[-1] if before else None)
 
 
+_THE_COMPANY = re.compile(r"\s*,\s*the\s+(?:[\w'’-]+\s+){0,4}?(?:company|startup|firm|business|maker|developer)\s+")
+
+
 def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], after: list[Name]) -> Name | None:
     """The company a buying verb takes as its object (or, in "Hyperion, which Oracle bought", the one
     before it), or None when what follows the verb is something else:
     "picks up $3.8M", "buying Facebook shares", "acquired the Aliso Viejo, California-based company",
     or a name past the object's end ("purchasing a fleet of robots ..., noted InVia")."""
-    if len(before) > 1 and re.fullmatch(r"\s*[,(]\s*(?:which|that)\s+", sentence[before[-2][2]:before[-1][1]]) \
-            and re.fullmatch(r"(?:\s+[a-z]+){0,2}\s+", sentence[before[-1][2]:verb.start()]):
-        return before[-2]
+    if len(before) > 1 and re.fullmatch(r"(?:\s+[a-z]+){0,2}\s+", sentence[before[-1][2]:verb.start()]):
+        if re.fullmatch(r"\s*[,(]\s*(?:which|that)\s+", sentence[before[-2][2]:before[-1][1]]):
+            return before[-2]
+        # "Mobileye, the Tel Aviv company Intel acquired": the name the description is of.
+        described = next((name for name in reversed(before[:-1])
+                          if _THE_COMPANY.fullmatch(sentence, name[2], before[-1][1])), None)
+        if described:
+            return described
     if not after or after[0][1] - verb.end() >= 60:
         return None
     first, gap = after[0], sentence[verb.end():after[0][1]]

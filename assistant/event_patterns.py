@@ -76,7 +76,7 @@ NOT_A_TARGET = re.compile(r"\b(?:customers?|clients?|partners?|awards?|prizes?|f
 # After a name bought, words that make it a share of the company or a place: "buying Facebook shares",
 # "acquired the Aliso Viejo, California-based company" (with more words, up to the company's name).
 # What a company owns, not the company: "Facebook shares", "IBM's patents".
-SHARES = re.compile(r"\s+(?:shares|stock|stake)\b|['’]s\s+(?-i:[a-z])")
+SHARES = re.compile(r"\s+(?:shares|stock|stake|licen[cs]es?|rights|patents|assets)\b|['’]s\s+(?-i:[a-z])")
 PLACE_BASED = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?-based\b(?:\s+[\w-]+){0,3}?\s+")
 # Between a product and its maker: "acquires Age of Wonders dev Triumph Studios".
 MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|developers?|devs?|manufacturers?|providers?|"
@@ -190,6 +190,8 @@ GENERIC_SUBJECT = re.compile(r"\b(?:startups|companies|firms|businesses|IPOs)\s+
 SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that\s+)?(?:it|they)\b")
 # A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
 # "it raised", "the company, which raised": the article's company is the subject.
+# The article's company as the doer, close before the verb: "the company announced it has acquired".
+IT_DID = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",
                              re.IGNORECASE)
 # A later clause about another round of the company: "raised $50 million in its series A round three years

@@ -232,6 +232,11 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin canceled its $80 billion acquisition of chip architecture firm Vexatron.", set()),  # not done
     ("Regulators sued to block Drumlin's $75 billion bid to buy Vexatron.", set()),
     ("It follows Drumlin’s acquisition of intellectual property rights from robotics startup Vexatron.", set()),
+    ("Vexatron, the Tel Aviv company Drumlin acquired for $15.3 billion, makes chips.", {("Drumlin", "Vexatron")}),
+    ("Zorblax makes robots. Today, the company announced it has acquired Vexatron, an AI startup.",
+     {("Zorblax", "Vexatron")}),  # the article's company
+    ("Zorblax makes robots. It is a marketplace for buying Vexatron sticks.", set()),
+    ("Zorblax makes robots. It acquired an exclusive Vexatron license from Drumlin.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
