@@ -23,10 +23,11 @@ from rapidfuzz.distance import OSA
 from .event_patterns import INITIAL, MONTHS
 from .text import STOPWORDS, split_sentences
 
-# A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai".
-_WORD = rf"(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*|\d+[A-Za-z][\w]*)"
+# A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai", "21st Century Fox"
+# (not a lone "18th", nor the "392M" of "$392M").
+_WORD = rf"(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*|(?!\d+(?:st|nd|rd|th)\b(?! [A-Z]))\d+[A-Za-z][\w]*)"
 # A run of them, which a possessive ends: "Google's PaLM" is two names.
-_RUN = re.compile(rf"(?<![\w.]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
+_RUN = re.compile(rf"(?<![\w.$€£]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Pando's", "Databricks'"
 _ADJECTIVE = re.compile(r"-(?:based|powered|made|led|backed|owned|driven|focused|first|like|style|born|founded|"
                         r"funded|related|specific|enabled|native|centric|friendly|ready|level|scale|wide)$", re.I)

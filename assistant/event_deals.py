@@ -15,11 +15,14 @@ from .event_patterns import (
     ACQUIRED_BY,
     CALLED_OFF,
     CLAUSE_END,
+    DEAL_NOUN,
     DEAL_PRICE,
     IPO_WORDS,
     IT_DID,
     PLACE_BASED,
+    POSSESSIVE_PRICE,
     VALUATION,
+    WHICH_IT,
 )
 from .events import ACQUISITION, IPO, LAYOFF, Event, Span, figure, stated_date
 from .text import Money
@@ -67,6 +70,12 @@ class DealSentences:
             buyer = after[1] if len(after) > 1 and PLACE_BASED.fullmatch(sentence, after[0][2], after[1][1]) else \
                 after[0] if after else None  # "acquired by Denver, Colorado-based Ping Identity"
             acquirer = self.found.span(buyer, where, offset) if buyer else None
+        elif before and WHICH_IT.fullmatch(sentence, before[-1][2], verb.start()):
+            # "Ubisoft ..., outside of Ketchapp, which it acquired in 2016": the sentence's subject (else the
+            # article's company) bought the name before.
+            acquirer = (self.found.subject(sentence, before[-1][1], offset, where)
+                        or self.found.main_span("it", where, offset))
+            target = self.found.span(before[-1], where, offset)
         else:
             buyer = doer_before(sentence, before, verb.start())
             # "Today, the company announced it has acquired X": the article's company (not "it will ensure that
@@ -98,6 +107,18 @@ class DealSentences:
             after[0][1] == owned.end() or not owned.group("its")) else None
         target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
+
+    def _named_deal(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
+        """"Honeywell’s SCADAfence acquisition", "Salesforce's $392M RelateIQ acquisition": the owner bought
+        the name before the noun (at the price between)."""
+        for deal in DEAL_NOUN.finditer(sentence):
+            names = self.found.names_in(sentence, max(0, deal.start() - 80), deal.start())
+            between = POSSESSIVE_PRICE.match(sentence, names[-2][2]) if len(names) > 1 else None
+            if between and between.end() == names[-1][1] and names[-1][2] == deal.start() \
+                    and not CALLED_OFF.search(sentence, 0, names[-2][1]):
+                acquirer, target = (self.found.span(n, where, offset) for n in names[-2:])
+                return self._acquired(where, offset, sentence, amounts, between, acquirer, target, listed=False)
+        return False
 
     def _sold(self, where: str, offset: int, sentence: str, amounts: list[Money], sold: re.Match[str]) -> bool:
         """"sold web access management company Securant to RSA Security": the last name of what was sold,

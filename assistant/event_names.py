@@ -327,8 +327,11 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
     "picks up $3.8M", "buying Facebook shares", "acquired the Aliso Viejo, California-based company",
     or a name past the object's end ("purchasing a fleet of robots ..., noted InVia")."""
     if len(before) > 1 and re.fullmatch(r"(?:\s+[a-z]+){0,2}\s+", sentence[before[-1][2]:verb.start()]):
-        if re.fullmatch(r"\s*[,(]\s*(?:which|that)\s+", sentence[before[-2][2]:before[-1][1]]):
-            return before[-2]
+        # "ProcessGold, which robotic process automation (RPA) leader UiPath later acquired": the name before "which".
+        which = next((name for name in reversed(before[:-1]) if re.fullmatch(
+            r"\s*[,(]\s*(?:which|that)\s+[^,;]{0,60}", sentence[name[2]:before[-1][1]])), None)
+        if which:
+            return which
         # "Mobileye, the Tel Aviv company Intel acquired": the name the description is of.
         described = next((name for name in reversed(before[:-1])
                           if _THE_COMPANY.fullmatch(sentence, name[2], before[-1][1])), None)

@@ -63,6 +63,9 @@ ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scoo
 ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s+(?P<done>confirm|complet|announc|clos|finaliz)\w*"
                             r"(?!\s+(?:its|their)\b))\s+(?:[\w$€£.,-]+\s+){0,2}?(?:acquisitions?|purchases?|buyouts?)"
                             r"\s+of\s+", re.IGNORECASE)
+# "Honeywell’s SCADAfence acquisition", "Salesforce's $392M RelateIQ acquisition".
+DEAL_NOUN = re.compile(r"\s+(?:acquisition|purchase|buyout|takeover)\b", re.IGNORECASE)
+POSSESSIVE_PRICE = re.compile(r"['’]s?\s+(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?")
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
 SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:
@@ -190,6 +193,7 @@ GENERIC_SUBJECT = re.compile(r"\b(?:startups|companies|firms|businesses|IPOs)\s+
 SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that\s+)?(?:it|they)\b")
 # A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
 # "it raised", "the company, which raised": the article's company is the subject.
+WHICH_IT = re.compile(r"\s*,\s*which\s+(?:it|they)\s+(?:\w+\s+)?", re.IGNORECASE)
 # The article's company as the doer, close before the verb: "the company announced it has acquired".
 IT_DID = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",

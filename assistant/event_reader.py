@@ -113,6 +113,8 @@ class _Reader(DealSentences):
             return
         if (sold := SOLD_TO.search(sentence)) and self._sold(where, start, sentence, amounts, sold):
             return
+        if self._named_deal(where, start, sentence, amounts):
+            return
         if layoff := LAYOFF_WORDS.search(sentence):
             self._layoff(where, start, sentence, layoff)
         if IPO_WORDS.search(sentence) and not amounts[:0]:

@@ -237,6 +237,13 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
      {("Zorblax", "Vexatron")}),  # the article's company
     ("Zorblax makes robots. It is a marketplace for buying Vexatron sticks.", set()),
     ("Zorblax makes robots. It acquired an exclusive Vexatron license from Drumlin.", set()),
+    ("He cofounded Vexatron, which robotic process automation (RPA) leader Drumlin later acquired.",
+     {("Drumlin", "Vexatron")}),
+    ("Drumlin has a strong presence in games, outside of Vexatron, which it acquired in 2016.",
+     {("Drumlin", "Vexatron")}),  # the sentence's subject
+    ("Drumlin's $392M Vexatron acquisition is a done deal.", {("Drumlin", "Vexatron")}),
+    ("Regulators blocked Drumlin’s Vexatron acquisition.", set()),
+    ("This is Drumlin’s 18th acquisition in 14 years.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
