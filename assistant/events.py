@@ -111,11 +111,16 @@ def stated_date(sentence: str, article_date: str, where: str, offset: int) -> Sp
         value = f"{stated or year}-{month:02d}" if (stated or year) else ""
     elif (found := _event_date(IN_YEAR, sentence)) and found.group(1) != year:
         match, value = found, found.group(1)
-    else:
-        return Span(article_date, "", "article", 0, 0) if article_date else None
+    else:  # unless the sentence puts it at some other, unstated time: "A few months later, it picked up X"
+        elsewhen = _SOME_OTHER_TIME.search(sentence) and not _NOW.search(sentence)
+        return Span(article_date, "", "article", 0, 0) if article_date and not elsewhen else None
     return Span(value, match.group(), where, offset + match.start(), offset + match.end()) if value else None
 
 
+_SOME_OTHER_TIME = re.compile(r"\b(?:(?:months?|years?|weeks?|days?)\s+(?:later|earlier|ago|before|after)|"
+                              r"(?:last|previous|prior)\s+(?:year|month)|previously|back\s+in|at\s+the\s+time)\b",
+                              re.IGNORECASE)
+_NOW = re.compile(r"\b(?:today|yesterday|this\s+(?:week|morning)|tonight)\b", re.IGNORECASE)
 # When the company began, not when its event happened: "Hugging Face, founded in 2016, ... its $100 million series C".
 _FOUNDED = re.compile(r"\b(?:founded|established|started|launched|incorporated|formed|created|born)\s+$", re.IGNORECASE)
 

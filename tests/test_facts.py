@@ -400,10 +400,16 @@ def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: 
     assert sorted((e.company, e.amount) for e in events if e.kind == "total") == totals
 
 
-def test_a_year_opening_the_sentence_dates_its_event() -> None:
+def test_what_dates_an_event() -> None:
     body = "Zorblax makes robots. In 2013, the startup announced a $30 million funding round."
     [event] = extract_events("Zorblax news", body, "2015-06-02")
     assert (event.amount, event.value("date")) == (3e7, "2013")
+    # nor does the article's date date what the sentence puts at some other time, unless it says "today"
+    later = extract_events("Zorblax news", "Zorblax makes robots. A few months later, Zorblax raised $5 million.",
+                           "2019-01-10")
+    today = extract_events("Zorblax news", "Zorblax today closed $6 million, after its previously announced loan.",
+                           "2019-01-10")
+    assert [e.value("date") for e in later + today] == [None, "2019-01-10"]
     # the year it was founded is not the year of its round
     body = "Zorblax, founded in 2016, raised a $100 million series C announced in 2022."
     [event] = extract_events("Zorblax news", body, "2023-06-02")
