@@ -220,7 +220,12 @@ class ArticleNames:
         if candidates and not pronoun:
             # "Rafay, whose customers include Verizon and Appzen, has raised": the name the sentence opens with.
             opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 2].lstrip()[:1] == ","
-            if opening and re.search(r",\s*(?:\w+\s+){0,2}$", clause):
+            # And a headline's second verb: "Continue AI aims to add ESG intelligence to sustainability, lands $5.7M"
+            # (not "Stable Diffusion creator Stability AI accelerates open-source AI, raises $101M").
+            first_end = candidates[0][2]
+            second_verb = where == "title" and candidates[0][1] <= 2 and re.match(r"\s+[a-z]", sentence[first_end:]) \
+                and not MAKER.match(sentence, first_end)
+            if (opening or second_verb) and re.search(r",\s*(?:\w+\s+){0,2}$", clause):
                 return self.span(candidates[0], where, offset)
             return self.span(candidates[-1], where, offset)
         # "To get there it just raised $5 million": "it" is the article's company.

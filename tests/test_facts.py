@@ -309,6 +309,9 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
      [("Plonk", 30e6)], []),  # the possessive's round, not the subject's
     ("Quux and Frob double down on robots with $75M Plonk investment", "Plonk makes robots. Quux and Frob are "
      "investors.", [("Plonk", 75e6)], []),  # the name between the amount and "investment"
+    ("Zorblax aims to help SMEs cut emissions, raises $22M", "Zorblax makes robots.", [("Zorblax", 22e6)], []),
+    ("Plonk creator Zorblax accelerates open-source robots, raises $101M", "Zorblax makes Plonk.",
+     [("Zorblax", 101e6)], []),  # a headline's second verb: its opening name raised
     ("Zorblax news", "Zorblax has raised $30 million in new funding. Zorblax has raised at least $30 million of a "
      "possible $35 million it is seeking.", [("Zorblax", 30e6)], []),
     ("Zorblax closes $19.1M financing", "Zorblax makes boxes. (Photo: Quux Wire) Zorblax, Inc. announced today that "
