@@ -71,7 +71,7 @@ from .event_patterns import (
     TOTAL_OF,
     VALUATION,
 )
-from .events import ROUND, TOTAL, Event, Span, combine, figure, round_name, same_company
+from .events import ROUND, TOTAL, Event, Span, combine, figure, one_amount_each, round_name, same_company
 from .text import Money, money, split_sentences
 
 
@@ -98,7 +98,7 @@ class _Reader(DealSentences):
         sentence = source[start:end]
         if sentence.rstrip(" \"”’)").endswith("?"):
             return  # a question asserts nothing: "Will individuals be able to buy a piece of Reddit?"
-        amounts = [m for m in money(sentence) if m.has_currency]
+        amounts = one_amount_each(sentence, [m for m in money(sentence) if m.has_currency])
         passives = list(ACQUIRED_BY.finditer(sentence))
         for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
             self._acquisition(where, start, sentence, amounts, verb, since=passives[n - 1].end() if n else 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .entities import core_name, normal
@@ -91,6 +91,24 @@ def figure(key: str, m: Money, where: str, offset: int) -> dict[str, Span]:
     """An amount's field (``amount``, ``price`` or ``prior``) and its ``currency``, both at its span."""
     return {key: Span(m.value, m.text, where, offset + m.start, offset + m.end),
             "currency": Span(m.currency, m.text, where, offset + m.start, offset + m.end)}
+
+
+_CONVERTED = re.compile(r"\s*\(\s*(?:about|around|approximately|approx\.|roughly|some|nearly|~|or|US)?\s*")
+
+
+def one_amount_each(sentence: str, amounts: list[Money]) -> list[Money]:
+    """The amounts of ``sentence``, each one given in two currencies as one amount: the figure written first,
+    spanning both ("€12 million ($13.97 million)", "900 million yen (about $7.9 million)"), so that it is one
+    round, not two, and what follows the bracket ("... in new funding from Flint Capital") is still read."""
+    out: list[Money] = []
+    for m in amounts:
+        first = out[-1] if out else None
+        if first and {first.currency, m.currency} > {"USD"} and _CONVERTED.fullmatch(sentence, first.end, m.start):
+            end = m.end + (sentence[m.end:m.end + 1] == ")")
+            out[-1] = replace(first, text=sentence[first.start:end], end=end)
+        else:
+            out.append(m)
+    return out
 
 
 def round_name(said: str) -> str:
@@ -207,6 +225,8 @@ def _merge(into: Event, other: Event) -> None:
         elif mine.value != span.value and name in ("amount", "price", "valuation"):
             if theirs_lead or (mine.where == "title" and span.where == "body"):
                 into.fields[name], span = span, mine
+                if name == amount and "currency" in other.fields:  # the currency of the figure that leads
+                    into.fields["currency"] = other.fields["currency"]
             into.conflicts.setdefault(name, []).append(span)
     for name, spans in other.lists.items():
         known = {normal(s.value) for s in into.lists.get(name, [])}

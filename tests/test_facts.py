@@ -157,6 +157,14 @@ def test_lead_investors_however_the_sentence_puts_them(body: str, leads: list[st
     assert (event.company, event.names("lead_investors")) == ("Zorblax", leads)
 
 
+def test_an_amount_given_in_two_currencies_is_one_round_as_written_first() -> None:
+    body = "Zorblax has raised $6.2 million (€5 million) in new funding from Quux Capital."
+    (event,) = extract_events("Zorblax news", body, "2021-01-01")
+    assert (event.amount, event.value("currency"), event.names("investors")) == (6.2e6, "USD", ["Quux Capital"])
+    (event,) = extract_events("Zorblax raises $14 million", "Zorblax closed a €12 million ($13.97 million) round.", "")
+    assert (event.amount, event.value("currency")) == (12e6, "EUR")  # the body's figure leads, with its currency
+
+
 def test_the_other_backers_of_a_round() -> None:
     body = ("Zorblax raised $450 million in a series C led by Quux Capital. The round also included investments from "
             "Plonk Ventures, Frob Partners, and others. Zorblax announced a $235 million round on Monday — the other "
