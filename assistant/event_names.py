@@ -26,6 +26,7 @@ from .event_patterns import (
     CALLED_OFF,
     CAPITALISED_RUN,
     CLAUSE_END,
+    DESCRIBED_SAYS_IT,
     DESCRIBES,
     DESCRIBING,
     DESCRIPTION,
@@ -217,6 +218,10 @@ class ArticleNames:
         pronoun = PRONOUN_SUBJECT.search(clause[candidates[-1][2]:]) if candidates else None
         if pronoun and candidates[0][1] <= 2 and SAYS_IT.match(sentence, candidates[0][2]):
             return self.span(candidates[0], where, offset)  # "Bigwords.com also says it's raised $300,000"
+        # "Anthropic, a San Francisco-based AI startup and another rival to OpenAI, announced that it has raised".
+        said = next((n for n in candidates if DESCRIBED_SAYS_IT.match(sentence, n[2])), None) if pronoun else None
+        if said:
+            return self.span(said, where, offset)
         if candidates and not pronoun:
             # "Rafay, whose customers include Verizon and Appzen, has raised": the name the sentence opens with.
             opening = candidates[0][1] <= 2 and sentence[candidates[0][2]:candidates[0][2] + 2].lstrip()[:1] == ","

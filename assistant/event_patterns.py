@@ -191,11 +191,13 @@ DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyou
 GENERIC_SUBJECT = re.compile(r"\b(?:startups|companies|firms|businesses|IPOs)\s+(?:[a-z]+\s+){0,3}$")
 # The sentence's opening name is what "it" stands for: "Bigwords.com also says it's raised $300,000".
 SAYS_IT = re.compile(r"\s+(?:also\s+)?(?:says|said|announced|reported)\s+(?:that\s+)?(?:it|they)\b")
-# A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
-# "it raised", "the company, which raised": the article's company is the subject.
+DESCRIBED_SAYS_IT = re.compile(r"\s*,\s+(?:a|an|the)\s+[^,;]*," + SAYS_IT.pattern)
+# What the name before was bought by: "Ketchapp, which it acquired".
 WHICH_IT = re.compile(r"\s*,\s*which\s+(?:it|they)\s+(?:\w+\s+)?", re.IGNORECASE)
 # The article's company as the doer, close before the verb: "the company announced it has acquired".
 IT_DID = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
+# A pronoun standing for the company between the last name and the verb: "..., today announced that it raised".
+# "it raised", "the company, which raised": the article's company is the subject.
 PRONOUN_SUBJECT = re.compile(r"\b(?:it|they|the (?:company|startup|firm))\b(?:,\s*(?:which|who)\b)?[^,]*$",
                              re.IGNORECASE)
 # A later clause about another round of the company: "raised $50 million in its series A round three years

@@ -318,6 +318,8 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Quux and Frob double down on robots with $75M Plonk investment", "Plonk makes robots. Quux and Frob are "
      "investors.", [("Plonk", 75e6)], []),  # the name between the amount and "investment"
     ("Zorblax aims to help SMEs cut emissions, raises $22M", "Zorblax makes robots.", [("Zorblax", 22e6)], []),
+    ("Zorblax news", "Zorblax makes robots. Weeks ago, for example, Plonkly, a San Francisco-based AI startup and "
+     "another rival to Quux, announced that it has raised $450 million in series C funding.", [("Plonkly", 450e6)], []),
     ("Plonk creator Zorblax accelerates open-source robots, raises $101M", "Zorblax makes Plonk.",
      [("Zorblax", 101e6)], []),  # a headline's second verb: its opening name raised
     ("Zorblax news", "Zorblax has raised $30 million in new funding. Zorblax has raised at least $30 million of a "
