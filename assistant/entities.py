@@ -31,8 +31,8 @@ _RUN = re.compile(rf"(?<![\w.$€£]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Pando's", "Databricks'"
 _ADJECTIVE = re.compile(r"-(?:based|powered|made|led|backed|owned|driven|focused|first|like|style|born|founded|"
                         r"funded|related|specific|enabled|native|centric|friendly|ready|level|scale|wide)$", re.I)
-_NAME_SHAPE = re.compile(r"[a-z][A-Z]|\d|\.[a-z]|^[A-Z]{2,}$|^(?:[A-Z]\.)+$")  # "SenseTime", "AI21", "Suning.com",
-# "IBM", an initial
+# "SenseTime", "AI21", "Suning.com", "IBM", an initial ("T.").
+_NAME_SHAPE = re.compile(r"[a-z][A-Z]|\d|\.[a-z]|^[A-Z]{2,}$|^(?:[A-Z]\.)+$")
 # Corporate suffixes: "SenseTime Group Ltd" is also known as "SenseTime".
 _SUFFIXES = {"inc", "ltd", "llc", "corp", "corporation", "co", "group", "holdings", "holding", "plc", "pte",
              "limited", "gmbh", "sa", "ag"}

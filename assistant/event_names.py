@@ -49,6 +49,7 @@ from .event_patterns import (
     ROUND_IN,
     SAYS_IT,
     SHARES,
+    THE_COMPANY_OF,
 )
 from .events import Span
 
@@ -328,9 +329,6 @@ def doer_before(sentence: str, before: list[Name], upto: int) -> Name | None:
     return described or (before[-1] if before else None)
 
 
-_THE_COMPANY = re.compile(r"\s*,\s*the\s+(?:[\w'’-]+\s+){0,4}?(?:company|startup|firm|business|maker|developer)\s+")
-
-
 def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], after: list[Name]) -> Name | None:
     """The company a buying verb takes as its object (or, in "Hyperion, which Oracle bought", the one
     before it), or None when what follows the verb is something else:
@@ -344,7 +342,7 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
             return which
         # "Mobileye, the Tel Aviv company Intel acquired": the name the description is of.
         described = next((name for name in reversed(before[:-1])
-                          if _THE_COMPANY.fullmatch(sentence, name[2], before[-1][1])), None)
+                          if THE_COMPANY_OF.fullmatch(sentence, name[2], before[-1][1])), None)
         if described:
             return described
     if not after or after[0][1] - verb.end() >= 60:
