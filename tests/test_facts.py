@@ -417,7 +417,7 @@ def test_what_dates_an_event() -> None:
     body = "Zorblax makes robots. In 2013, the startup announced a $30 million funding round."
     [event] = extract_events("Zorblax news", body, "2015-06-02")
     assert (event.amount, event.value("date")) == (3e7, "2013")
-    # nor does the article's date date what the sentence puts at some other time, unless it says "today"
+    # the article's date does not date what the sentence puts at some other time, unless it says "today"
     later = extract_events("Zorblax news", "Zorblax makes robots. A few months later, Zorblax raised $5 million.",
                            "2019-01-10")
     today = extract_events("Zorblax news", "Zorblax today closed $6 million, after its previously announced loan.",
