@@ -74,9 +74,10 @@ class ArticleNames:
         after = self.names_in(self.title, invests.end(), invests.end() + 60) if invests else []
         # "Rocket Internet's Amazon clone Lazada secures $250M": the name right before the funding verb.
         raising = [n for n in self.names_in(self.title) if FUNDING_VERB.match(self.title, n[2] + 1)]
+        lowered = self.text.lower()
         for match in after[:1] + raising[:1] + self.names_in(self.title):
-            if match[0] in self.text or match[0].lower() in self.text.lower():
-                return match[0]
+            if match[0] in self.text or re.search(rf"(?<!\w){re.escape(match[0].lower())}(?!\w)", lowered):
+                return match[0]  # (as a word: "Big" is not in "bigger")
         counts: dict[str, int] = {}
         for name, _, _ in self.names_in(self.text[:3000]):
             counts[name] = counts.get(name, 0) + 1
