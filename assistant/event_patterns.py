@@ -217,7 +217,11 @@ NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IG
 OWNER_OF = re.compile(r"['’]s\s+(?!(?:investment|money|cash|funding|backing|stake|capital)\b)[a-z]")
 OWNS = re.compile(r"['’]s\s+")  # between a name and what it owns: "Unravel's $35 million"
 # Or right after "funding for": "more than $3 billion in funding for Waymo".
-FUNDING_FOR = re.compile(r"\s*(?:in\s+)?(?:\w+\s+){0,2}?(?:funding|financing|investment)\s+for\s+", re.IGNORECASE)
+FUNDING_FOR = re.compile(r"\s*(?:in\s+)?(?:\w+\s+){0,2}?(?:funding|financing|investment)(?:\s+(?:round|extension))?\s+"
+                         r"for\s+"
+                         # "Don Burnette recently secured $40 million for their startup, Kodiak Robotics"
+                         r"|\s+for\s+(?:(?:the|their|his|her|its)\s+)?(?:new\s+)?(?:startup|company)(?:,\s*|\s+)",
+                         re.IGNORECASE)
 # The company a round went to, named after it: "a $100 million investment in Andela".
 ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
                       re.IGNORECASE)

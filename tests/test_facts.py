@@ -318,6 +318,11 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Quux and Frob double down on robots with $75M Plonk investment", "Plonk makes robots. Quux and Frob are "
      "investors.", [("Plonk", 75e6)], []),  # the name between the amount and "investment"
     ("Zorblax aims to help SMEs cut emissions, raises $22M", "Zorblax makes robots.", [("Zorblax", 22e6)], []),
+    ("Zorblax news", "Zorblax makes robots. Meanwhile, Bob Plonk recently secured $40 million for their startup, "
+     "Quux Robotics.", [("Quux Robotics", 40e6)], []),  # the startup it was secured for, not its founder
+    ("Zorblax's M12 joins $12 million funding extension for fintech startup Plonkly", "Plonkly lends money.",
+     [("Plonkly", 12e6)], []),
+    ("Zorblax news", "Zorblax raised $92 million in funding for its Lego-like game world.", [("Zorblax", 92e6)], []),
     ("Zorblax news", "Zorblax makes robots. Weeks ago, for example, Plonkly, a San Francisco-based AI startup and "
      "another rival to Quux, announced that it has raised $450 million in series C funding.", [("Plonkly", 450e6)], []),
     ("Plonk creator Zorblax accelerates open-source robots, raises $101M", "Zorblax makes Plonk.",
