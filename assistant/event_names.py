@@ -283,10 +283,11 @@ class ArticleNames:
         named_after = ROUND_IN.match(sentence, end) or (
             INVESTS.search(sentence[:start]) and re.compile(r"\s+in(?:to)?\s+").match(sentence, end))
         funding_for = None if named_after else FUNDING_FOR.match(sentence, end)
-        if funding_for and (first := self.names_in(sentence, funding_for.end(), funding_for.end() + 60)) and (
-                first[0][1] == funding_for.end() or re.fullmatch(r"(?:(?!its|their)[a-z][\w-]*\s+){1,2}", sentence[
-                    funding_for.end():first[0][1]])):
-            # "Krafcik secured more than $3 billion in funding for Waymo", "funding extension for fintech BlueVine"
+        first = self.names_in(sentence, funding_for.end(), funding_for.end() + 60) if funding_for else []
+        # "Krafcik secured more than $3 billion in funding for Waymo", "funding extension for fintech BlueVine"
+        # (not "for its Lego-like game world").
+        if funding_for and first and re.fullmatch(r"(?:(?!its|their)[a-z][\w-]*\s+){0,2}",
+                                                  sentence[funding_for.end():first[0][1]]):
             return funding_for, first[0]
         after = self.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
         named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None) or (
