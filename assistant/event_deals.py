@@ -66,6 +66,14 @@ class DealSentences:
             if before and re.search(r"\b(?:who|whom)\b", sentence[before[-1][2]:verb.start()]):
                 return False  # "Mustafa Suleyman, who led research at the startup acquired by Google": not him
             bought = doer_before(sentence, before, verb.start())
+            if bought and re.search(r"\b(?:it|they)\s+(?:\w+\s+){1,2}$", sentence[bought[2]:verb.start()]) \
+                    and (cue := re.search(r"\b(?:including|such as|like)\s", sentence[:bought[1]])) \
+                    and sum(n[1] > cue.start() for n in before) > 1:
+                # "The company claims customers including Okta and Airbnb, but it was acquired by Vista": "it" is
+                # not a name of the list, but the one the sentence opens with; none when it opens with none.
+                if before[0][1] > 2:
+                    return False
+                bought = before[0]
             target = self.found.span(bought, where, offset) if bought else self.found.main_span(sentence, where, offset)
             buyer = after[1] if len(after) > 1 and PLACE_BASED.fullmatch(sentence, after[0][2], after[1][1]) else \
                 after[0] if after else None  # "acquired by Denver, Colorado-based Ping Identity"

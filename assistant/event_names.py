@@ -81,7 +81,14 @@ class ArticleNames:
         counts: dict[str, int] = {}
         for name, _, _ in self.names_in(self.text[:3000]):
             counts[name] = counts.get(name, 0) + 1
-        return max(counts, key=counts.__getitem__) if counts else ""
+        # A name the title opens with, raising, misspelt too ("Antrhopic gets $100M"); else only a name the body is
+        # plainly about: a roundup ("Funding Daily: Big commerce") names many about as often, and "it" in each part
+        # is that part's company.
+        first = re.match(r"\W*([\w.'’-]+)\s+", self.title)
+        opening = next((name for name in counts if first and FUNDING_VERB.match(self.title, first.end())
+                        and OSA.normalized_similarity(first.group(1).lower(), name.lower()) >= 0.75), None)
+        top = sorted(counts.items(), key=lambda item: -item[1])[:2] + [("", 0)] * 2
+        return opening or (top[0][0] if top[0][1] > 1.5 * top[1][1] else "")
 
     def names_in(self, sentence: str, start: int = 0, end: int | None = None) -> list[Name]:
         """The article's names in ``sentence[start:end]``, and capitalised runs it does not list

@@ -37,6 +37,7 @@ NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\
                                r"|[^.]{0,40}?\b(?:across|over|in|into|among)\s+(?:more than\s+|about\s+|nearly\s+)?"
                                r"\d[\d,]*\s+(?:deals|companies|startups|businesses|rounds|firms)\b"
                                r"|\s+raised\s+by\s+(?:[\w-]+\s+){0,3}?(?:startups|companies|firms|businesses)\b"
+                               r"|\s+(?:in|of)\s+(?:global|worldwide|industry-wide)\b"  # "$70 billion in global ..."
                                r"|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.

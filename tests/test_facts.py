@@ -252,6 +252,9 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin's $392M Vexatron acquisition is a done deal.", {("Drumlin", "Vexatron")}),
     ("Regulators blocked Drumlin’s Vexatron acquisition.", set()),
     ("This is Drumlin’s 18th acquisition in 14 years.", set()),
+    ("The company names customers including Zorblax, Plonkly and Vexatron, but it was acquired by Drumlin in 2018.",
+     set()),  # "it" is none of the customers
+    ("Vexatron, which raised $120 million, was sold before it was snapped up by Drumlin.", {("Drumlin", "Vexatron")}),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
@@ -411,6 +414,12 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax Secures Series A Funding", "AUSTIN, Texas–(BUSINESS WIRE)– Zorblax ( www.zorblax.com ), developer of "
      "a platform designed for data produced by many programs, today announced the closing of $5 million in Series A "
      "funding.", [("Zorblax", 5e6)], []),
+    ("Funding daily: big commerce", "Shoppers love Zorblax. Today Zorblax raised $5 million. Read more on Quux Post. "
+     "Shoppers love Drumlin. Now Drumlin raised $3 million. Read more on Quux Post. Shoppers love Plonkly. Today, the "
+     "startup announced it raised $27 million. Read more on Quux Post.",
+     [("Drumlin", 3e6), ("Zorblax", 5e6)], []),  # a roundup: "the startup" is not its commonest name
+    ("Quantum venture funding dipped in 2020", "The AI Index report found more than $70 billion in global private "
+     "investment in AI.", [], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
