@@ -87,13 +87,19 @@ class DealSentences:
         else:
             buyer = doer_before(sentence, before, verb.start())
             # "Today, the company announced it has acquired X": the article's company (not "it will ensure that
-            # anyone buying the latest Pixel phone").
+            # anyone buying the latest Pixel phone"). "The company" after names is the one the sentence opens with:
+            # "IBM's purchase of Instana comes days after the company snatched up TruQua" (not Instana).
             clause = sentence[:verb.start()]
+            if buyer and re.search(r"(?<!, )\bthe (?:company|firm)\s+(?:\w+\s+){0,2}$", clause[buyer[2]:],
+                                   re.IGNORECASE):
+                buyer = before[0] if before[0][1] <= 2 or sentence[before[0][2]:before[0][2] + 1] == "," else None
             acquirer = (self.found.span(buyer, where, offset) if buyer
                         else self.found.main_span("it" if IT_DID.search(clause) else clause, where, offset))
             bought = what_was_bought(sentence, verb, before, after)
             target = self.found.span(bought, where, offset) if bought else None
-        return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=not passive)
+        # "Intel-acquired Nervana and Tesla": the compound describes one name, not a list.
+        listed = not passive and sentence[verb.start() - 1:verb.start()] != "-"
+        return self._acquired(where, offset, sentence, amounts, verb, acquirer, target, listed=listed)
 
     def _acquisition_of(self, where: str, offset: int, sentence: str, amounts: list[Money],
                         owned: re.Match[str]) -> bool:

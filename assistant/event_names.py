@@ -76,6 +76,8 @@ class ArticleNames:
         raising = [n for n in self.names_in(self.title) if FUNDING_VERB.match(self.title, n[2] + 1)]
         lowered = self.text.lower()
         for match in after[:1] + raising[:1] + self.names_in(self.title):
+            if re.match(r"[-\s]backed\b", self.title[match[2]:], re.IGNORECASE):
+                continue  # "Warren Equity-Backed M&D Distributors Expands": the backer is not the subject
             if match[0] in self.text or re.search(rf"(?<!\w){re.escape(match[0].lower())}(?!\w)", lowered):
                 return match[0]  # (as a word: "Big" is not in "bigger")
         counts: dict[str, int] = {}

@@ -30,7 +30,7 @@ NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\
                                r"|\s*(?:in\s+)?(?:net\s+)?(?:income|profits?|earnings)\b|\s+(?:of|in)\s+assets\b"
                                r"|\s+by\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d\b"  # "to reach $91 billion by 2025"
                                # "10 billion yuan ($1.52 billion) autonomous driving fund", not "to fund" or "Zeev Fund"
-                               r"|\)?(?:\s*\([^)]*\))?\s+(?-i:(?:(?!to\s)[a-z][\w-]*\s+){0,3}fund)\b"
+                               r"|\)?(?:\s*\([^)]*\))?\s+['‘\"“]?(?-i:(?:(?!to\s)[a-z][\w-]*\s+){0,3}fund)\b"
                                # a headline's "$335 Million Hybrid Fund", not "$5M To Fund Robots"
                                r"|\s+(?-i:(?:(?!To\s)[A-Z][\w-]*\s+){0,3}Funds?)\b"
                                # what many companies raised: "across 588 deals", "raised by AI startups worldwide"
@@ -38,6 +38,7 @@ NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\
                                r"\d[\d,]*\s+(?:deals|companies|startups|businesses|rounds|firms)\b"
                                r"|\s+raised\s+by\s+(?:[\w-]+\s+){0,3}?(?:startups|companies|firms|businesses)\b"
                                r"|\s+(?:in|of)\s+(?:global|worldwide|industry-wide)\b"  # "$70 billion in global ..."
+                               r"|\s+(?:during|for|in)\s+the\s+(?:\w+\s+){0,2}?(?:quarter|fiscal)\b"  # takings
                                r"|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
@@ -224,6 +225,11 @@ FUNDING_FOR = re.compile(r"\s*(?:in\s+)?(?:\w+\s+){0,2}?(?:funding|financing|inv
                          r"|\s+for\s+(?:(?:the|their|his|her|its)\s+)?(?:new\s+)?(?:startup|company)(?:,\s*|\s+)",
                          re.IGNORECASE)
 # The company a round went to, named after it: "a $100 million investment in Andela".
+# What a subject puts money into, when no company follows: "$3 billion investment in AI" (not "in a round",
+# "in August 2022" or "in series A").
+STAKE_IN = re.compile(r"\s*(?:\w+\s+){0,2}?(?:investment|stake)\s+in(?:to)?\s+(?!(?:a|an|the|its|their|this|his|her|"
+                      r"series|seed|pre|early|late|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*|\d)\b)",
+                      re.IGNORECASE)
 ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
                       re.IGNORECASE)
 # Funding stated in the past perfect is a running total: "had previously raised $6 million", or

@@ -65,6 +65,7 @@ from .event_patterns import (
     ROUND_NAME,
     SOLD_TO,
     SPENT,
+    STAKE_IN,
     TO_DATE,
     TOTAL_AFTER,
     TOTAL_CUE,
@@ -190,6 +191,9 @@ class _Reader(DealSentences):
         if INVESTS.search(before):  # the subject is the investor: a round of the company named after "in"
             named = self.found.recipient(sentence, amount.start, amount.end)[1]
             return named is not None or bool(FUNDING_NOUN.search(after[:45]))
+        stake = STAKE_IN.match(after)
+        if stake and self.found.recipient(sentence, amount.start, amount.end)[1] is None:
+            return False  # "Accenture announces $3 billion investment in AI": the subject invests, in no company
         return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(before[-45:] + " " + after[:45])
                     or NEW_MONEY.search(before) and NEW_MONEY_FROM.match(after))
 

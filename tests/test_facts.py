@@ -174,6 +174,12 @@ def test_the_other_backers_of_a_round() -> None:
     assert set(rounds[235e6].names("investors")) == {"Vex Capital", "Drum Ventures"}
 
 
+def test_a_headline_backer_is_not_the_articles_company() -> None:
+    events = extract_events("Quux Equity-Backed Zorblax Expands with Acquisition of Vexatron",
+                            "Zorblax announced its asset acquisition of Vexatron.", "2019-05-30")
+    assert [(e.value("acquirer"), e.value("target")) for e in events] == [("Zorblax", "Vexatron")]
+
+
 def test_a_headline_led_by_the_investor_is_about_the_company_after_in() -> None:
     body = ("Quux Capital has invested in one of the buzziest robotics makers, Zorblax. Zorblax was founded in 2021 "
             "and gained attention when it announced $58 million in funding. Quux Capital led a $30 million "
@@ -255,6 +261,9 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("The company names customers including Zorblax, Plonkly and Vexatron, but it was acquired by Drumlin in 2018.",
      set()),  # "it" is none of the customers
     ("Vexatron, which raised $120 million, was sold before it was snapped up by Drumlin.", {("Drumlin", "Vexatron")}),
+    ("Drumlin’s purchase of Vexatron comes days after the company snatched up Plonkly.",
+     {("Drumlin", "Plonkly")}),  # "the company" is the one the sentence opens with (one deal read per sentence)
+    ("He led investments in Drumlin-acquired Vexatron and Zorblax.", {("Drumlin", "Vexatron")}),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
@@ -420,6 +429,11 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
      [("Drumlin", 3e6), ("Zorblax", 5e6)], []),  # a roundup: "the startup" is not its commonest name
     ("Quantum venture funding dipped in 2020", "The AI Index report found more than $70 billion in global private "
      "investment in AI.", [], []),
+    ("Zorblax announces $3 billion investment in AI", "Zorblax will spend it over three years.", [], []),
+    ("Zorblax announces $10 billion 'digitization fund' for India", "Zorblax grows.", [], []),
+    ("Zorblax news", "Zorblax makes chips. It brought in $44.3 million during the quarter.", [], []),
+    ("Zorblax news", "Zorblax makes chips. It raised $25 million in August, following a $5 million investment in "
+     "May 2020.", [("Zorblax", 5e6), ("Zorblax", 25e6)], []),
 ])
 def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: list) -> None:
     events = extract_events(title, body, "2021-01-01")
