@@ -82,8 +82,24 @@ def extract_events(title: str, text: str, date: str = "") -> list[Event]:
     reader = _Reader(title, text, date or "")
     for where, source in (("title", title), ("body", text)):
         for start, end in split_sentences(source):
-            reader.sentence(where, source, start, end)
+            for clause_start, clause_end in _clauses(source, start, end):
+                reader.sentence(where, source, clause_start, clause_end)
     return reader.finish()
+
+
+def _clauses(source: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence's clauses that each say who raised or bought: "Fivetran, an ETL company, raised $565 million;
+    Matillion raised $150 million" is read as two (but "from Accel; Index; and GV" stays one list)."""
+    cuts = [start] + [start + m.end() for m in re.finditer(r";\s+", source[start:end])] + [end]
+    parts = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    merged = parts[:1]
+    for a, b in parts[1:]:
+        clause = source[a:b]
+        if FUNDING_VERB.search(clause) or ACQUIRE.search(clause) or re.search(r"\bsold\b", clause):
+            merged.append((a, b))
+        else:
+            merged[-1] = (merged[-1][0], b)
+    return merged
 
 
 class _Reader(DealSentences):
@@ -162,7 +178,10 @@ class _Reader(DealSentences):
             stated = funding and (total_of or to_date) or TOTAL_AFTER.match(after) or (
                 RAISED_ALONE.match(after) and not FUNDING_NOUN.search(before[-40:]))
             if (had or stated) and not NAMED_ROUND.match(after) and not FUTURE.search(after[:30]):
-                whose = self.found.main_span("it", where, offset) if total_of and total_of.group("whose") else None
+                # "its total" is the article's company's, unless a name before says whose: "Recursion took its total"
+                whose = total_of.group("whose") if total_of else None
+                whose = self.found.main_span("it", where, offset) if whose and not (
+                    whose.lower() in ("its", "their") and self.found.names_in(sentence, 0, m.start)) else None
                 company = (self.found.owner(sentence, m.start, offset, where)
                            or round_ and round_.fields.get("company") or whose
                            or self.found.subject(sentence, m.start, offset, where))

@@ -441,6 +441,25 @@ def test_what_is_a_round_and_whose(title: str, body: str, rounds: list, totals: 
     assert sorted((e.company, e.amount) for e in events if e.kind == "total") == totals
 
 
+def test_each_clause_of_a_semicolon_list_says_its_own_round() -> None:
+    body = ("Notable financings: Zorblax, an ETL company, raised $565 million at a $5.6 billion valuation; Plonkly, a "
+            "data company, raised a $150 million series C; Vexatron, which Drumlin bought for $547 million in 2017; "
+            "and Quux Labs raised $12 million from Accel; Index Ventures; and GV.")
+    events = extract_events("Zorblax, Plonkly, Vexatron, Drumlin: the landscape", body, "2021-10-16")
+    assert sorted((e.company, e.amount, e.value("round")) for e in events if e.kind == "round") == [
+        ("Plonkly", 1.5e8, "Series C"), ("Quux Labs", 1.2e7, None), ("Zorblax", 5.65e8, None)]
+    assert [(e.value("acquirer"), e.value("target"), e.value("price")) for e in events if e.kind == "acquisition"] \
+        == [("Drumlin", "Vexatron", 5.47e8)]
+    quux = next(e for e in events if e.company == "Quux Labs")  # a list of backers is not cut into clauses
+    assert "Accel" in quux.names("investors")
+
+
+def test_its_total_is_the_named_subjects() -> None:
+    events = extract_events("Zorblax raises $56 million", "Zorblax raised $56 million. Elsewhere, Plonkly Labs took "
+                            "its total funding to $230 million with a fresh $121 million raise.", "2019-10-16")
+    assert ("Plonkly Labs", 2.3e8) in [(e.company, e.amount) for e in events if e.kind == "total"]
+
+
 def test_what_dates_an_event() -> None:
     body = "Zorblax makes robots. In 2013, the startup announced a $30 million funding round."
     [event] = extract_events("Zorblax news", body, "2015-06-02")
