@@ -189,9 +189,9 @@ def combine(events: list[Event], main: str, date: str) -> list[Event]:
 
 def same_company(a: str, b: str) -> bool:
     """"Zebra" and "Zebra Technologies", "SenseTime" and "SenseTime Group Ltd.": one name's words
-    lead the other's."""
+    lead the other's; "ProcessGold" and "Process Gold" are one name spaced two ways."""
     x, y = core_name(a).split(), core_name(b).split()
-    return bool(x and y) and (x[:len(y)] == y or y[:len(x)] == x)
+    return bool(x and y) and (x[:len(y)] == y or y[:len(x)] == x or "".join(x) == "".join(y))
 
 
 def _same(a: Event, b: Event) -> bool:

@@ -298,6 +298,9 @@ def test_reports_of_one_deal_or_round_become_one_fact() -> None:
                                     "2019-10-22") + report("Zorblax news", "Zorblax took €100 million in a "
                                                            "series F round.", "2019-10-24"))
     assert fact.amount == 400e6 and [v for v, _, _ in fact.disagreements["amount"]] == [100e6]
+    # one deal whose target is spaced two ways: one fact
+    assert len(combine_reports(report("Drumlin buys VexaGold", "Drumlin bought VexaGold.", "2021-12-23")
+                               + report("Drumlin news", "Drumlin acquired Vexa Gold.", "2021-12-24"))) == 1
 
 
 @pytest.mark.parametrize(("title", "body", "deal"), [
