@@ -52,6 +52,11 @@ _AFTER_COUNTING = re.compile(r"(?<![\w.])(?=[A-Z])(?i:" + "|".join(_COUNTING) + 
 # How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
 GENERIC_SHARE = 0.2
 FUZZY_MIN_LENGTH = 5
+# After "did Google", a verb: "how much did google pay for fitbit" asks about Google, not Google Pay.
+_AUXILIARY = {"did", "does", "do", "has", "have", "had", "will", "would", "can", "could"}
+_ASKED_VERBS = {"pay", "paid", "raise", "raised", "buy", "bought", "acquire", "acquired", "spend", "spent", "invest",
+                "invested", "get", "got", "sell", "sold", "lead", "led", "hire", "hired", "launch", "launched", "sue",
+                "sued", "lay", "cut", "make", "made", "go", "close", "closed", "announce", "announced"}
 
 
 def normal(name: str) -> str:
@@ -212,6 +217,8 @@ class Lexicon:
             for n in range(min(5, len(words) - i), 0, -1):
                 phrase = " ".join(w for _, _, w in words[i:i + n])
                 entity = self._lookup(phrase, question[words[i][0]:words[i + n - 1][1]])
+                if entity and n > 1 and words[i + n - 1][2] in _ASKED_VERBS and i and words[i - 1][2] in _AUXILIARY:
+                    continue  # the subject, then its verb: the shorter name (if any) is the one asked about
                 if entity:
                     found.append(entity)
                     i += n

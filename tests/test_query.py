@@ -39,6 +39,12 @@ def test_names_come_from_the_articles_not_the_questions_capitals() -> None:
     assert lex.find("Who led the round?") == []
 
 
+def test_a_name_asked_about_does_not_swallow_the_verb_after_it() -> None:
+    lex = Lexicon({"google": ("Google", 9), "google pay": ("Google Pay", 2), "fitbit": ("Fitbit", 3)}, 20)
+    assert [e.name for e in lex.find("how much did google pay for fitbit?")] == ["Google", "Fitbit"]
+    assert [e.name for e in lex.find("is google pay popular?")] == ["Google Pay"]
+
+
 def test_names_keep_their_initials_and_the_counting_word_they_nearly_always_open_with() -> None:
     names = extract_names("One Quux buys Plonk", "One Quux, owned by J.P. Plonk, bought Frob. Quux\nOne Quux said "
                           "Frob, a rival of Ping Quux, sold to One Quux. One Quux grew. T. Rowe Price invested in "
