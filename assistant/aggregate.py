@@ -174,9 +174,11 @@ def _minimum(text: str) -> float | None:
     return None
 
 
-# The words of a minimum ("more than $500 million"), of whom a layoff is of, and of who raised it.
+# The words of a minimum ("more than $500 million"), of whom a layoff is of, of who raised it, and of the
+# articles themselves ("the largest round in the articles").
 _NOT_TOPICS = set("""startups startup companies company firms much money funding million billion dollars usd over
-more than above least exceeding bigger larger off staff employees workers people positions""".split())
+more than above least exceeding bigger larger off staff employees workers people positions articles article news
+stories corpus reported mentioned covered ever""".split())
 
 
 def _topic(question: Question, words: list[str], names: list[str]) -> str:

@@ -81,8 +81,9 @@ class ArticleNames:
             if match[0] in self.text or re.search(rf"(?<!\w){re.escape(match[0].lower())}(?!\w)", lowered):
                 return match[0]  # (as a word: "Big" is not in "bigger")
         counts: dict[str, int] = {}
-        for name, _, _ in self.names_in(self.text[:3000]):
-            counts[name] = counts.get(name, 0) + 1
+        for name, start, _ in self.names_in(self.text[:3000]):
+            if not re.search(r"\bon\s+$", self.text[max(0, start - 4):start]):  # "Read more on VentureBeat"
+                counts[name] = counts.get(name, 0) + 1
         # A name the title opens with, raising, misspelt too ("Antrhopic gets $100M"); else only a name the body is
         # plainly about: a roundup ("Funding Daily: Big commerce") names many about as often, and "it" in each part
         # is that part's company.

@@ -20,12 +20,13 @@ FUNDING_NOUN = re.compile(r"\b(?:round|funding|financing|investment|venture capi
                            r"(?:capital|cash) (?:injection|infusion)|seed|series [a-z])\b", re.IGNORECASE)
 TOTAL_CUE = re.compile(r"\b(?:total(?:ing|ling)?|to date|so far|thus far|in all|altogether|cumulative|collectively|"
                        r"brings?|bringing|overall)\b[^.]{0,40}$", re.IGNORECASE)
-NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
+NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|auctions?\b|valu(?:ed|ation)|market cap|fund(?:\s+[IVX]+)?\b(?! ?ing)|"
                           r"acqui|bought|buy|purchas|loss|spent|spend|cost|salary|bonus|prize|grant|pa(?:y|id|ying|ys)\b)",
                          re.IGNORECASE)
 # "$1 billion ARR", "$95.7 million in gross sales", "a $3.4 million cash bonus", "a $100 million venture fund".
 NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\s+)?(?:revenue|sales|arr\b|annual|"
-                               r"(?:investment\s+|venture\s+|vc\s+)?fund\b|run[- ]rate|(?:cash\s+)?bonus)"
+                               r"(?:investment\s+|venture\s+|vc\s+)?fund\b|investment\s+program|run[- ]rate|"
+                               r"(?:cash\s+)?bonus)"
                                r"|\s*(?:in\s+(?:\w+\s+)?(?:years|months|quarters)|(?:a|per)\s+(?:year|month|quarter)|annually)\b"
                                r"|\s*(?:in\s+)?(?:net\s+)?(?:income|profits?|earnings)\b|\s+(?:of|in)\s+assets\b"
                                r"|\s+by\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d\b"  # "to reach $91 billion by 2025"
@@ -38,15 +39,20 @@ NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\
                                r"\d[\d,]*\s+(?:deals|companies|startups|businesses|rounds|firms)\b"
                                r"|\s+raised\s+by\s+(?:[\w-]+\s+){0,3}?(?:startups|companies|firms|businesses)\b"
                                r"|\s+(?:in|of)\s+(?:global|worldwide|industry-wide)\b"  # "$70 billion in global ..."
-                               r"|\s+(?:during|for|in)\s+the\s+(?:\w+\s+){0,2}?(?:quarter|fiscal)\b"  # takings
+                               r"|\s+(?:during|for|in)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:quarter|fiscal)\b"  # takings
                                r"|\s+for\s+(?:his|her|its|their|a|the)\s+(?:[\w-]+\s+){0,3}?fund\b",
                                re.IGNORECASE)  # and "raised $100 billion for his Vision Fund"
+# What many companies raised, said before the amount: "170+ companies, $4 billion in funding".
+MANY_BEFORE = re.compile(r"\b\d[\d,]*\+?\s+(?:[\w-]+\s+)?(?:companies|startups|deals|firms|businesses|IPOs)\b"
+                         r"[^.$]{0,15}$",
+                         re.IGNORECASE)
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
 NEW_MONEY = re.compile(r"\b(?:another|fresh|new)\s+$", re.IGNORECASE)
 NEW_MONEY_FROM = re.compile(r"\s+in the bank\b[^.]{0,40}?\b(?:from|invest\w*|backers?|led)\b", re.IGNORECASE)
 # Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
-SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|losing|loss|losses)\b", re.IGNORECASE)
-VALUATION = re.compile(r"\b(?:valu(?:ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
+SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|losing|loss|losses|facilitat\w*|lent|originat\w*)\b",
+                   re.IGNORECASE)  # (and money a platform moved: "has facilitated $1 billion in working capital")
+VALUATION = re.compile(r"\b(?:valu(?:e|ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
                         r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
 ACQUIRE = re.compile(
     r"\b(?:acquir(?:e|es|ed|ing)|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|snap(?:s|ped)? up|"
@@ -103,11 +109,12 @@ ANNOUNCED = re.compile(r"\b(?:said|says|announced|agreed|confirmed)\b[^.;]{0,30}
 # not "a round led by (True Ventures)" or "December 2018 led by".
 DESCRIPTION = re.compile(r"(?:(?!(?:a|an|the|led|by|from|with|and|at|on|in|of|as|for|round)\b)[A-Za-z][\w-]*\s+){1,5}")
 # An amount not (yet) raised: "at least $30 million of a possible $35 million", "plans to raise $100 million".
-PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for|"
+PLANNED = re.compile(r"\b(?:possible|planned|proposed|targeted|expected|potential|hoped-for|pledg(?:e|es|ed|ing)\s+an?|"
                      r"(?:(?:plans?|planning|seeks?|seeking|hopes?|hoping|aims?|aiming|looking|wants?|intends?|"
                      r"expects?|expected)\s+to\s+(?:\w+ly\s+)?"
                      r"(?:raise|secure|(?:bring|rake|pull|take) in|invest|earn|generate)|"
-                     r"(?:would|could|might|may)\s+raise)(?:\s+(?:up to|about|around|as much as|more than))?)\s+$",
+                     r"(?:would|could|might|may)\s+(?:raise|receive|get)|seek(?:s|ing)?)"
+                     r"(?:\s+(?:up to|about|around|as much as|more than|between))?)\s+$",
                      re.IGNORECASE)
 # A participle that describes rather than acts: "Xant, the recently acquired Five9".
 DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|newly)\s+(?:\w+ly\s+)?$",
@@ -151,7 +158,8 @@ NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at
                    "today", "now", "also", "ceo", "cto", "he", "she", "they", "we", "our", "their", "series", "seed",
                    "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while",
                    "among", "amid", "despite", "during", "across", "between", "although", "though", "because", "read",
-                   "can", "will", "would", "could", "should", "does", "did", "is", "are", "was", "were"}
+                   "can", "will", "would", "could", "should", "does", "did", "is", "are", "was", "were",
+                   "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}  # "Two times $700M"
 DESCRIBES = re.compile(r"[-\s]+(?:company|startup|firm|maker|provider|service|developer|platform|specialist|player|"
                         r"outfit|unit|business|software|app|vendor|operator|lab|chipmaker|giant|rival|subsidiary|studio)s?\b")
 PLACE = re.compile(r",\s*(?:Calif|Mass|N\.Y|NY|Wash|Texas|Ill|Colo|Ga|Fla|Va|Md|Pa|Ore|Utah|Ariz|Mich|Minn|N\.C|"

@@ -44,6 +44,7 @@ from .event_patterns import (
     LAYOFF_WORDS,
     LEAD,
     LED_THE_ROUND,
+    MANY_BEFORE,
     NAMED_AMOUNT,
     NAMED_ROUND,
     NEW_MONEY,
@@ -164,7 +165,8 @@ class _Reader(DealSentences):
         million"), which ``events.combine`` adds the round to."""
         for m in amounts:
             before, after = sentence[max(0, m.start - 60):m.start], sentence[m.end:m.end + 60]
-            if VALUATION.search(before[-35:]) or NOT_A_ROUND.search(before[-25:]):
+            if VALUATION.search(before, max(0, len(before) - 35)) \
+                    or NOT_A_ROUND.search(before, max(0, len(before) - 25)):
                 continue
             # Not "has raised $24 million to fuel expansion": a lead's present perfect is the new round;
             # nor "announced that it had raised $50 million in a round".
@@ -201,11 +203,14 @@ class _Reader(DealSentences):
             return False  # "had previously raised $6 million": what it raised before, in all
         if TOTAL_CUE.search(before) or TOTAL_OF.search(before) or TO_DATE.match(after):
             return False
-        if VALUATION.search(before[-35:]) or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after,
-                                                       re.IGNORECASE):
+        if VALUATION.search(before, max(0, len(before) - 35)) \
+                or re.match(r"\s*(?:pre|post)[- ]money valuation|\s*valuation", after, re.IGNORECASE):
             return False
-        if DEAL_AFTER.match(after) or PLANNED.search(before) or NOT_A_ROUND.search(before[-25:]) \
-                or SPENT.search(before[-45:]) or NOT_A_ROUND_AFTER.match(after):
+        # (searched from a position, not in a slice, so that a word cut by the window is not a word: "fraudu|lent")
+        if DEAL_AFTER.match(after) or PLANNED.search(before) or NOT_A_ROUND.search(before, max(0, len(before) - 25)) \
+                or MANY_BEFORE.search(before) or SPENT.search(before, max(0, len(before) - 45)) \
+                or NOT_A_ROUND_AFTER.match(after) \
+                or re.search(r"\bbetween\s+[$€£][\d.,]+(?:\s*(?:[mb]illion|bn|[MB]))?\s+and\s+$", before):
             return False
         if INVESTS.search(before):  # the subject is the investor: a round of the company named after "in"
             named = self.found.recipient(sentence, amount.start, amount.end)[1]

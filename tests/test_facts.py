@@ -435,6 +435,18 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax announces $3 billion investment in AI", "Zorblax will spend it over three years.", [], []),
     ("Zorblax announces $10 billion 'digitization fund' for India", "Zorblax grows.", [], []),
     ("Zorblax news", "Zorblax makes chips. It brought in $44.3 million during the quarter.", [], []),
+    ("Zorblax news", "Zorblax makes chips. It is reportedly seeking $250 million in new funding.", [], []),
+    ("Zorblax news", "Zorblax makes chips. Zorblax may receive up to $5 billion in cash under an earn-out.", [], []),
+    ("Zorblax news", "Zorblax makes chips. It has facilitated $1 billion in working capital funding.", [], []),
+    ("Zorblax news", "Zorblax makes chips. Zorblax has pledged a $2 billion investment in Plonkly Cloud.", [], []),
+    ("Zorblax news", "Zorblax makes chips. It has a plan to raise between $1.5 billion and $2 billion.", [], []),
+    ("Zorblax news", "Zorblax makes chips. Its spectrum auction nets $4.47 billion.", [], []),
+    ("Zorblax news", "Zorblax counts IPOs. It notes that the 54 IPOs in Q2 raised $11 billion.", [], []),
+    ("Introducing the Zorblax Landscape: 170+ companies, $4 billion in funding", "Zorblax Landscape grows.", [], []),
+    ("Zorblax news", "Zorblax makes chips. The proceeds value the company at $2.1 billion post-money.", [], []),
+    ("Funding Daily: Two times $700M", "Read more on Quux Post. Plonkly makes shoes. Read more on Quux Post.", [], []),
+    ("Zorblax raises $51 million", "Zorblax, a startup that helps businesses prevent fraudulent use of their "
+     "systems, has raised $51 million in a round of funding.", [("Zorblax", 5.1e7)], []),  # "fraudu|lent" is no loan
     ("Zorblax news", "Zorblax makes chips. It raised $25 million in August, following a $5 million investment in "
      "May 2020.", [("Zorblax", 5e6), ("Zorblax", 25e6)], []),
 ])
