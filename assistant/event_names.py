@@ -218,6 +218,11 @@ class ArticleNames:
                       and not any(s < n[1] < e for s, e in asides)
                       and not (sentence[max(0, n[1] - 4):n[1]].lower() == "the " and sentence[n[2]:n[2] + 2].strip()
                                and sentence[n[2] + 1:n[2] + 2].islower())]  # "The San Francisco provider"
+        # Examples are not who did it: "Snyk, a platform used at companies like Google and Atlassian, announced".
+        example = re.search(r"\b(?:like|such as)\s+(?![^,]*,\s*$)", clause)
+        if example and any(n[1] < example.start() for n in candidates) and not (
+                candidates and re.search(r"\b(?:which|that|who)\b", clause[candidates[-1][2]:])):  # "ViSenze, which"
+            candidates = [n for n in candidates if n[1] < example.start()]
         opening = [n for n in candidates if n[1] <= 2 and any(s == n[2] for s, _ in asides)]
         candidates = [n for n in candidates if n[1] > cut or cut < 0]
         if not candidates and opening and cut >= 0:
@@ -296,8 +301,9 @@ class ArticleNames:
         first = self.names_in(sentence, funding_for.end(), funding_for.end() + 60) if funding_for else []
         # "Krafcik secured more than $3 billion in funding for Waymo", "funding extension for fintech BlueVine"
         # (not "for its Lego-like game world").
-        if funding_for and first and re.fullmatch(r"(?:(?!its|their)[a-z][\w-]*\s+){0,2}",
-                                                  sentence[funding_for.end():first[0][1]]):
+        gap = sentence[funding_for.end():first[0][1]] if funding_for and first else None
+        if gap is not None and (re.fullmatch(r"(?:(?!its|their)[a-z][\w-]*\s+){0,2}", gap) or DESCRIPTION.fullmatch(gap)
+                                and DESCRIBES.search(gap)):  # "of Canadian generative AI startup Cohere"
             return funding_for, first[0]
         after = self.names_in(sentence, named_after.end(), named_after.end() + 80) if named_after else []
         named = next((n for n in after if n[1] == named_after.end() or sentence[n[1] - 2:n[1]] == ", "), None) or (

@@ -228,7 +228,7 @@ OWNER_OF = re.compile(r"['’]s\s+(?!(?:investment|money|cash|funding|backing|st
 OWNS = re.compile(r"['’]s\s+")  # between a name and what it owns: "Unravel's $35 million"
 # Or right after "funding for": "more than $3 billion in funding for Waymo".
 FUNDING_FOR = re.compile(r"\s*(?:in\s+)?(?:\w+\s+){0,2}?(?:funding|financing|investment)(?:\s+(?:round|extension))?\s+"
-                         r"for\s+"
+                         r"(?:for|of)\s+"  # ("the $270 million funding of Canadian AI startup Cohere")
                          # "Don Burnette recently secured $40 million for their startup, Kodiak Robotics"
                          r"|\s+for\s+(?:(?:the|their|his|her|its)\s+)?(?:new\s+)?(?:startup|company)(?:,\s*|\s+)",
                          re.IGNORECASE)

@@ -151,10 +151,20 @@ def find_facts(store: Store, query: FactQuery = FactQuery(), *, order: str = "da
         f"e.article_id WHERE {' AND '.join(where)} ORDER BY e.subject DESC, a.date", args).fetchall()
     facts = combine_reports([Report(r[0], r[2], r[3], r[4], r[5], Event.from_json(json.loads(r[1]))) for r in rows])
     if order == "amount":
-        facts.sort(key=lambda f: -(f.amount or 0))
+        facts.sort(key=lambda f: -_rough_usd(f))
     else:
         facts.sort(key=lambda f: f.date)
     return facts[:limit] if limit else facts
+
+
+# Rough dollars per unit, only to rank figures in several currencies (900 million yen is no $900 million round);
+# every figure is still shown as written.
+_ROUGH_USD = {"USD": 1.0, "EUR": 1.1, "GBP": 1.25, "JPY": 0.007, "CNY": 0.14, "INR": 0.012, "CAD": 0.75, "AUD": 0.66,
+              "SGD": 0.74}
+
+
+def _rough_usd(fact: Fact) -> float:
+    return (fact.amount or 0) * _ROUGH_USD.get(fact.event.value("currency") or "USD", 1.0)
 
 
 def is_party(store: Store, name: str, *, exact: bool = False) -> bool:

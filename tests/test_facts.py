@@ -445,6 +445,12 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Introducing the Zorblax Landscape: 170+ companies, $4 billion in funding", "Zorblax Landscape grows.", [], []),
     ("Zorblax news", "Zorblax makes chips. The proceeds value the company at $2.1 billion post-money.", [], []),
     ("Funding Daily: Two times $700M", "Read more on Quux Post. Plonkly makes shoes. Read more on Quux Post.", [], []),
+    ("Zorblax news", "Zorblax, a platform used by developers at companies like Plonkly, Drumlin, and Vexatron, "
+     "today announced a $530 million series F round.", [("Zorblax", 5.3e8)], []),  # examples did not raise it
+    ("Zorblax news", "Zorblax competes with startups like Plonkly and Vexatron, which recently raised $20 million.",
+     [("Vexatron", 2e7)], []),
+    ("Zorblax news", "Also in June, Quux Ventures participated in the $270 million funding of Canadian generative AI "
+     "startup Zorblax.", [("Zorblax", 2.7e8)], []),
     ("Zorblax raises $51 million", "Zorblax, a startup that helps businesses prevent fraudulent use of their "
      "systems, has raised $51 million in a round of funding.", [("Zorblax", 5.1e7)], []),  # "fraudu|lent" is no loan
     ("Zorblax news", "Zorblax makes chips. It raised $25 million in August, following a $5 million investment in "
@@ -715,6 +721,18 @@ def test_list_sum_count_rank_and_both_are_answered_from_the_table(engine: Engine
     seed = engine.answer("List SenseTime's funding rounds")
     assert "$600 million" in seed.text and "$620 Million" in seed.text  # the sources differ: both cited
     _cited_rows(seed)
+
+
+def test_rounds_in_other_currencies_rank_by_their_worth_in_dollars(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "yen.txt").write_text("Gizmo Medical raises 900 million yen\n\n2021-04-01\n\nGizmo Medical has raised "
+                                    "900 million yen in a Series A round led by Hoshi Ventures.\n", encoding="utf-8")
+    (folder / "usd.txt").write_text("Plimsoll Genomics raises $25 million\n\n2021-02-01\n\nPlimsoll Genomics has "
+                                    "raised $25 million in a Series A round.\n", encoding="utf-8")
+    engine = fake_engine([folder], settings=settings, chat=FakeChatModel(replies=["The articles don't say."]))
+    rank = engine.answer("biggest rounds in 2021?").text
+    assert rank.index("Plimsoll Genomics") < rank.index("Gizmo Medical"), rank  # about $6 million, not $900 million
 
 
 def test_a_sum_over_named_deals_adds_only_those(engine: Engine) -> None:
