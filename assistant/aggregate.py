@@ -126,7 +126,8 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         # its total funding to $X", or "had previously raised $Y" plus the round), the latest
         # first. Adding up the rounds the table read falls short when it missed one. Within a
         # period it is a sum of that period's rounds, which retrieval reads.
-        return None if question.periods else Aggregate("total", FactQuery(kind="total", company=names[0]))
+        return None if question.periods else Aggregate("total", FactQuery(kind="total", company=names[0]),
+                                                        tuple(names))
     named_round = ROUND_NAME.search(question.text)
     query = FactQuery(kind=kind, subject_only=not names, min_amount=_minimum(question.text),
                       round=round_name(named_round.group()) if named_round and kind == "round" else "",
@@ -335,7 +336,11 @@ def _joined(names: tuple[str, ...]) -> str:
 
 def _raised_in_all(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     """The largest figure the articles give for what a company has raised in all (a total only
-    grows, so this is the latest, even where an article has no date), then the earlier ones."""
+    grows, so this is the latest, even where an article has no date), then the earlier ones. For
+    several companies, each one's latest figure and their sum; one the articles give no total for
+    is said to be missing."""
+    if len(aggregate.companies) > 1:
+        return _raised_in_all_together(store, aggregate)
     facts = find_facts(store, aggregate.query, order="amount")[:MAX_ROWS]
     if not facts:
         return None
@@ -346,6 +351,25 @@ def _raised_in_all(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     earlier = "Every figure the articles give, latest first" if len(facts) > 1 else "The article"
     return writer.answer(f"{latest.company} has raised {figure} in all, by the latest figure in the articles. "
                          f"{earlier}:\n" + "\n".join(rows))
+
+
+def _raised_in_all_together(store: Store, aggregate: Aggregate) -> TableAnswer | None:
+    latest = {name: next(iter(find_facts(store, replace(aggregate.query, company=name), order="amount")), None)
+              for name in aggregate.companies}
+    found = [f for f in latest.values() if f is not None and f.amount]
+    if not found:
+        return None
+    writer = _Writer(store)
+    rows = [writer.row(f) for f in found]
+    missing = [name for name, f in latest.items() if f is None or not f.amount]
+    total = sum(f.amount or 0 for f in found)
+    like = found[0].event.fields["amount"].text
+    lead = (f"By the latest figure the articles give for each, {_joined(tuple(f.company for f in found))} have raised "
+            f"{format_amount(total, like)} in all together:" if len(found) > 1 else
+            f"By the latest figure in the articles, {found[0].company} has raised "
+            f"{format_amount(total, like)} in all:")
+    gap = f"\nThe articles give no total for {_joined(tuple(missing))}." if missing else ""
+    return writer.answer(lead + "\n" + "\n".join(rows) + gap)
 
 
 def _both(store: Store, aggregate: Aggregate) -> TableAnswer | None:

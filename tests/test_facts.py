@@ -754,6 +754,13 @@ def test_what_a_company_has_raised_in_all(engine: Engine) -> None:
     assert before_and_round.text.startswith("Zorblax Robotics has raised $52 million in all")
     assert "($12 million before its $40 million round)" in before_and_round.text
     assert "$31 million" not in engine.answer("biggest rounds in 2021?").text  # a total is not a round
+    together = engine.answer("how much have plimsoll genomics and zorblax robotics raised in total?")
+    assert together.text.startswith("By the latest figure the articles give for each, Plimsoll Genomics and Zorblax "
+                                    "Robotics have raised $83 million in all together")
+    assert len(together.citations) == 2
+    missing = engine.answer("total raised by plimsoll genomics and kestrel ledger combined")
+    assert "Plimsoll Genomics has raised $31 million" in missing.text
+    assert "The articles give no total for Kestrel Ledger." in missing.text
 
 
 def test_open_periods_since_and_before(engine: Engine) -> None:
