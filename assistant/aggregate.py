@@ -1,14 +1,12 @@
-"""Questions no single passage answers, answered from the fact table: list, rank, sum, count, both
-and total.
+"""Questions no single passage answers, read into an aggregate over the fact table: list, rank,
+sum, count, both and total.
 
 "List SenseTime's funding rounds", "biggest AI rounds in 2021", "how much has Databricks spent
 on acquisitions?", "how many acquisitions did Google make in 2016?", "who invested in both
 Anthropic and Cohere?", "how much has Uniphore raised altogether?". A small grammar reads the
 question (its words, and the names and period of the question record) into an ``Aggregate``: an
-operation and a ``FactQuery``, which becomes parameterised SQL. Never SQL from a model. The rows
-are written in code, each cited to the passage that states it, so no LLM is needed. When sources
-disagree on a figure, the row says so and cites both. When the table has nothing, ``None``: the
-engine answers by retrieval.
+operation and a ``FactQuery``, which becomes parameterised SQL. Never SQL from a model.
+``table_answers`` writes the rows.
 """
 
 from __future__ import annotations
@@ -18,16 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .documents import Citation, Passage
 from .entities import core_name
 from .event_patterns import ROUND_NAME
-from .events import TOTAL, round_name, same_company
-from .facttable import Fact, FactQuery, find_facts, is_party, known_as_investor, passage_for
-from .text import amounts_in, format_amount, key_terms, split_sentences, stem, tokens
+from .events import round_name
+from .facttable import FactQuery
+from .text import amounts_in, key_terms, stem, tokens
 
 if TYPE_CHECKING:
     from .query import Question
-    from .store import Store
 
 OPS = ("list", "rank", "sum", "count", "both", "total")  # total: what one company has raised in all
 MAX_ROWS = 10  # of a ranking
@@ -224,237 +220,3 @@ def _investor(question: Question) -> str:
         return ""
     said = next((said for said in match.groups() if said), "")
     return next((name for name in question.names if name.lower() in said.lower()), "")
-
-
-# -- answering -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TableAnswer:
-    text: str
-    citations: list[Citation]
-    passages: list[Passage]
-    declined: bool = False  # nothing that answers it (none in the period, no common investor): what there is is listed
-
-
-def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
-    """The answer from the fact table, or None when the question is not an aggregate one or the
-    table has no rows for it."""
-    aggregate = read_aggregate(question, lambda name: is_party(store, name, exact=True),
-                               lambda name: known_as_investor(store, name))
-    if aggregate is None:
-        return None
-    if aggregate.op == "both":
-        return _both(store, aggregate)
-    if aggregate.op == "total":
-        return _raised_in_all(store, aggregate)
-    order = "amount" if aggregate.op == "rank" else "date"
-    facts = find_facts(store, aggregate.query, order=order)
-    if aggregate.smallest:
-        facts = [f for f in facts if f.amount][::-1]
-    if aggregate.op == "rank":
-        facts = [f for f in facts if f.amount]
-    if aggregate.op == "sum" and aggregate.companies:  # the named targets' deals, each with its price
-        facts = [f for f in facts if any(same_company(f.event.value("target"), t) for t in aggregate.companies)]
-        if not any(f.amount for f in facts):
-            return None
-    if not facts:
-        return _none_in_period(store, aggregate)
-    writer = _Writer(store)
-    shown = facts[:aggregate.limit] if aggregate.op in ("rank", "list") else facts[:MAX_LISTED]
-    rows = [writer.row(f, with_company=not aggregate.query.company) for f in shown]
-    lead = _lead(aggregate, facts)
-    more = f"\n({len(facts) - len(shown)} more in `assistant facts`.)" if len(facts) > len(shown) else ""
-    return writer.answer(lead + "\n" + "\n".join(rows) + more)
-
-
-def _none_in_period(store: Store, aggregate: Aggregate) -> TableAnswer | None:
-    """"Which companies did OneLogin acquire in 2019?" when the table has OneLogin's acquisitions,
-    none of them in 2019: that near-miss is declined, and the ones the articles do report are
-    listed, rather than left to a model that would answer from another year."""
-    q = aggregate.query
-    if not (q.company or q.investor) or not (q.since or q.until):
-        return None
-    anytime = replace(aggregate, query=replace(q, since="", until=""))
-    facts = find_facts(store, anytime.query)
-    if not facts:
-        return None
-    writer = _Writer(store)
-    rows = [writer.row(f, with_company=not q.company) for f in facts[:MAX_ROWS]]
-    first = f"The articles report none in {_when(q)}. " + _lead(replace(anytime, op="list"), facts)
-    return replace(writer.answer(first + "\n" + "\n".join(rows)), declined=True)
-
-
-def _when(q: FactQuery) -> str:
-    return (q.since if q.since == q.until else f"{q.since} to {q.until}" if q.since and q.until
-            else f"since {q.since}" if q.since else f"until {q.until}" if q.until else "")
-
-
-def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
-    q = aggregate.query
-    what = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs",
-            "total": "funding totals"}[q.kind]
-    what = f"{q.round} {what}" if q.round else what  # "series B funding rounds"
-    owner = q.company if q.company and q.role != "target" else ""
-    who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
-    scope = (f" {'led' if q.lead_only else 'backed'} by {q.investor}" if q.investor else
-             f" of {_joined(aggregate.companies)}" if aggregate.op == "sum" and aggregate.companies else "")
-    when = _when(q)
-    limits = ([f"about {q.topic}"] if q.topic else []) + ([when] if when else [])
-    period = f" ({', '.join(limits)})" if limits else ""
-    if aggregate.op == "count":
-        return f"The articles report {len(facts)} {who}{what[:-1] if len(facts) == 1 else what}{scope}{period}:"
-    if aggregate.op == "sum":
-        total, most = (sum(pick(_figures(f), default=0) for f in facts) for pick in (min, max))
-        stated = sum(1 for f in facts if f.amount)
-        like = next((f.event.fields[n].text for f in facts for n in ("amount", "price") if n in f.event.fields), "$")
-        unstated = f"; {len(facts) - stated} more without a stated figure" if stated < len(facts) else ""
-        unpriced = [t for t in aggregate.companies
-                    if not any(f.amount and same_company(f.event.value("target"), t) for f in facts)]
-        unstated += f"; no price for {' or '.join(unpriced)}" if unpriced else ""
-        # Where sources disagree on a figure, the sum is a range: Altera at $16.7 or $17 billion.
-        figure = (f"between {format_amount(total, like)} and {format_amount(most, like)} (the sources differ on "
-                  "a figure)" if most > total else format_amount(total, like))
-        return (f"In the articles, {who}{what}{scope}{period} add up to {figure} over the {stated} with a stated "
-                f"figure{unstated}:")
-    if aggregate.op == "rank":
-        size = "smallest" if aggregate.smallest else "largest"
-        return f"{who[:1].upper()}{who[1:]}{size} {what}{scope}{period} in the articles:" if who else \
-            f"The {size} {what}{scope}{period} in the articles:"
-    heading = f"{who[:1].upper()}{who[1:]}{what}" if who else what[:1].upper() + what[1:]
-    return f"{heading}{scope}{period} in the articles:"
-
-
-def _figures(fact: Fact) -> list[float]:
-    """A fact's amount (a round's) or price (a deal's), with the other figures its sources give."""
-    return [v for v in [fact.amount, *(v for v, _, _ in fact.disagreements.get(fact.event.figure_key, []))] if v]
-
-
-def _joined(names: tuple[str, ...]) -> str:
-    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-
-
-def _raised_in_all(store: Store, aggregate: Aggregate) -> TableAnswer | None:
-    """The largest figure the articles give for what a company has raised in all (a total only
-    grows, so this is the latest, even where an article has no date), then the earlier ones. For
-    several companies, each one's latest figure and their sum; one the articles give no total for
-    is said to be missing."""
-    if len(aggregate.companies) > 1:
-        return _raised_in_all_together(store, aggregate)
-    facts = find_facts(store, aggregate.query, order="amount")[:MAX_ROWS]
-    if not facts:
-        return None
-    writer = _Writer(store)
-    rows = [writer.row(f, with_company=False) for f in facts]
-    latest = facts[0]
-    figure = format_amount(latest.amount or 0, latest.event.fields["amount"].text)
-    earlier = "Every figure the articles give, latest first" if len(facts) > 1 else "The article"
-    return writer.answer(f"{latest.company} has raised {figure} in all, by the latest figure in the articles. "
-                         f"{earlier}:\n" + "\n".join(rows))
-
-
-def _raised_in_all_together(store: Store, aggregate: Aggregate) -> TableAnswer | None:
-    latest = {name: next(iter(find_facts(store, replace(aggregate.query, company=name), order="amount")), None)
-              for name in aggregate.companies}
-    found = [f for f in latest.values() if f is not None and f.amount]
-    if not found:
-        return None
-    writer = _Writer(store)
-    rows = [writer.row(f) for f in found]
-    missing = [name for name, f in latest.items() if f is None or not f.amount]
-    total = sum(f.amount or 0 for f in found)
-    like = found[0].event.fields["amount"].text
-    lead = (f"By the latest figure the articles give for each, {_joined(tuple(f.company for f in found))} have raised "
-            f"{format_amount(total, like)} in all together:" if len(found) > 1 else
-            f"By the latest figure in the articles, {found[0].company} has raised "
-            f"{format_amount(total, like)} in all:")
-    gap = f"\nThe articles give no total for {_joined(tuple(missing))}." if missing else ""
-    return writer.answer(lead + "\n" + "\n".join(rows) + gap)
-
-
-def _both(store: Store, aggregate: Aggregate) -> TableAnswer | None:
-    """Investors named in rounds of every company asked about."""
-    per_company = []
-    for company in aggregate.companies:
-        facts = find_facts(store, replace(aggregate.query, company=company))
-        if not facts:
-            return None
-        per_company.append((company, facts))
-    writer = _Writer(store)
-    backers = [{core_name(n): (n, f) for f in facts for key in ("lead_investors", "investors")
-                for n in f.event.names(key)} for _, facts in per_company]
-    # One investor under two names: "Salesforce" in one report, "Salesforce Ventures" in another.
-    matches = [[next((k for k in b if same_company(key, k)), None) for b in backers] for key in backers[0]]
-    common = [keys for keys in matches if all(keys)]
-    names = " and ".join(c for c, _ in per_company)
-    if not common:
-        rows = [writer.row(f) for _, facts in per_company for f in facts[:3]]
-        none = writer.answer(f"The articles name no investor in both {names}. Their rounds:\n" + "\n".join(rows))
-        return replace(none, declined=True)
-    lines = []
-    for keys in common:
-        said = list(dict.fromkeys(b[k][0] for b, k in zip(backers, keys, strict=True)))
-        cites = " ".join(writer.cite(b[k][1]) for b, k in zip(backers, keys, strict=True))
-        lines.append(f"- {' / '.join(said)} {cites}")
-    return writer.answer(f"Investors in both {names}, in the articles:\n" + "\n".join(lines))
-
-
-class _Writer:
-    """Numbers the passages that rows cite, one citation per passage."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.passages: list[Passage] = []
-        self.sentences: dict[str, list[str]] = {}
-        self.spans: dict[str, list[tuple[int, int]]] = {}
-
-    def cite(self, fact: Fact, name: str = "") -> str:
-        passage = passage_for(self.store, fact, name)
-        if passage is None:
-            return ""
-        if passage.chunk_id not in {p.chunk_id for p in self.passages}:
-            self.passages.append(passage)
-        n = next(i for i, p in enumerate(self.passages, 1) if p.chunk_id == passage.chunk_id)
-        report = fact.reports[0].event
-        field = report.fields.get(name) or report.fields.get("amount") or report.fields.get("price")
-        if field and field.where == "body":
-            for start, end in split_sentences(passage.text):
-                if passage.start + start <= field.start < passage.start + end:
-                    self.spans.setdefault(passage.chunk_id, []).append((start, end))
-        return f"[{n}]"
-
-    def row(self, fact: Fact, *, with_company: bool = True) -> str:
-        e = fact.event
-        parts = [fact.date] if fact.date else []
-        who = e.company if e.kind != "acquisition" else f"{e.company} bought {e.value('target')}"
-        if with_company or e.kind == "acquisition":
-            parts.append(who)
-        if e.value("round"):
-            parts.append(e.value("round"))
-        money = e.fields.get(e.figure_key)
-        if money:
-            parts.append(format_amount(money.value, money.text))
-        if e.kind == TOTAL:
-            before, this = e.fields.get("prior"), e.fields.get("this_round")
-            parts[-1] += (f" in all ({before.text} before its {this.text} round)" if before and this
-                          else " in all")
-        text = "- " + ", ".join(parts)
-        backers = e.names("lead_investors")
-        if backers:
-            text += f", led by {', '.join(backers)}"
-        elif e.names("investors"):
-            text += f", from {', '.join(e.names('investors')[:4])}"
-        text += " " + self.cite(fact)
-        for name, found in fact.disagreements.items():
-            for _value, report, span in found:
-                other = Fact(report.event, [report])
-                text += f" (another figure for the {name}: {span.text} {self.cite(other, name)})"
-        return text
-
-    def answer(self, text: str) -> TableAnswer:
-        citations = [Citation(n=i, title=p.title, date=p.date, url=p.url, source=p.source, passage=p.text,
-                              start=p.start, end=p.end, score=1.0, article_id=p.article_id,
-                              sentences=tuple(line for line in text.splitlines() if f"[{i}]" in line),
-                              support=tuple(sorted(set(self.spans.get(p.chunk_id, [])))))
-                     for i, p in enumerate(self.passages, 1)]
-        return TableAnswer(text, citations, list(self.passages))

@@ -16,7 +16,6 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .aggregate import answer_aggregate
 from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
@@ -24,6 +23,7 @@ from .prompting import DECLINE, SYSTEM_PROMPT, best_windows, fit_passages
 from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
+from .table_answers import answer_aggregate
 from .text import amounts_in, format_amount
 from .verify import Checked, conflicting_figures
 

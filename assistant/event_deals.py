@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 from .entities import core_name, normal
-from .event_names import ArticleNames, doer_before, unbracketed, what_was_bought
+from .event_names import ArticleNames, buys, doer_before, unbracketed, what_was_bought
 from .event_patterns import (
+    ACQUIRE,
     ACQUIRED_BY,
+    ACQUISITION_OF,
     CALLED_OFF,
     CLAUSE_END,
     DEAL_NOUN,
@@ -113,7 +115,14 @@ class DealSentences:
                         or self.found.main_span("it", where, offset))
         else:
             owner = [n for n in self.found.names_in(sentence, 0, owned.start() + 1) if n[2] == owned.start()]
-            acquirer = self.found.span(owner[-1], where, offset) if owner else None
+            # "The chipmaker’s acquisition of Altera": a company described, not named, is the last one named
+            # before ("Burnette worked at Uber following the company’s acquisition of Otto"), else the article's.
+            described = not owner and re.search(r"\bthe\s+(?:[a-z-]+\s+)?(?:company|firm|startup|giant|\w+maker)$",
+                                                sentence[:owned.start()], re.IGNORECASE)
+            named = self.found.names_in(sentence, 0, owned.start()) if described else []
+            acquirer = self.found.span(owner[-1], where, offset) if owner else \
+                self.found.span(named[-1], where, offset) if named else \
+                self.found.main_span("it", where, offset) if described else None
         after = self.found.names_in(sentence, owned.end(), owned.end() + 80)
         # The name right after "of", or the company its description ends with ("of Internet of things startup Nest",
         # "of Philadelphia-based Presto AI").
@@ -121,6 +130,30 @@ class DealSentences:
             after[0][1] == owned.end() or not owned.group("its")) else None
         target = self.found.span(bought, where, offset) if bought else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
+
+    def _later_deals(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
+        """Deals said later in a sentence whose first deal was just read: "It bought CafeSoft in 2015 and in June
+        2016 acquired Portadi"; "its acquisition of Altera ..., and its purchases of Movidius and Nervana". With no
+        new name before its word, the buyer is the first deal's; after one, the deal is read as a sentence's."""
+        first = self.events[-1]
+        at = first.fields["target"].end - offset
+        cues = sorted([m for m in ACQUIRE.finditer(sentence, at) if buys(sentence, m)]
+                      + list(ACQUISITION_OF.finditer(sentence, at)), key=lambda m: m.start())
+        for cue in cues:
+            if cue.start() < at or re.search(r"\b(?:was|were|been|being|is)\s+(?:\w+\s+)?$", sentence[:cue.start()]):
+                continue  # inside the deal just read, or a passive: "which in turn was bought out by Oracle"
+            count = len(self.events)
+            gap = self.found.names_in(unbracketed(sentence), at, cue.start())
+            if gap and not (cue.re is ACQUISITION_OF and cue.group("its")):
+                read = (self._acquisition_of(where, offset, sentence, amounts, cue) if cue.re is ACQUISITION_OF
+                        else self._acquisition(where, offset, sentence, amounts, cue, since=at))
+            else:
+                after = self.found.names_in(sentence, cue.end(), cue.end() + 80)
+                bought = what_was_bought(sentence, cue, [], after) if after else None
+                read = bool(bought) and self._acquired(where, offset, sentence, amounts, cue, first.fields["acquirer"],
+                                                       self.found.span(bought, where, offset), listed=True)
+            if read:
+                at = max(e.fields["target"].end - offset for e in self.events[count:])
 
     def _named_deal(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
         """"Honeywell’s SCADAfence acquisition", "Salesforce's $392M RelateIQ acquisition": the owner bought
@@ -165,7 +198,8 @@ class DealSentences:
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
         event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
         price = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
-            r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))), None)
+            r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))
+            and not re.match(r"\s*(?:(?:pre|post)[- ]money\s+)?valuation", sentence[m.end:])), None)
         if price:
             event.fields.update(figure("price", price, where, offset))
         self._date(event, where, offset, sentence)

@@ -371,7 +371,9 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
     # A figure, a quotation or a list of things between: "buying 17,000 Oculus Go VR headsets", "pick up
     # objects like cans of soup, a mustard bottle, and a box of Cheez-Its"; or what came from the company
     # ("acquisition of intellectual property rights from machine learning startup Appuri").
-    if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]|\bfrom\b", gap):
+    # Nor a name past a clause: "companies Atlassian has bought are still working there, Simons said".
+    if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]|\b(?:from|are|is|was|were|said)\b",
+                                             gap):
         return None
     # "Snoqualmie, Washington-based Orions Systems", "Age of Wonders dev Triumph Studios", "(FPGA)
     # manufacturer Altera": where it is or what it makes, then the company.

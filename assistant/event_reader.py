@@ -124,10 +124,13 @@ class _Reader(DealSentences):
         active = next((m for m in ACQUIRE.finditer(sentence) if buys(sentence, m)), None)
         if passives or (active and not FUNDING_VERB.match(sentence)
                         and self._acquisition(where, start, sentence, amounts, active)):
+            if not passives:
+                self._later_deals(where, start, sentence, amounts)
             return
         if self._deal_price(where, start, sentence, amounts):
             return
         if (owned := ACQUISITION_OF.search(sentence)) and self._acquisition_of(where, start, sentence, amounts, owned):
+            self._later_deals(where, start, sentence, amounts)
             return
         if (sold := SOLD_TO.search(sentence)) and self._sold(where, start, sentence, amounts, sold):
             return

@@ -20,11 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from assistant.aggregate import answer_aggregate, read_aggregate  # noqa: E402
+from assistant.aggregate import read_aggregate  # noqa: E402
 from assistant.eval.qa import requirement_met, split_of  # noqa: E402
 from assistant.facttable import is_party, known_as_investor  # noqa: E402
 from assistant.query import read_question  # noqa: E402
 from assistant.store import Store  # noqa: E402
+from assistant.table_answers import answer_aggregate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -215,7 +215,7 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin confirmed it was buying 17,000 Vexatron headsets.", set()),
     ("Shoppers at Drumlin pick up objects like cans of soup, a mustard bottle, and a box of Vexatron.", set()),
     ("Drumlin will acquire the Plonkly mesh network company.", set()),
-    ("Drumlin bought Vexatron, and Quuxcorp bought Plonkly.", {("Drumlin", "Vexatron")}),  # not Drumlin's
+    ("Drumlin bought Vexatron, and Quuxcorp bought Plonkly.", {("Drumlin", "Vexatron"), ("Quuxcorp", "Plonkly")}),
     ("Plonkly, a price-tracking app, was acquired by Quux One in 2016.", {("Quux One", "Plonkly")}),
     ("(Will individuals be able to buy a piece of Vexatron?) Drumlin is asking.", set()),  # a question asserts nothing
     ("Last year Drumlin bought France’s Vexatron for more than $16 billion.", {("Drumlin", "Vexatron")}),
@@ -264,6 +264,16 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin’s purchase of Vexatron comes days after the company snatched up Plonkly.",
      {("Drumlin", "Plonkly")}),  # "the company" is the one the sentence opens with (one deal read per sentence)
     ("He led investments in Drumlin-acquired Vexatron and Zorblax.", {("Drumlin", "Vexatron")}),
+    # later deals of one sentence: the same buyer, unless another is named before
+    ("Drumlin bought Vexatron, a web startup, in 2015 and in June 2016 acquired Plonkly, a San Jose startup.",
+     {("Drumlin", "Vexatron"), ("Drumlin", "Plonkly")}),
+    ("Drumlin’s acquisition of Vexatron brought chips, and so did its purchases of Plonkly and Marrowby Labs.",
+     {("Drumlin", "Vexatron"), ("Drumlin", "Plonkly"), ("Drumlin", "Marrowby Labs")}),
+    ("Drumlin acquired Vexatron in 2008, which in turn was bought out by Zorblax one year later.",
+     {("Drumlin", "Vexatron")}),
+    ("Drumlin makes chips. Plonkly’s name came up often, and the chipmaker’s acquisition of Vexatron closed.",
+     {("Plonkly", "Vexatron")}),  # "the chipmaker" is the last company named
+    ("Firms Drumlin has bought are still working there, Zorblax said.", set()),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
