@@ -89,8 +89,10 @@ NOT_A_TARGET = re.compile(r"\b(?:customers?|clients?|partners?|awards?|prizes?|f
 # What a company owns, not the company: "Facebook shares", "IBM's patents".
 SHARES = re.compile(r"\s+(?:shares|stock|stake|licen[cs]es?|rights|patents|assets)\b|['’]s\s+(?-i:[a-z])")
 PLACE_BASED = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?-based\b(?:\s+[\w-]+){0,3}?\s+")
-# Between a company bought and its buyer: "Mobileye, the Tel Aviv company Intel acquired".
-THE_COMPANY_OF = re.compile(r"\s*,\s*the\s+(?:[\w'’-]+\s+){0,4}?(?:company|startup|firm|business|maker|developer)\s+")
+# Between a company bought and its buyer: "Mobileye, the Tel Aviv company Intel acquired", "Post Intelligence, a
+# startup Uber acquired".
+THE_COMPANY_OF = re.compile(r"\s*,\s*(?:the|an?)\s+(?:[\w'’-]+\s+){0,4}?"
+                            r"(?:company|startup|firm|business|maker|developer)\s+")
 # Between a product and its maker: "acquires Age of Wonders dev Triumph Studios".
 MAKER = re.compile(r"(?:\)|\s*\([^)]*\))?\s+(?:[\w-]+\s+){0,2}?(?:makers?|developers?|devs?|manufacturers?|providers?|"
                    r"creators?|company|firm|startup|studios?|publishers?|owners?|operators?|vendors?|parent|platform),?"

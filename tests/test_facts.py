@@ -274,6 +274,7 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin makes chips. Plonkly’s name came up often, and the chipmaker’s acquisition of Vexatron closed.",
      {("Plonkly", "Vexatron")}),  # "the chipmaker" is the last company named
     ("Firms Drumlin has bought are still working there, Zorblax said.", set()),
+    ("Reddy cofounded Vexatron, a startup Drumlin acquired in 2017.", {("Drumlin", "Vexatron")}),
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
