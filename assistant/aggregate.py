@@ -25,7 +25,8 @@ from .text import amounts_in, key_terms, stem, tokens
 if TYPE_CHECKING:
     from .query import Question
 
-OPS = ("list", "rank", "sum", "count", "both", "total")  # total: what one company has raised in all
+# total: what one company has raised in all; most: who did the most ("who led the most rounds?")
+OPS = ("list", "rank", "sum", "count", "both", "total", "most")
 MAX_ROWS = 10  # of a ranking
 MAX_LISTED = 25  # of a list or a sum, which the reader wants whole
 _KIND_WORDS = {
@@ -62,6 +63,10 @@ _HOW_MANY_EVENTS = re.compile(r"\b(?:how many|number of|count of)\s+(?:\w+\s+){0
 _SUPERLATIVE_EVENT = re.compile(r"\b(?:biggest|largest|top|highest|most|smallest|lowest)\s+(?:[\w-]+\s+){0,2}?"
                                 r"(?:round|acquisition|deal|purchase|investment|raise|funding|ipo|layoff)s?\b",
                                 re.IGNORECASE)
+# "Who led the most rounds?", "which company made the most acquisitions?": facts counted per party.
+_MOST_PARTY = re.compile(r"^\s*(?:who|which\s+(?:[\w-]+\s+)?(?:investors?|firms?|vcs?|funds?|companies|company|"
+                         r"startups?|buyers?|acquirers?))\b.*\b(?:the\s+)?most\b(?!\s+(?:money|cash|capital|funding)\b)",
+                         re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
 _LED = re.compile(r"\b(?:led|lead|leads|leading|spearhead(?:s|ed)?)\b", re.IGNORECASE)
 _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|back|fund)|\bbacked by\s+(?P<by>.+)"
@@ -79,6 +84,7 @@ class Aggregate:
     companies: tuple[str, ...] = ()
     smallest: bool = False
     limit: int = MAX_ROWS
+    party: str = ""  # of "most": whose facts are counted ("lead", "investor", "acquirer" or "company")
 
 
 def read_aggregate(question: Question, is_company: Callable[[str], bool] | None = None,
@@ -96,6 +102,8 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     plural = _PLURAL_EVENT.search(question.text)
     if {"both", "common", "shared"} & set(words):
         op = "both"
+    elif _MOST_PARTY.search(question.text) and not names and kind:
+        op = "most"
     elif _HOW_MANY_EVENTS.search(question.text):  # not "how many people did X lay off": one event's size
         op = "count"
     elif _RANK & set(words) and (plural or not names or _SUPERLATIVE_EVENT.search(question.text)) or re.search(
@@ -117,6 +125,13 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         return Aggregate(op, FactQuery(kind="round"), tuple(names[:2])) if len(names) >= 2 else None
     if not kind:
         return None
+    if op == "most":
+        party = ("acquirer" if kind == "acquisition" else "lead" if _LED.search(question.text) else "investor"
+                 if re.search(r"\b(?:invest\w*|back\w*|fund(?:ed|s)?|portfolio|investors?|vcs?)\b", question.text,
+                              re.IGNORECASE) else "company")
+        query = _with_period(FactQuery(kind=kind, round=round_name(r.group()) if (r := ROUND_NAME.search(
+            question.text)) and kind == "round" else ""), question)
+        return Aggregate(op, query, party=party, limit=5)
     if op == "sum" and kind == "round" and names:
         # "How much has X raised in total?": what the articles say X has raised in all ("bringing
         # its total funding to $X", or "had previously raised $Y" plus the round), the latest

@@ -39,6 +39,8 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
         return _both(store, aggregate)
     if aggregate.op == "total":
         return _raised_in_all(store, aggregate)
+    if aggregate.op == "most":
+        return _most(store, aggregate)
     order = "amount" if aggregate.op == "rank" else "date"
     facts = find_facts(store, aggregate.query, order=order)
     if aggregate.smallest:
@@ -158,6 +160,45 @@ def _raised_in_all_together(store: Store, aggregate: Aggregate) -> TableAnswer |
             f"By the latest figure in the articles, {found[0].company} has raised {total} in all:")
     gap = f"\nThe articles give no total for {_joined(missing)}." if missing else ""
     return writer.answer(lead + "\n" + "\n".join(writer.row(f) for f in found) + gap)
+
+
+def _most(store: Store, aggregate: Aggregate) -> TableAnswer | None:
+    """Who did the most: each party's facts counted (one investor under two names counted once), the top
+    ones listed, each with the facts it counts, cited."""
+    def parties(fact: Fact) -> list[str]:
+        e = fact.event
+        return {"lead": e.names("lead_investors"), "investor": e.names("lead_investors") + e.names("investors"),
+                "acquirer": [e.value("acquirer") or ""], "company": [e.company]}[aggregate.party]
+
+    counted: dict[str, tuple[str, list[Fact]]] = {}
+    for fact in find_facts(store, aggregate.query):
+        for name in dict.fromkeys(core_name(n) for n in parties(fact) if n):
+            key = next((k for k in counted if same_company(k, name)), name)
+            surface = next(n for n in parties(fact) if core_name(n) == name)
+            counted.setdefault(key, (surface, []))[1].append(fact)
+    top = sorted(counted.values(), key=lambda item: -len(item[1]))[:aggregate.limit]
+    if not top:
+        return None
+    writer = _Writer(store)
+    what = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs"}[
+        aggregate.query.kind]
+    doing = {"lead": "led", "investor": "backed", "acquirer": "", "company": ""}[aggregate.party]
+    rows = []
+    def label(fact: Fact) -> str:  # what each counted fact is: the company backed or bought, or the round
+        e = fact.event
+        if aggregate.party == "company":
+            money = e.fields.get(e.figure_key)
+            return " ".join(filter(None, (e.value("round"), money and format_amount(money.value, money.text)))) or \
+                fact.date or "a round"
+        return e.value("target") if fact.kind == "acquisition" else e.company
+
+    for name, facts in top:
+        shown = ", ".join(f"{label(f)} {writer.cite(f)}" for f in facts[:5])
+        rows.append(f"- {name}: {len(facts)} {what}{' ' + doing if doing else ''} ({shown}"
+                    f"{', …' if len(facts) > 5 else ''})")
+    when = _when(aggregate.query)
+    return writer.answer(f"Counted in the articles{' (' + when + ')' if when else ''}, the most {what}"
+                         f"{' ' + doing if doing else ''}:\n" + "\n".join(rows))
 
 
 def _both(store: Store, aggregate: Aggregate) -> TableAnswer | None:

@@ -746,6 +746,17 @@ def test_rounds_in_other_currencies_rank_by_their_worth_in_dollars(settings: Set
     assert rank.index("Plimsoll Genomics") < rank.index("Gizmo Medical"), rank  # about $6 million, not $900 million
 
 
+def test_who_did_the_most_counts_each_party(engine: Engine) -> None:
+    led = engine.answer("who led the most rounds?")
+    assert led.model == "fact table"
+    assert led.text.split("\n")[1].startswith("- Ostrander Ventures: 2 funding rounds led (Plimsoll Genomics [")
+    bought = engine.answer("which company made the most acquisitions")
+    assert bought.text.split("\n")[1].startswith("- Kestrel Ledger: 2 acquisitions (")
+    assert "Drumlin Pay [" in bought.text and "Sableworks [" in bought.text
+    for citation in led.citations[:2]:  # each counted round cites a passage saying Ostrander led it
+        assert "Ostrander Ventures" in citation.passage and "led" in citation.passage
+
+
 def test_a_sum_over_named_deals_adds_only_those(engine: Engine) -> None:
     both = engine.answer("how much did kestrel ledger pay for drumlin pay and sableworks combined?")
     lead = both.text.split("\n")[0]
