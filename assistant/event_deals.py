@@ -92,11 +92,16 @@ class DealSentences:
             # anyone buying the latest Pixel phone"). "The company" after names is the one the sentence opens with:
             # "IBM's purchase of Instana comes days after the company snatched up TruQua" (not Instana).
             clause = sentence[:verb.start()]
+            said = None
             if buyer and re.search(r"(?<!, )\bthe (?:company|firm)\s+(?:\w+\s+){0,2}$", clause[buyer[2]:],
                                    re.IGNORECASE):
                 buyer = before[0] if before[0][1] <= 2 or sentence[before[0][2]:before[0][2] + 1] == "," else None
-            acquirer = (self.found.span(buyer, where, offset) if buyer
-                        else self.found.main_span("it" if IT_DID.search(clause) else clause, where, offset))
+            elif buyer and (pronoun := re.search(r"\b(?:it|they)\s+(?:\w+\s+){0,2}$", clause[buyer[2]:])):
+                # "WorkRamp, which Blosser founded with Arsh Mand, pivoted after it acquired Prelude": "it" is the
+                # subject of the clause before it, not the last name.
+                said = self.found.subject(sentence, buyer[2] + pronoun.start(), offset, where)
+            acquirer = said or (self.found.span(buyer, where, offset) if buyer
+                                else self.found.main_span("it" if IT_DID.search(clause) else clause, where, offset))
             bought = what_was_bought(sentence, verb, before, after)
             target = self.found.span(bought, where, offset) if bought else None
         # "Intel-acquired Nervana and Tesla": the compound describes one name, not a list.
@@ -191,8 +196,10 @@ class DealSentences:
             items = self.found.last_name_per_item(plain, target.start - offset, end, ending=True)
             for previous, name in zip(items, items[1:], strict=False):
                 gap = plain[previous[2]:name[1]]
-                if self.found.names_in(gap) or len(re.findall(r"\b[a-z]\w*", gap)) > 6:
-                    break  # a clause, not a list: "By acquiring X, Snowflake will expand in Costa Rica, Colombia"
+                if self.found.names_in(gap) or len(re.findall(r"\b[a-z]\w*", gap)) > 6 \
+                        or re.match(r"\w+ing\s", name[0]):
+                    break  # a clause, not a list: "By acquiring X, Snowflake will expand in Costa Rica, Colombia",
+                    # "Acquires Tutela, Creating Global Provider"
                 if core_name(name[0]) != core_name(acquirer.value):
                     other = self.found.span(name, where, offset)
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))

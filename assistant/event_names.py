@@ -371,9 +371,10 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
     # A figure, a quotation or a list of things between: "buying 17,000 Oculus Go VR headsets", "pick up
     # objects like cans of soup, a mustard bottle, and a box of Cheez-Its"; or what came from the company
     # ("acquisition of intellectual property rights from machine learning startup Appuri").
-    # Nor a name past a clause: "companies Atlassian has bought are still working there, Simons said".
-    if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]|\b(?:from|are|is|was|were|said)\b",
-                                             gap):
+    # Nor a name past a clause: "companies Atlassian has bought are still working there, Simons said"; nor the
+    # backer or the former employer of a company not named: "acquires startup founded by ex-Instagram talent".
+    if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]|\b(?:from|are|is|was|were|said)\b"
+                                             r"|\b(?:founded|backed|led|run|started|created|built)\s+by\b", gap):
         return None
     # "Snoqualmie, Washington-based Orions Systems", "Age of Wonders dev Triumph Studios", "(FPGA)
     # manufacturer Altera": where it is or what it makes, then the company.
@@ -383,9 +384,12 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
     if len(after) > 1 and re.fullmatch(r"['’]s\s+", sentence[first[2]:after[1][1]]) and not re.match(
             r"[\w\s-]{0,30}?\b(?:unit|division|arm|business|team|assets)\b", sentence[after[1][2]:]):
         return after[1]  # "bought France's Alcatel-Lucent": the place's company (not "Lyft's Level 5 unit")
-    # "acquire the Wi-Fi mesh network company": a description of a company it does not name.
+    # "acquire the Wi-Fi mesh network company": a description of a company it does not name; "Lyft’s Level 5
+    # self-driving unit": a part of the company, not the company.
     described = MAKER.match(sentence, first[2]) or PLACE_BASED.match(sentence, first[2])
-    return None if described or SHARES.match(sentence, first[2]) else first
+    part = re.match(r"['’]s\s+[\w\s-]{0,30}?\b(?:unit|division|arm|business|team|assets|operations)\b",
+                    sentence[first[2]:])
+    return None if described or part or SHARES.match(sentence, first[2]) else first
 
 
 def unbracketed(sentence: str) -> str:

@@ -174,6 +174,13 @@ def test_the_other_backers_of_a_round() -> None:
     assert set(rounds[235e6].names("investors")) == {"Vex Capital", "Drum Ventures"}
 
 
+def test_a_headline_list_of_targets_ends_at_a_clause() -> None:
+    events = extract_events("Drumlin Acquires Vexatron, Creating Global Provider of Consumer Data",
+                            "Drumlin grows. Vexatron grows too.", "2021-01-01")
+    assert [(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"] == [
+        ("Drumlin", "Vexatron")]
+
+
 def test_a_headline_backer_is_not_the_articles_company() -> None:
     events = extract_events("Quux Equity-Backed Zorblax Expands with Acquisition of Vexatron",
                             "Zorblax announced its asset acquisition of Vexatron.", "2019-05-30")
@@ -221,7 +228,7 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Last year Drumlin bought France’s Vexatron for more than $16 billion.", {("Drumlin", "Vexatron")}),
     ("Drumlin said that by acquiring Vexatron, Drumlin will grow its team in Costa Rica, Plonkly and Marrowby Labs.",
      {("Drumlin", "Vexatron")}),  # a clause after the target, not a list of targets
-    ("Drumlin plans to acquire Plonkly’s Vexatron self-driving unit.", {("Drumlin", "Plonkly")}),  # its unit
+    ("Drumlin plans to acquire Plonkly’s Vexatron self-driving unit.", set()),  # a unit of Plonkly, not Plonkly
     ("He worked with Zorblax Smith, who led research at the startup acquired by Drumlin in 2014.", set()),
     # deals not done, and one announced
     ("Drumlin is in talks to acquire Vexatron, people familiar with the matter said.", set()),
@@ -275,6 +282,10 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
      {("Plonkly", "Vexatron")}),  # "the chipmaker" is the last company named
     ("Firms Drumlin has bought are still working there, Zorblax said.", set()),
     ("Reddy cofounded Vexatron, a startup Drumlin acquired in 2017.", {("Drumlin", "Vexatron")}),
+    ("Drumlin acquires a startup founded by ex-Vexatron talent.", set()),  # its founders' employer, not it
+    ("Drumlin announced plans to acquire Vexatron’s Level 5 self-driving unit.", set()),  # a part of it
+    ("Zorblax, which Quux Smith founded with Plonkly Jones in 2016, pivoted after it acquired Vexatron.",
+     {("Zorblax", "Vexatron")}),  # "it" is the clause's subject, not the last name
 ])
 def test_what_a_buying_verb_takes(body: str, deals: set) -> None:
     # A word opening a sentence is a name when the title has it too.
