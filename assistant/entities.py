@@ -51,7 +51,7 @@ _DATE_BEFORE = r"(?i:in|on|since|until|till|through|last|early|late|mid|this|dur
 _AFTER_COUNTING = re.compile(r"(?<![\w.])(?=[A-Z])(?i:" + "|".join(_COUNTING) + r")\s+([A-Z]\w*)")
 # How much of the corpus a name may cover and still single out articles: "AI" and "Google" don't.
 GENERIC_SHARE = 0.2
-FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_LENGTH = 4
 # After "did Google", a verb: "how much did google pay for fitbit" asks about Google, not Google Pay.
 _AUXILIARY = {"did", "does", "do", "has", "have", "had", "will", "would", "can", "could"}
 _ASKED_VERBS = {"pay", "paid", "raise", "raised", "buy", "bought", "acquire", "acquired", "spend", "spent", "invest",
@@ -256,10 +256,11 @@ class Lexicon:
                 and not any(w in _NOT_NAMES for w in words) and not all(self.known_word(w) for w in words)):
             # A misspelt name: within one or two slips (a transposition is one) of a name of the
             # corpus with the same first letter, and itself no corpus word.
-            best = process.extractOne(phrase, self._fuzzy_keys, scorer=OSA.distance,
-                                      score_cutoff=1 if len(phrase) < 8 else 2)
-            if best is not None and best[0][0] == phrase[0]:
-                hit = self.names[best[0]]
+            near = [(distance, -self.names[key][1], key) for key, distance, _ in process.extract(
+                phrase, self._fuzzy_keys, scorer=OSA.distance, score_cutoff=1 if len(phrase) < 8 else 2, limit=25)
+                if key[0] == phrase[0]]  # ("synk" is Snyk, not Lynk)
+            if near:
+                hit = self.names[min(near)[2]]
         if hit is None:
             return None
         surface, articles = hit

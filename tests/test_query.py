@@ -59,6 +59,9 @@ def test_misspelt_names_are_found_but_corpus_words_are_not_typos() -> None:
     assert (typo.name, typo.said, typo.exact) == ("SenseTime", "SenseTmie", False)
     assert [e.name for e in lex.find("who invested in graphcoer?")] == ["Graphcore"]
     assert lex.find("how many people joined the startup?") == []  # "people", "joined": words of the corpus
+    short = Lexicon({"lynk": ("Lynk", 1), "snyk": ("Snyk", 6), "aura": ("Aura", 1), "aurora": ("Aurora", 9)}, 50)
+    assert [e.name for e in short.find("how much money has synk raised in total?")] == ["Snyk"]  # not Lynk
+    assert [e.name for e in short.find("did paccar invest in auroa?")] == ["Aurora"]  # the better known of two
 
 
 def test_question_record() -> None:
