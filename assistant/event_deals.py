@@ -206,7 +206,12 @@ class DealSentences:
         event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
         price = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
             r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))
-            and not re.match(r"\s*(?:(?:pre|post)[- ]money\s+)?valuation", sentence[m.end:])), None)
+            and not re.match(r"\s*(?:(?:pre|post)[- ]money\s+)?valuation", sentence[m.end:])), None) or next(
+            # said before the verb: "paid more than $200 million to acquire Siri", "a pending $35 billion deal to buy"
+            (m for m in amounts if m.end <= verb.start() and re.fullmatch(
+                r"\s+(?:(?:deal|agreement|offer|bid)\s+)?to\s+", sentence[m.end:verb.start()]) and (
+                re.search(r"\b(?:pa(?:y|id|ys|ying))\s+(?:[a-z]+\s+){0,2}$", sentence[:m.start])
+                or re.match(r"\s+(?:deal|agreement|offer|bid)\b", sentence[m.end:]))), None)
         if price:
             event.fields.update(figure("price", price, where, offset))
         self._date(event, where, offset, sentence)

@@ -333,6 +333,10 @@ def test_reports_of_one_deal_or_round_become_one_fact() -> None:
      ("Drumlin", "Vexatron", 9.7e8)),
     ("Drumlin and Quuxcorp news", "Drumlin makes chips. Last week, Quuxcorp closed its $13.7 billion acquisition of "
      "Vexatron.", ("Quuxcorp", "Vexatron", 13.7e9)),  # "its" is the sentence's subject's
+    ("Drumlin news", "Drumlin makes chips. Drumlin reportedly paid more than $200 million to acquire Vexatron in "
+     "2010.", ("Drumlin", "Vexatron", 2e8)),  # the price said before the verb
+    ("Drumlin news", "Drumlin makes chips. Drumlin has a pending $35 billion deal to buy chip design firm Vexatron.",
+     ("Drumlin", "Vexatron", 35e9)),
 ])
 def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal: tuple) -> None:
     [event] = [e for e in extract_events(title, body, "2021-01-01") if e.kind == "acquisition"]
