@@ -21,6 +21,7 @@ from .event_patterns import (
     DEAL_PRICE,
     IPO_WORDS,
     IT_DID,
+    MAIN,
     PLACE_BASED,
     POSSESSIVE_PRICE,
     VALUATION,
@@ -99,7 +100,11 @@ class DealSentences:
             elif buyer and (pronoun := re.search(r"\b(?:it|they)\s+(?:\w+\s+){0,2}$", clause[buyer[2]:])):
                 # "WorkRamp, which Blosser founded with Arsh Mand, pivoted after it acquired Prelude": "it" is the
                 # subject of the clause before it, not the last name.
-                said = self.found.subject(sentence, buyer[2] + pronoun.start(), offset, where)
+                # "The company behind ChatGPT and Dall-E 2 just announced it has acquired": the article's company.
+                at = buyer[2] + pronoun.start()
+                said = self.found.main_span("it", where, offset) \
+                    if MAIN.match(sentence.lstrip()) and not re.search(r"[–—:;]", sentence[:at]) \
+                    else self.found.subject(sentence, at, offset, where)
             acquirer = said or (self.found.span(buyer, where, offset) if buyer
                                 else self.found.main_span("it" if IT_DID.search(clause) else clause, where, offset))
             bought = what_was_bought(sentence, verb, before, after)
@@ -187,7 +192,8 @@ class DealSentences:
                   acquirer: Span | None, target: Span | None, listed: bool) -> bool:
         """Record the acquisition (and, when ``listed`` and no price is named, one per target of a
         list: "bought X, Y and Z"); False when either side is missing."""
-        if acquirer is None or target is None or normal(acquirer.value) == normal(target.value):
+        if acquirer is None or target is None or normal(acquirer.value) == normal(target.value) \
+                or re.search(r"\b(?:Unit|Division)$", target.value):  # "its Application Migration Business Unit"
             return False
         if listed and not amounts:
             plain = unbracketed(sentence)

@@ -374,7 +374,11 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
     # Nor a name past a clause: "companies Atlassian has bought are still working there, Simons said"; nor the
     # backer or the former employer of a company not named: "acquires startup founded by ex-Instagram talent".
     if NOT_A_TARGET.search(gap) or re.search(r"[$€£“”\"\d]|,\s+(?:and\s+)?[a-z]|\b(?:from|are|is|was|were|said)\b"
-                                             r"|\b(?:founded|backed|led|run|started|created|built)\s+by\b", gap):
+                                             r"|\b(?:founded|backed|led|run|started|created|built)\s+by\b"
+                                             # a place, and a quoted word: "two complexes in Philadelphia",
+                                             # "acquires 'modern' CASB"
+                                             r"|(?<!interest\s)\b(?:in|at|on|near|across|throughout)\s+$"
+                                             r"|['‘][\w-]+['’]\s", gap):  # (but "a majority interest in M&D")
         return None
     # "Snoqualmie, Washington-based Orions Systems", "Age of Wonders dev Triumph Studios", "(FPGA)
     # manufacturer Altera": where it is or what it makes, then the company.

@@ -87,7 +87,8 @@ NOT_A_TARGET = re.compile(r"\b(?:customers?|clients?|partners?|awards?|prizes?|f
 # After a name bought, words that make it a share of the company or a place: "buying Facebook shares",
 # "acquired the Aliso Viejo, California-based company" (with more words, up to the company's name).
 # What a company owns, not the company: "Facebook shares", "IBM's patents".
-SHARES = re.compile(r"\s+(?:shares|stock|stake|licen[cs]es?|rights|patents|assets)\b|['’]s\s+(?-i:[a-z])")
+SHARES = re.compile(r"\s+(?:(?:governance\s+)?tokens?|shares|stock|stake|licen[cs]es?|rights|patents|assets)\b"
+                    r"|['’]s\s+(?-i:[a-z])")
 PLACE_BASED = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?-based\b(?:\s+[\w-]+){0,3}?\s+")
 # Between a company bought and its buyer: "Mobileye, the Tel Aviv company Intel acquired", "Post Intelligence, a
 # startup Uber acquired".

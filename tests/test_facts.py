@@ -283,6 +283,13 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Firms Drumlin has bought are still working there, Zorblax said.", set()),
     ("Reddy cofounded Vexatron, a startup Drumlin acquired in 2017.", {("Drumlin", "Vexatron")}),
     ("Drumlin acquires a startup founded by ex-Vexatron talent.", set()),  # its founders' employer, not it
+    ("Drumlin acquired two residential complexes in Plonkly for $26 million.", set()),  # a place
+    ("Quux Partners acquired a majority interest in Vexatron in December 2018.", {("Quux Partners", "Vexatron")}),
+    ("Players can purchase Vexatron governance tokens.", set()),
+    ("Drumlin acquires 'modern' Vexatron, aims to grow.", set()),  # a quoted word: a kind of product
+    ("Zorblax grows. The company behind Plonkly and Vexatron just announced it has acquired Marrowby Labs.",
+     {("Zorblax", "Marrowby Labs")}),  # the article's company (the title's first name), not its product
+    ("Drumlin signed to purchase its Application Migration Business Unit.", set()),
     ("Drumlin announced plans to acquire Vexatron’s Level 5 self-driving unit.", set()),  # a part of it
     ("Zorblax, which Quux Smith founded with Plonkly Jones in 2016, pivoted after it acquired Vexatron.",
      {("Zorblax", "Vexatron")}),  # "it" is the clause's subject, not the last name
