@@ -99,8 +99,8 @@ class DealSentences:
                 buyer = before[0] if before[0][1] <= 2 or sentence[before[0][2]:before[0][2] + 1] == "," else None
             elif buyer and (pronoun := re.search(r"\b(?:it|they)\s+(?:\w+\s+){0,2}$", clause[buyer[2]:])):
                 # "WorkRamp, which Blosser founded with Arsh Mand, pivoted after it acquired Prelude": "it" is the
-                # subject of the clause before it, not the last name.
-                # "The company behind ChatGPT and Dall-E 2 just announced it has acquired": the article's company.
+                # subject of the clause before it, not the last name; after "The company behind ChatGPT and Dall-E 2
+                # just announced", the article's company.
                 at = buyer[2] + pronoun.start()
                 said = self.found.main_span("it", where, offset) \
                     if MAIN.match(sentence.lstrip()) and not re.search(r"[–—:;]", sentence[:at]) \
@@ -202,22 +202,16 @@ class DealSentences:
             items = self.found.last_name_per_item(plain, target.start - offset, end, ending=True)
             for previous, name in zip(items, items[1:], strict=False):
                 gap = plain[previous[2]:name[1]]
+                # A clause, not a list: "By acquiring X, Snowflake will expand in Costa Rica, Colombia", "Acquires
+                # Tutela, Creating Global Provider".
                 if self.found.names_in(gap) or len(re.findall(r"\b[a-z]\w*", gap)) > 6 \
                         or re.match(r"\w+ing\s", name[0]):
-                    break  # a clause, not a list: "By acquiring X, Snowflake will expand in Costa Rica, Colombia",
-                    # "Acquires Tutela, Creating Global Provider"
+                    break
                 if core_name(name[0]) != core_name(acquirer.value):
                     other = self.found.span(name, where, offset)
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
         event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
-        price = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
-            r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))
-            and not re.match(r"\s*(?:(?:pre|post)[- ]money\s+)?valuation", sentence[m.end:])), None) or next(
-            # said before the verb: "paid more than $200 million to acquire Siri", "a pending $35 billion deal to buy"
-            (m for m in amounts if m.end <= verb.start() and re.fullmatch(
-                r"\s+(?:(?:deal|agreement|offer|bid)\s+)?to\s+", sentence[m.end:verb.start()]) and (
-                re.search(r"\b(?:pa(?:y|id|ys|ying))\s+(?:[a-z]+\s+){0,2}$", sentence[:m.start])
-                or re.match(r"\s+(?:deal|agreement|offer|bid)\b", sentence[m.end:]))), None)
+        price = _price(sentence, amounts, verb)
         if price:
             event.fields.update(figure("price", price, where, offset))
         self._date(event, where, offset, sentence)
@@ -265,3 +259,15 @@ class DealSentences:
                                          offset + match.start("share"), offset + match.end("share"))
         self._date(event, where, offset, sentence)
         self.events.append(event)
+
+
+def _price(sentence: str, amounts: list[Money], verb: re.Match[str]) -> Money | None:
+    """A deal's price: after its word ("for $1.4 billion", "in a deal worth"), not a valuation, or before it
+    ("paid more than $200 million to acquire Siri", "a pending $35 billion deal to buy Xilinx")."""
+    after = next((m for m in amounts if m.start > verb.start() and (m.end < verb.end() or re.search(
+        r"\b(?:for|in a|worth|valued at|at|paid|deal)\b[^.]{0,25}$", sentence[verb.end():m.start]))
+        and not re.match(r"\s*(?:(?:pre|post)[- ]money\s+)?valuation", sentence[m.end:])), None)
+    return after or next((m for m in amounts if m.end <= verb.start() and re.fullmatch(
+        r"\s+(?:(?:deal|agreement|offer|bid)\s+)?to\s+", sentence[m.end:verb.start()]) and (
+        re.search(r"\b(?:pa(?:y|id|ys|ying))\s+(?:[a-z]+\s+){0,2}$", sentence[:m.start])
+        or re.match(r"\s+(?:deal|agreement|offer|bid)\b", sentence[m.end:]))), None)

@@ -92,7 +92,7 @@ def _clauses(source: str, start: int, end: int) -> list[tuple[int, int]]:
     """A sentence's clauses that each say who raised or bought: "Fivetran, an ETL company, raised $565 million;
     Matillion raised $150 million" is read as two (but "from Accel; Index; and GV" stays one list)."""
     cuts = [start] + [start + m.end() for m in re.finditer(r";\s+", source[start:end])] + [end]
-    parts = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
+    parts = list(zip(cuts, cuts[1:], strict=False))
     merged = parts[:1]
     for a, b in parts[1:]:
         clause = source[a:b]
