@@ -1,5 +1,5 @@
 """Questions no single passage answers, read into an aggregate over the fact table: list, rank,
-sum, count, both and total.
+sum, count, both, total and most.
 
 "List SenseTime's funding rounds", "biggest AI rounds in 2021", "how much has Databricks spent
 on acquisitions?", "how many acquisitions did Google make in 2016?", "who invested in both
