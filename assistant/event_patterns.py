@@ -26,6 +26,7 @@ NOT_A_ROUND = re.compile(r"\b(?:revenue|sales\b|auctions?\b|valu(?:ed|ation)|mar
 # "$1 billion ARR", "$95.7 million in gross sales", "a $3.4 million cash bonus", "a $100 million venture fund".
 NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\s+)?(?:revenue|sales|arr\b|annual|"
                                r"(?:investment\s+|venture\s+|vc\s+)?fund\b|investment\s+program|run[- ]rate|"
+                               r"(?:revolving\s+)?credit\s+(?:facility|line)|line\s+of\s+credit|"  # a loan
                                r"(?:cash\s+)?bonus)"
                                r"|\s*(?:in\s+(?:\w+\s+)?(?:years|months|quarters)|(?:a|per)\s+(?:year|month|quarter)|annually)\b"
                                r"|\s*(?:in\s+)?(?:net\s+)?(?:income|profits?|earnings)\b|\s+(?:of|in)\s+assets\b"

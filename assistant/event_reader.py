@@ -213,7 +213,7 @@ class _Reader(DealSentences):
         if DEAL_AFTER.match(after) or PLANNED.search(before) or NOT_A_ROUND.search(before, max(0, len(before) - 25)) \
                 or MANY_BEFORE.search(before) or SPENT.search(before, max(0, len(before) - 45)) \
                 or NOT_A_ROUND_AFTER.match(after) \
-                or re.search(r"\bbetween\s+[$€£][\d.,]+(?:\s*(?:[mb]illion|bn|[MB]))?\s+and\s+$", before):
+                or re.search(r"\bbetween\s+(?:[$€£][\d.,]+(?:\s*(?:[mb]illion|bn|[MB]))?\s+and\s+)?$", before):
             return False
         if INVESTS.search(before):  # the subject is the investor: a round of the company named after "in"
             named = self.found.recipient(sentence, amount.start, amount.end)[1]

@@ -473,6 +473,9 @@ def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal:
     ("Zorblax news", "Zorblax makes chips. It has facilitated $1 billion in working capital funding.", [], []),
     ("Zorblax news", "Zorblax makes chips. Zorblax has pledged a $2 billion investment in Plonkly Cloud.", [], []),
     ("Zorblax news", "Zorblax makes chips. It has a plan to raise between $1.5 billion and $2 billion.", [], []),
+    ("Zorblax news", "Zorblax makes chips. It aims to sell shares, raising between $233 million and $266 million.",
+     [], []),  # a range is no round's figure
+    ("Zorblax news", "Zorblax makes chips. It announced a $200 million revolving credit facility.", [], []),  # a loan
     ("Zorblax news", "Zorblax makes chips. Its spectrum auction nets $4.47 billion.", [], []),
     ("Zorblax news", "Zorblax counts IPOs. It notes that the 54 IPOs in Q2 raised $11 billion.", [], []),
     ("Introducing the Zorblax Landscape: 170+ companies, $4 billion in funding", "Zorblax Landscape grows.", [], []),
