@@ -184,9 +184,9 @@ class _Reader(DealSentences):
                 RAISED_ALONE.match(after) and not FUNDING_NOUN.search(before[-40:]))
             if (had or stated) and not NAMED_ROUND.match(after) and not FUTURE.search(after[:30]):
                 # "its total" is the article's company's, unless a name before says whose: "Recursion took its total"
-                whose = total_of.group("whose") if total_of else None
-                whose = self.found.main_span("it", where, offset) if whose and not (
-                    whose.lower() in ("its", "their") and self.found.names_in(sentence, 0, m.start)) else None
+                said = (total_of.group("whose") or "").lower() if total_of else ""
+                named = said in ("its", "their") and self.found.names_in(sentence, 0, m.start)
+                whose = self.found.main_span("it", where, offset) if said and not named else None
                 company = (self.found.owner(sentence, m.start, offset, where)
                            or round_ and round_.fields.get("company") or whose
                            or self.found.subject(sentence, m.start, offset, where))

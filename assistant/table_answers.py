@@ -83,11 +83,13 @@ def _when(q: FactQuery) -> str:
             else f"since {q.since}" if q.since else f"until {q.until}" if q.until else "")
 
 
+_PLURALS = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs",
+            "total": "funding totals"}
+
+
 def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     q = aggregate.query
-    what = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs",
-            "total": "funding totals"}[q.kind]
-    what = f"{q.round} {what}" if q.round else what  # "series B funding rounds"
+    what = f"{q.round} {_PLURALS[q.kind]}" if q.round else _PLURALS[q.kind]  # "series B funding rounds"
     owner = q.company if q.company and q.role != "target" else ""
     who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
     scope = (f" {'led' if q.lead_only else 'backed'} by {q.investor}" if q.investor else
@@ -180,10 +182,9 @@ def _most(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     if not top:
         return None
     writer = _Writer(store)
-    what = {"round": "funding rounds", "acquisition": "acquisitions", "ipo": "IPOs", "layoff": "layoffs"}[
-        aggregate.query.kind]
+    what = _PLURALS[aggregate.query.kind]
     doing = {"lead": "led", "investor": "backed", "acquirer": "", "company": ""}[aggregate.party]
-    rows = []
+
     def label(fact: Fact) -> str:  # what each counted fact is: the company backed or bought, or the round
         e = fact.event
         if aggregate.party == "company":
@@ -192,6 +193,7 @@ def _most(store: Store, aggregate: Aggregate) -> TableAnswer | None:
                 fact.date or "a round"
         return e.value("target") if fact.kind == "acquisition" else e.company
 
+    rows = []
     for name, facts in top:
         shown = ", ".join(f"{label(f)} {writer.cite(f)}" for f in facts[:5])
         rows.append(f"- {name}: {len(facts)} {what}{' ' + doing if doing else ''} ({shown}"
