@@ -1,9 +1,10 @@
 """Questions no single passage answers, read into an aggregate over the fact table: list, rank,
-sum, count, both, total and most.
+sum, count, both, total, most and more.
 
 "List SenseTime's funding rounds", "biggest AI rounds in 2021", "how much has Databricks spent
 on acquisitions?", "how many acquisitions did Google make in 2016?", "who invested in both
-Anthropic and Cohere?", "how much has Uniphore raised altogether?". A small grammar reads the
+Anthropic and Cohere?", "how much has Uniphore raised altogether?", "which raised more in its
+series C, cohere or ai21 labs?". A small grammar reads the
 question (its words, and the names and period of the question record) into an ``Aggregate``: an
 operation and a ``FactQuery``, which becomes parameterised SQL. Never SQL from a model.
 ``table_answers`` writes the rows.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .entities import core_name
-from .event_patterns import ROUND_NAME
+from .event_patterns import MONTHS, ROUND_NAME
 from .events import round_name
 from .facttable import FactQuery
 from .text import amounts_in, key_terms, stem, tokens
@@ -25,15 +26,16 @@ from .text import amounts_in, key_terms, stem, tokens
 if TYPE_CHECKING:
     from .query import Question
 
-# total: what one company has raised in all; most: who did the most ("who led the most rounds?")
-OPS = ("list", "rank", "sum", "count", "both", "total", "most")
+# total: what one company has raised in all; most: who did the most ("who led the most rounds?");
+# more: which of the companies (or one company's rounds) named raised more
+OPS = ("list", "rank", "sum", "count", "both", "total", "most", "more")
 MAX_ROWS = 10  # of a ranking
 MAX_LISTED = 25  # of a list or a sum, which the reader wants whole
 _KIND_WORDS = {
     "acquisition": {"acquir", "acquisit", "buy", "bought", "purchas", "deal", "merger", "takeov"},
     "ipo": {"ipo", "ipos", "public", "spac", "spacs"},
     "layoff": {"layoff", "laid", "lay", "cut", "job"},
-    "round": {"rais", "round", "fund", "invest", "investor", "financ", "valuat", "backer", "back", "portfolio"},
+    "round": {"rais", "round", "fund", "invest", "investor", "financ", "valu", "backer", "back", "portfolio"},
 }
 _KIND_NAMES = set().union(*_KIND_WORDS.values())
 _PAID = {"pay", "paid", "pays", "paying"}  # "how much did X pay for Y and Z combined?"
@@ -67,6 +69,9 @@ _SUPERLATIVE_EVENT = re.compile(r"\b(?:biggest|largest|top|highest|most|smallest
 _MOST_PARTY = re.compile(r"^\s*(?:who|which\s+(?:[\w-]+\s+)?(?:investors?|firms?|vcs?|funds?|companies|company|"
                          r"startups?|buyers?|acquirers?))\b.*\b(?:the\s+)?most\b(?!\s+(?:money|cash|capital|funding)\b)",
                          re.IGNORECASE)
+# A comparison of figures: "which raised more", "bigger round", "X vs Y", "compared with", "compare".
+_COMPARED = re.compile(r"\b(?:more|less|bigger|larger|greater|higher|smaller|lower|vs\.?|versus"
+                       r"|compar(?:e|es|ed|ing|ison))\b", re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
 _LED = re.compile(r"\b(?:led|lead|leads|leading|spearhead(?:s|ed)?)\b", re.IGNORECASE)
 _INVESTOR_SUBJECT = re.compile(r"\b(?:did|has|have)\s+(?P<name>.+?)\s+(?:invest|back|fund)|\bbacked by\s+(?P<by>.+)"
@@ -85,6 +90,8 @@ class Aggregate:
     smallest: bool = False
     limit: int = MAX_ROWS
     party: str = ""  # of "most": whose facts are counted ("lead", "investor", "acquirer" or "company")
+    rounds: tuple[str, ...] = ()  # of "more": the rounds compared (one for each company, or two of one)
+    figure: str = "amount"  # of "more": what is compared, "amount" (raised) or "valuation"
 
 
 def read_aggregate(question: Question, is_company: Callable[[str], bool] | None = None,
@@ -100,6 +107,21 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     names = [e.name for e in question.entities if (not e.generic or (is_company and is_company(e.name)))
              and e.name.lower() not in _KIND_NAMES]  # "how many IPOs?": the kind, not a company
     plural = _PLURAL_EVENT.search(question.text)
+    rounds = tuple(dict.fromkeys(round_name(m.group()) for m in ROUND_NAME.finditer(question.text)))
+    # (Not "which investor led more rounds, sequoia or accel?": a count of investors' rounds.)
+    if ((kind or ("round" if rounds else "")) == "round" and _COMPARED.search(question.text)
+            and not _minimum(question.text) and not _LED.search(question.text)
+            and not (is_investor and any(map(is_investor, names)))):
+        if len(names) < 2 and is_company:  # a company called by a common word: "plus or kodiak robotics"
+            names += [n for n in _sides(question.text, is_company, r"or|vs\.?|versus|and")
+                      if core_name(n) not in map(core_name, names)]
+        if len(names) >= 2 or (len(names) == 1 and len(rounds) >= 2):
+            # "in its series B" of each company, or each its own: "graphcore in its series E or sambanova in its
+            # series C"; the period bounds what each had raised by then ("before 2019").
+            figure = "valuation" if any(s.startswith("valu") for s in stems) else "amount"
+            return Aggregate("more", _with_period(FactQuery(kind="round"), question), tuple(names),
+                             rounds=rounds if len(rounds) == len(names) or len(names) == 1 else rounds[:1] * len(names),
+                             smallest=bool({"less", "smaller", "lower"} & set(words)), figure=figure)
     if {"both", "common", "shared"} & set(words):
         op = "both"
     elif _MOST_PARTY.search(question.text) and not names and kind:
@@ -165,10 +187,11 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     return Aggregate(op, query, smallest=bool(_SMALLEST & set(words)), limit=limit)
 
 
-def _sides(text: str, is_company: Callable[[str], bool]) -> list[str]:
-    """The names either side of "and" that the fact table knows, for a "both" question whose names
-    the lexicon lacks (a company called by a common word: "Time By Ping and Density common investor?")."""
-    match = re.search(r"(.+?)\s+(?:and|&)\s+(.+)", text)
+def _sides(text: str, is_company: Callable[[str], bool], joint: str = "and|&") -> list[str]:
+    """The names either side of "and" (or ``joint``) that the fact table knows, for a "both" question
+    whose names the lexicon lacks (a company called by a common word: "Time By Ping and Density
+    common investor?")."""
+    match = re.search(rf"(.+?)\s+(?:{joint})\s+(.+)", text)
     if not match:
         return []
     left, right = (re.findall(r"[\w.'’-]+", side) for side in match.groups())
@@ -204,8 +227,10 @@ def _topic(question: Question, words: list[str], names: list[str]) -> str:
     return " ".join(left)
 
 
+# (A month may come between, "since march 2019"; not another word: "after its 2021 round" is in 2021.)
 _OPEN_PERIOD = re.compile(r"\b(?P<bound>since|after|from|starting(?: in)?|before|until|till|prior to|up to)\s+"
-                          r"(?:(?:early|late|mid-?)\s*)?(?:[a-z]+\.?\s+)?(?:19|20)\d\d\b", re.IGNORECASE)
+                          r"(?:(?:early|late|mid-?)\s*)?(?:(?:" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\.?\s+)?"
+                          r"(?:19|20)\d\d\b", re.IGNORECASE)
 
 
 def _with_period(query: FactQuery, question: Question) -> FactQuery:

@@ -21,11 +21,12 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from .event_patterns import INITIAL, MONTHS
-from .text import STOPWORDS, split_sentences
+from .text import STOPWORDS, split_sentences, stem
 
-# A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai", "21st Century Fox"
-# (not a lone "18th", nor the "392M" of "$392M").
-_WORD = rf"(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*|(?!\d+(?:st|nd|rd|th)\b(?! [A-Z]))\d+[A-Za-z][\w]*)"
+# A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai", "6D.ai",
+# "21st Century Fox" (not a lone "18th", nor the "392M" of "$392M").
+_WORD = (rf"(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*"
+         rf"|(?!\d+(?:st|nd|rd|th)\b(?! [A-Z]))\d+[A-Za-z](?:[\w.]*\w)?)")
 # A run of them, which a possessive ends: "Google's PaLM" is two names.
 _RUN = re.compile(rf"(?<![\w.$€£]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Pando's", "Databricks'"
@@ -60,9 +61,11 @@ _ASKED_VERBS = {"pay", "paid", "raise", "raised", "buy", "bought", "acquire", "a
 
 
 def normal(name: str) -> str:
-    """The lexicon key of a name: lower case, possessive and final full stop dropped, spaces single."""
+    """The lexicon key of a name: lower case, possessive and final full stop dropped, spaces single,
+    "and" inside it written "&" ("Weights and Biases" is Weights & Biases)."""
     words = [_POSSESSIVE.sub("", w) for w in re.sub(r"[^\w.&'’ -]", " ", name.lower()).split()]
-    return " ".join(w for w in words if w).strip(".")
+    words = [w for w in words if w]
+    return " ".join("&" if w == "and" and 0 < i < len(words) - 1 else w for i, w in enumerate(words)).strip(".")
 
 
 def core_name(name: str) -> str:
@@ -112,6 +115,8 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
             for name in _names_in_run(match.group(), at_start=True):
                 if normal(name) in counts:
                     counts[normal(name)] += 1
+    for key, name in [(k, n) for k, n in surface.items() if " & " in n]:
+        counts[key] += text.count(and_spelling(name))  # "Weights & Biases" written "Weights and Biases"
     # "New Enterprise Associates", "One Kings Lane", "March Capital": a counting word or month the
     # article always writes before the name is part of it (not "Two Google engineers": Google
     # appears alone too; not "in June Domino Data Labs raised"). Only names that follow a counting
@@ -130,6 +135,11 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
     return {surface[k]: (n, lower_words[k] if " " not in k else text.count(k)) for k, n in counts.items()}
 
 
+def and_spelling(name: str) -> str:
+    """``name`` with its "&" written out: the other way articles spell "Weights & Biases"."""
+    return name.replace(" & ", " and ")
+
+
 def _title_case(line: str) -> bool:
     words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if len(w) > 3]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
@@ -138,7 +148,7 @@ def _title_case(line: str) -> bool:
 def _names_in_run(run: str, *, at_start: bool) -> list[str]:
     words = [_POSSESSIVE.sub("", w).rstrip(",") for w in run.split()]
     words[-1:] = [w.rstrip(".") for w in words[-1:]]  # an initial's full stop stays: "T. Rowe Price"
-    while words and words[0].lower() in _NOT_NAMES:
+    while words and words[0].lower() in _NOT_NAMES | {"&"}:
         words, at_start = words[1:], False
     while words and words[-1].lower() in _NOT_NAMES | {"of", "de", "&"} and not (len(words) > 1 and words[-1] == "One"):
         words.pop()  # but "Capital One": a capitalised "One" after a name ends it
@@ -191,17 +201,23 @@ class Lexicon:
               known_word: Callable[[str], bool]) -> Lexicon:
         """From ``(normal, surface, articles, mentions)`` rows, keeping the names of several words and
         the one-word names that the corpus mostly writes as names (``word_counts``: all occurrences
-        of a word, in any case). "Bear Flag Robotics" stays a name; "Company" and "Founded" do not."""
+        of a word, in any case). "Bear Flag Robotics" stays a name; "Company" and "Founded" do not.
+        The keyword index counts by stem, so its count for "canvas" holds Canva's too: a one-word name
+        is weighed with the one-word names of its stem."""
         as_name: Counter[str] = Counter()
+        alone_by_stem: Counter[str] = Counter()
         for norm, _, _, mentions in rows:
             for word in norm.split():
                 as_name[word] += mentions
+            if " " not in norm:
+                alone_by_stem[stem(norm)] += mentions
 
         def name_word(word: str, surface: str) -> bool:
             if word in _NOT_NAMES:
                 return False
             total = word_counts(word)
-            return bool(_NAME_SHAPE.search(surface)) or not total or as_name[word] >= NAME_SHARE * total
+            named = max(as_name[word], alone_by_stem[stem(word)])
+            return bool(_NAME_SHAPE.search(surface)) or not total or named >= NAME_SHARE * total
 
         kept = {norm: (surface, articles) for norm, surface, articles, _ in rows
                 if (" " in norm and any(w not in _NOT_NAMES for w in norm.split())) or name_word(norm, surface)}
@@ -209,7 +225,7 @@ class Lexicon:
 
     def find(self, question: str) -> list[Entity]:
         """The corpus names in ``question``, longest first at each position, in question order."""
-        words = [(m.start(), m.end(), normal(m.group())) for m in re.finditer(r"[\w][\w.&'’-]*", question)]
+        words = [(m.start(), m.end(), normal(m.group())) for m in re.finditer(r"[\w&][\w.&'’-]*", question)]
         words = [(s, e, w.strip(".")) for s, e, w in words]
         found: list[Entity] = []
         i = 0
@@ -246,6 +262,7 @@ class Lexicon:
         return unknown
 
     def _lookup(self, phrase: str, said: str) -> Entity | None:
+        phrase = normal(phrase)  # ("weights and biases")
         if not phrase or phrase in _NOT_NAMES or phrase.isdigit():
             return None
         # "Ankis assets": a possessive typed without its apostrophe.

@@ -15,7 +15,7 @@ import re
 
 from rapidfuzz.distance import OSA
 
-from .entities import extract_names, normal
+from .entities import and_spelling, extract_names, normal
 from .event_patterns import (
     ADJECTIVE_PREFIX,
     ADJECTIVE_SUFFIX,
@@ -61,10 +61,15 @@ class ArticleNames:
 
     def __init__(self, title: str, text: str) -> None:
         self.title, self.text = title, text
-        names = extract_names(title, text)
-        self.names = sorted({n for n in names if len(n) > 1 and normal(n) not in NOISE}, key=len, reverse=True)
+        names = [n for n in extract_names(title, text) if len(n) > 1 and normal(n) not in NOISE]
+        names += [and_spelling(n) for n in names if " & " in n and and_spelling(n) in f"{title}\n{text}"]
+        self.names = sorted(set(names), key=len, reverse=True)
         self.pattern = (re.compile(r"(?<![\w])(?:" + "|".join(re.escape(n) for n in self.names) + r")(?![\w])")
                         if self.names else None)
+        # The names a list must not be cut inside: "Fidelity Management & Research", "Weights and Biases";
+        # but not two names the article also writes alone ("from Google & Kleiner Perkins").
+        joined = [n for n in self.names if re.search(r" (?:&|and) ", n) and not _both_alone(n, f"{title}\n{text}")]
+        self._joined = re.compile("|".join(re.escape(n) for n in joined)) if joined else None
         self.main = self._main_company()
 
     def _main_company(self) -> str:
@@ -134,7 +139,7 @@ class ArticleNames:
         only when it ends with its name and has at most three words before it: "acquires MuseDev,
         expands Nexus code analysis platform" is a clause, not a second item."""
         found = []
-        for item in re.finditer(r"[^,]+?(?=,|\band\b|&|$)", sentence[start:end]):
+        for item in re.finditer(r"[^,]+?(?=,|\band\b|&|$)", self._unjoined(sentence)[start:end]):
             names = self.names_in(sentence, start + item.start(), start + item.end())
             before = sentence[start + item.start():names[-1][1]] if names else ""
             if re.search(r"\bby\b", before):  # an apposition: "the London-based firm cofounded by Al Gore"
@@ -150,7 +155,7 @@ class ArticleNames:
         ends with a name; one with words before its name ("Existing investors ...") opens the list."""
         which = re.search(r",\s*(?:which|who)\s*$", sentence[:upto])  # "Pitango Growth, which led the round"
         upto = which.start() if which else upto
-        joints = list(re.finditer(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", sentence[:upto]))
+        joints = list(re.finditer(r"\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+", self._unjoined(sentence)[:upto]))
         starts = [0] + [j.end() for j in joints]
         ends = [j.start() for j in joints] + [upto]
         found: list[Name] = []
@@ -162,6 +167,14 @@ class ArticleNames:
             if sentence[start:names[-1][1]].strip():
                 break
         return found
+
+    def _unjoined(self, sentence: str) -> str:
+        """``sentence`` with the "&" and "and" inside the article's names blanked (same length), so
+        a list is split between its names, never inside one."""
+        if not self._joined:
+            return sentence
+        return self._joined.sub(lambda m: re.sub(r"&|\band\b", lambda j: "\0" * len(j.group()), m.group()),
+                                sentence)
 
     def last_of_list(self, sentence: str, start: int) -> list[Name]:
         """The name that alone makes up what follows ``start`` up to the clause's end: the last item
@@ -320,6 +333,14 @@ class ArticleNames:
     def span(self, name: Name, where: str, offset: int) -> Span:
         """A name found in a sentence at ``offset`` of the title or body, as a field's span."""
         return Span(name[0], name[0], where, offset + name[1], offset + name[2])
+
+
+def _both_alone(name: str, text: str) -> bool:
+    """Whether ``text`` writes each side of "A & B" without the other: two names, not one."""
+    left, right = re.split(r" (?:&|and) ", name, maxsplit=1)
+    return all(re.search(pattern, text) for pattern in (
+        rf"(?<!\w){re.escape(left)}(?!\w)(?! (?:&|and) {re.escape(right)})",
+        rf"(?<!{re.escape(left)} & )(?<!{re.escape(left)} and )(?<!\w){re.escape(right)}(?!\w)"))
 
 
 def _in_closed_aside(sentence: str, name: Name, upto: int) -> bool:

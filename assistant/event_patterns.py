@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 ROUND_NAME = re.compile(
-    r"\b(?:(?:pre-seed|seed(?:\s+extension)?|series[\s-][a-z](?:[-\s]?\d\b|\+)?(?:\s+extension)?)(?=[\s,.;)]|$)"
+    r"\b(?:(?:pre-seed|seed(?:\s+extension)?|series[\s-][a-z](?:[-\s]?\d\b|\+)?(?:\s+extension)?)(?=[\s,.;:?!)]|$)"
     r"|(?:angel|bridge|mezzanine|growth(?:[\s-]stage)?|growth equity)(?=\s+(?:round|funding|financing)))",
     re.IGNORECASE)
 FUNDING_VERB = re.compile(
@@ -199,7 +199,9 @@ series seed covid covid-19 photo american chinese european israeli british germa
 canadian australian spanish italian swiss dutch swedish singaporean african asian latin nordic irish brazilian
 mexican russian silicon valley wall street q1 q2 q3 q4 h1 h2 ipo ipos spac spacs pipe pipes vc vcs january february
 march april may june july august september october november december monday tuesday wednesday thursday friday saturday
-sunday where when what which who why how this these those there here""".split())
+sunday where when what which who why how this these those there here europe asia africa 2d 3d 4k 4g 5g ip
+""".split()) | {"silicon valley", "wall street", "united states", "north america", "south america", "latin america",
+                "middle east"}
 # An amount that is a deal's price, not a round: "its $19.7 billion acquisition of Nuance".
 DEAL_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:acquisition|deal|merger|buyout|purchase|takeover|sale)\b",
                         re.IGNORECASE)

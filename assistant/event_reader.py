@@ -120,10 +120,11 @@ class _Reader(DealSentences):
         passives = list(ACQUIRED_BY.finditer(sentence))
         for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
             self._acquisition(where, start, sentence, amounts, verb, since=passives[n - 1].end() if n else 0)
-        # A verb, not the noun of "its purchases of X" (read below).
-        active = next((m for m in ACQUIRE.finditer(sentence) if buys(sentence, m)), None)
-        if passives or (active and not FUNDING_VERB.match(sentence)
-                        and self._acquisition(where, start, sentence, amounts, active)):
+        # A verb, not the noun of "its purchases of X" (read below); the first that takes a company: "acquiring
+        # gaming IP, including THQ (which Nordic Games bought in 2013)".
+        funding = FUNDING_VERB.match(sentence)
+        actives = [] if funding else [m for m in ACQUIRE.finditer(sentence) if buys(sentence, m)]
+        if passives or any(self._acquisition(where, start, sentence, amounts, active) for active in actives):
             if not passives:
                 self._later_deals(where, start, sentence, amounts)
             return

@@ -41,6 +41,8 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
         return _raised_in_all(store, aggregate)
     if aggregate.op == "most":
         return _most(store, aggregate)
+    if aggregate.op == "more":
+        return _more(store, aggregate)
     order = "amount" if aggregate.op == "rank" else "date"
     facts = find_facts(store, aggregate.query, order=order)
     if aggregate.smallest:
@@ -97,8 +99,9 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     when = _when(q)
     limits = ([f"about {q.topic}"] if q.topic else []) + ([when] if when else [])
     period = f" ({', '.join(limits)})" if limits else ""
-    if aggregate.op == "count":
-        return f"The articles report {len(facts)} {who}{what[:-1] if len(facts) == 1 else what}{scope}{period}:"
+    if aggregate.op == "count":  # "6 acquisitions by Salesforce", not "6 Salesforce's acquisitions"
+        by = f" {'of' if q.kind in ('round', 'total') else 'by'} {owner}" if owner else ""
+        return f"The articles report {len(facts)} {what[:-1] if len(facts) == 1 else what}{by}{scope}{period}:"
     if aggregate.op == "sum":
         total, most = (sum(pick(_figures(f), default=0) for f in facts) for pick in (min, max))
         stated = sum(1 for f in facts if f.amount)
@@ -108,8 +111,9 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
                     if not any(f.amount and same_company(f.event.value("target"), t) for f in facts)]
         unstated += f"; no price for {' or '.join(unpriced)}" if unpriced else ""
         # Where sources disagree on a figure, the sum is a range: Altera at $16.7 or $17 billion.
-        figure = (f"between {format_amount(total, like)} and {format_amount(most, like)} (the sources differ on "
-                  "a figure)" if most > total else format_amount(total, like))
+        low, high = format_amount(total, like), format_amount(most, like)
+        figure = (low if most == total else f"about {low} (the sources differ slightly on a figure)" if high == low
+                  else f"between {low} and {high} (the sources differ on a figure)")
         return (f"In the articles, {who}{what}{scope}{period} add up to {figure} over the {stated} with a stated "
                 f"figure{unstated}:")
     if aggregate.op == "rank":
@@ -162,6 +166,54 @@ def _raised_in_all_together(store: Store, aggregate: Aggregate) -> TableAnswer |
             f"By the latest figure in the articles, {found[0].company} has raised {total} in all:")
     gap = f"\nThe articles give no total for {_joined(missing)}." if missing else ""
     return writer.answer(lead + "\n" + "\n".join(writer.row(f) for f in found) + gap)
+
+
+def _more(store: Store, aggregate: Aggregate) -> TableAnswer | None:
+    """Which raised more, or was valued higher: each side's figure (the round named, else the latest total
+    the articles give up to the period asked about, or the latest valuation), compared in code, each cited.
+    None when a side has no figure in the table, or the two are in different currencies: retrieval then
+    answers each side from its own passages."""
+    one = len(aggregate.companies) == 1
+    sides = list(zip(aggregate.companies * len(aggregate.rounds), aggregate.rounds, strict=True)) if one else \
+        list(zip(aggregate.companies, aggregate.rounds or ("",) * len(aggregate.companies), strict=True))
+    valued = aggregate.figure == "valuation"
+    found: list[tuple[str, Fact, float]] = []
+    for company, round_ in sides:
+        q = aggregate.query
+        query = replace(q, company=company, round=round_, since="", until="") if round_ else \
+            replace(q, company=company) if valued else FactQuery(kind="total", company=company, until=q.until)
+        facts = find_facts(store, query, order="date" if valued else "amount")
+        fact = next((f for f in (facts[::-1] if valued else facts) if _figure(f, aggregate.figure)), None)
+        if fact is None:
+            return None
+        found.append((f"its {round_}" if one else fact.company, fact, _figure(fact, aggregate.figure)))
+    if len({f.event.fields[aggregate.figure].text[:1] for _, f, _ in found}) > 1:
+        return None  # ($ against €)
+    like = found[0][1].event.fields[aggregate.figure].text
+    ranked = sorted(found, key=lambda side: side[2], reverse=not aggregate.smallest)
+    writer = _Writer(store)
+    (top, first, high), (_, _, low) = ranked[0], ranked[1]
+    figure = f"{format_amount(high, like)} {writer.cite(first, aggregate.figure)}"
+    against = ", ".join(f"{format_amount(value, like)} {'in' if label.startswith('its ') else 'for'} {label} "
+                        f"{writer.cite(f, aggregate.figure)}" for label, f, value in ranked[1:])
+    gap = abs(high - low)
+    what = ("less" if aggregate.smallest else "more") if gap else "the same"
+    if valued:
+        verb, scope = f"was valued {('lower' if aggregate.smallest else 'higher') if gap else 'the same'}", ""
+    else:
+        verb = f"raised {what}"
+        scope = "" if one else f" in its {aggregate.rounds[0]}" if len(set(aggregate.rounds)) == 1 else \
+            "" if aggregate.rounds else " in all, by the latest figure for each"
+    # "Hailo raised more in its Series C: $136 million [1], against $60 million in its Series B [2]"
+    lead = f"{first.company} {verb} in {top}" if one else f"{top} {verb}{scope}"
+    lead += f": {figure}, against {against}" + (f" ({format_amount(gap, like)} {what})." if gap else ".")
+    return writer.answer(lead + "\n" + "\n".join(writer.row(f) for _, f, _ in ranked))
+
+
+def _figure(fact: Fact, name: str) -> float:
+    """A fact's amount or valuation, 0 when it states none."""
+    field = fact.event.fields.get(name)
+    return float(field.value) if field and isinstance(field.value, (int, float)) else 0.0
 
 
 def _most(store: Store, aggregate: Aggregate) -> TableAnswer | None:

@@ -45,6 +45,26 @@ def test_a_name_asked_about_does_not_swallow_the_verb_after_it() -> None:
     assert [e.name for e in lex.find("is google pay popular?")] == ["Google Pay"]
 
 
+def test_a_name_with_an_ampersand_is_found_however_the_and_is_typed() -> None:
+    names = extract_names("Quux & Plonk raises $45 million", "Quux & Plonk, a startup, grew. Quux and Plonk hired.")
+    assert names["Quux & Plonk"][0] == 3 and "& Plonk" not in names
+    lex = Lexicon({normal("Weights & Biases"): ("Weights & Biases", 2), "cohere": ("Cohere", 5)}, 50)
+    for question in ("how much has weights & biases raised?", "weights and biases funding",
+                     "who backs Weights and Biases?"):
+        assert [e.name for e in lex.find(question)] == ["Weights & Biases"], question
+    assert [e.name for e in lex.find("cohere and weights & biases")] == ["Cohere", "Weights & Biases"]
+
+
+def test_a_name_sharing_its_stem_with_another_name_is_still_a_name() -> None:
+    # The keyword index counts "Canva" and "canvas" as one stem; Canvas, the drywall robotics startup,
+    # is written as a name as often as any word of that stem is.
+    rows = [("canva", "Canva", 7, 28), ("canvas", "Canvas", 4, 18), ("company", "Company", 30, 45)]
+    counts = {"canva": 117, "canvas": 117, "company": 10153}
+    lex = Lexicon.build(rows, counts.__getitem__, 1000, lambda w: w in counts)
+    assert [e.name for e in lex.find("what year was drywall robotics startup canvas founded?")] == ["Canvas"]
+    assert lex.find("which company was founded first?") == []
+
+
 def test_names_keep_their_initials_and_the_counting_word_they_nearly_always_open_with() -> None:
     names = extract_names("One Quux buys Plonk", "One Quux, owned by J.P. Plonk, bought Frob. Quux\nOne Quux said "
                           "Frob, a rival of Ping Quux, sold to One Quux. One Quux grew. T. Rowe Price invested in "
