@@ -26,6 +26,7 @@ from .event_patterns import (
     POSSESSIVE_PRICE,
     VALUATION,
     WHICH_IT,
+    layoff_share,
 )
 from .events import ACQUISITION, IPO, LAYOFF, Event, Span, figure, stated_date
 from .text import Money
@@ -248,15 +249,20 @@ class DealSentences:
 
     def _layoff(self, where: str, offset: int, sentence: str, match: re.Match[str]) -> None:
         company = self.found.subject(sentence, match.start(), offset, where)
-        if company is None:
-            return
-        event = Event(LAYOFF, {"company": company})
+        named = company.end - offset if company and company.where == where else -1  # (in this sentence)
+        if company is None or 0 <= named <= len(sentence) and len(self.found.list_before(sentence, named)) > 1:
+            return  # (nor several: "Cruise, Kodiak Robotics, and Ike have shed hundreds of employees collectively")
+        size = Span(match.group("size"), match.group("size"), where, offset + match.start("size"),
+                    offset + match.end("size"))
+        event = Event(LAYOFF, {"company": company, "size": size})
         if match.group("count"):
             event.fields["count"] = Span(int(match.group("count").replace(",", "")), match.group("count"), where,
                                          offset + match.start("count"), offset + match.end("count"))
-        else:
-            event.fields["share"] = Span(float(match.group("share")) / 100, match.group("share"), where,
-                                         offset + match.start("share"), offset + match.end("share"))
+        elif match.group("share") or match.group("part"):
+            name = "share" if match.group("share") else "part"
+            value = float(match.group("share")) / 100 if match.group("share") else layoff_share(match.group("part"))
+            event.fields["share"] = Span(value, match.group(name), where, offset + match.start(name),
+                                         offset + match.end(name))
         self._date(event, where, offset, sentence)
         self.events.append(event)
 

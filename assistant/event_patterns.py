@@ -125,12 +125,22 @@ DESCRIBING = re.compile(r"\b(?:the|a|an|this|these|those|its|their|his|her|our|n
                         re.IGNORECASE)
 IPO_WORDS = re.compile(r"(?<!pre-)\b(?:IPO|initial public offering|went public|go(?:es|ing)? public|direct listing|"
                        r"SPAC|special purpose acquisition|public listing|listed on the)\b", re.IGNORECASE)
+# A layoff and its size as written: "laid off 150 employees", "cut 20% of its workforce", "laying off hundreds of
+# staff", "lay off a third of its workforce", "parted ways with its entire staff".
 LAYOFF_WORDS = re.compile(
     r"\b(?:lay(?:s|ing)? off|laid off|cut(?:s|ting)?|eliminat(?:e|es|ed|ing)|shed(?:s|ding)?|slash(?:es|ed|ing)?|"
-    r"reduc(?:e|es|ed|ing))\s+(?:about\s+|roughly\s+|nearly\s+|some\s+|around\s+|more than\s+|almost\s+|"
-    r"approximately\s+|up to\s+)?(?:(?P<count>\d[\d,]*)|(?P<share>\d+(?:\.\d+)?)\s*(?:%|percent))\s+"
+    r"reduc(?:e|es|ed|ing)|part(?:s|ed|ing)? ways with)\s+(?P<size>(?:about\s+|roughly\s+|nearly\s+|some\s+|"
+    r"around\s+|more than\s+|almost\s+|approximately\s+|up to\s+|all\s+)?(?:(?P<count>\d[\d,]*)|"
+    r"(?P<share>\d+(?:\.\d+)?)\s*(?:%|percent)|(?:hundreds|thousands|dozens)\s+of|(?P<part>half|an?\s+(?:third|quarter|"
+    r"fifth|tenth)|one[-\s](?:third|quarter|fifth|tenth)|two[-\s]thirds|(?:its|the|their)\s+entire))\s+"
     r"(?:of\s+(?:its|the|their)\s+)?(?:\w+\s+)?(?:employees|staff|jobs|workers|people|positions|workforce|roles|"
-    r"headcount)", re.IGNORECASE)
+    r"headcount))", re.IGNORECASE)
+_PARTS = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "tenth": 0.1, "thirds": 2 / 3, "entire": 1.0}
+
+
+def layoff_share(part: str) -> float:
+    """The share a fraction in words says: "a third" -> 1/3, "two-thirds" -> 2/3, "its entire" -> 1."""
+    return _PARTS[re.split(r"[-\s]", part.lower())[-1]]
 # Also "lead investor G Squared", "its lead investors, Zeev Ventures and HPE", and the misspelt "lead by".
 LEAD = re.compile(r"\b(?:led by|co-led by|lead by|headed by|spearheaded by|"
                   r"lead (?:investors?|backers?),?(?:\s+(?:is|was|were|are))?(?=\s+(?-i:[A-Z])))\s+", re.IGNORECASE)

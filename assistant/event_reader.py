@@ -117,6 +117,8 @@ class _Reader(DealSentences):
         if sentence.rstrip(" \"”’)").endswith("?"):
             return  # a question asserts nothing: "Will individuals be able to buy a piece of Reddit?"
         amounts = one_amount_each(sentence, [m for m in money(sentence) if m.has_currency])
+        if layoff := LAYOFF_WORDS.search(sentence):  # (told with a deal too: "laying off 90 ... acquired by Apple")
+            self._layoff(where, start, sentence, layoff)
         passives = list(ACQUIRED_BY.finditer(sentence))
         for n, verb in enumerate(passives):  # "Counsyl (acquired by Myriad), Teleport (acquired by Topia)"
             self._acquisition(where, start, sentence, amounts, verb, since=passives[n - 1].end() if n else 0)
@@ -137,8 +139,6 @@ class _Reader(DealSentences):
             return
         if self._named_deal(where, start, sentence, amounts):
             return
-        if layoff := LAYOFF_WORDS.search(sentence):
-            self._layoff(where, start, sentence, layoff)
         if IPO_WORDS.search(sentence) and not amounts[:0]:
             self._ipo(where, start, sentence, amounts)
             return

@@ -86,7 +86,7 @@ class Fact:
         e = self.event
         record: dict[str, Any] = {"kind": e.kind, "company": e.company, "date": self.date}
         for name in ("round", "amount", "currency", "valuation", "valuation_kind", "acquirer", "target", "price",
-                     "listing", "count", "share"):
+                     "listing", "size", "count", "share"):
             if e.value(name) is not None:
                 record[name] = e.value(name)
         for name in ("lead_investors", "investors"):
@@ -312,7 +312,7 @@ def print_facts(facts: list[Fact], form: str, out: TextIO) -> None:
 def _row(fact: Fact) -> dict[str, str]:
     e = fact.event
     money = e.fields.get("price" if e.kind == ACQUISITION else "amount")
-    amount = format_amount(money.value, money.text) if money else ""
+    amount = format_amount(money.value, money.text) if money else e.value("size") or ""  # (a layoff's size)
     if any(fact.disagreements.get(n) for n in ("amount", "price")):
         amount += " (sources differ: " + ", ".join(s.text for name in ("amount", "price")
                                                    for _, _, s in fact.disagreements.get(name, [])) + ")"

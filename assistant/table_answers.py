@@ -317,6 +317,8 @@ class _Writer:
         money = e.fields.get(e.figure_key)
         if money:
             parts.append(format_amount(money.value, money.text))
+        if e.value("size"):  # a layoff's, as written: "laid off 150 employees"
+            parts.append(f"laid off {e.value('size')}")
         if e.kind == TOTAL:
             before, this = e.fields.get("prior"), e.fields.get("this_round")
             parts[-1] += (f" in all ({before.text} before its {this.text} round)" if before and this

@@ -169,6 +169,25 @@ def test_a_list_of_backers_is_not_cut_inside_a_name_with_an_ampersand() -> None:
     assert sorted(event.names("investors")) == ["Frob", "Plonk Capital"]
 
 
+@pytest.mark.parametrize(("body", "size", "share"), [
+    ("Vexatron will cease operations, laying off 90 employees, and was acquired by Quuxcorp.", "90 employees", None),
+    ("Last March, Vexatron laid off hundreds of staff before receiving a $125 million debt round.",
+     "hundreds of staff", None),
+    ("Vexatron took a hard hit and was forced to lay off 40% of its workforce.", "40% of its workforce", 0.4),
+    ("Vexatron said it will lay off its entire workforce of just over 200 employees.", "its entire workforce", 1.0),
+    ("Vexatron laid off a third of its workforce in May.", "a third of its workforce", 1 / 3),
+])
+def test_a_layoff_and_its_size_as_written(body: str, size: str, share: float | None) -> None:
+    (layoff,) = [e for e in extract_events("Vexatron news", f"Vexatron grew. {body}", "2020-01-01") if e.kind == "layoff"]
+    assert (layoff.company, layoff.value("size"), layoff.value("share")) == ("Vexatron", size, share)
+
+
+def test_layoffs_of_several_companies_together_are_no_ones_layoff() -> None:
+    body = ("Vexatron grew. Ventures like Quuxcorp, Plonk Robotics, and Vexatron have shed hundreds of employees "
+            "collectively. Vexatron plans to cut 20% of its costs.")
+    assert [e for e in extract_events("Vexatron news", body, "2020-01-01") if e.kind == "layoff"] == []
+
+
 def test_an_amount_given_in_two_currencies_is_one_round_as_written_first() -> None:
     body = "Zorblax has raised $6.2 million (€5 million) in new funding from Quux Capital."
     (event,) = extract_events("Zorblax news", body, "2021-01-01")
@@ -679,6 +698,9 @@ def test_facts_from_scripts(engine: Engine, settings: Settings) -> None:
 
     [fact] = facts("Vantablur Labs", settings=settings)
     assert fact.to_dict()["kind"] == "layoff" and fact.to_dict()["count"] == 120
+    assert fact.to_dict()["size"] == "120 employees"
+    layoffs = engine.answer("layoffs in 2022")  # each row says how many, as the article does
+    assert layoffs.model == "fact table" and "Vantablur Labs, laid off 120 employees [1]" in layoffs.text
 
 
 # -- aggregate questions ----------------------------------------------------------------------
