@@ -17,6 +17,7 @@ from rapidfuzz.distance import OSA
 
 from .entities import and_spelling, extract_names, normal
 from .event_patterns import (
+    ACQUIRE,
     ADJECTIVE_PREFIX,
     ADJECTIVE_SUFFIX,
     AFTER_ASIDE,
@@ -71,6 +72,11 @@ class ArticleNames:
         joined = [n for n in self.names if re.search(r" (?:&|and) ", n) and not _both_alone(n, f"{title}\n{text}")]
         self._joined = re.compile("|".join(re.escape(n) for n in joined)) if joined else None
         self.main = self._main_company()
+        # In "Google acquires North", "the startup" is North, not Google.
+        buying = next((m for m in ACQUIRE.finditer(title) if buys(title, m)), None)
+        bought = self.names_in(title, buying.end()) if buying and self.main and self.main in title[:buying.start()] \
+            else []
+        self.bought = bought[0][0] if bought and bought[0][1] - buying.end() < 40 else ""
 
     def _main_company(self) -> str:
         """The title's first name that the body uses too (the title's subject), else the body's commonest.
@@ -263,8 +269,10 @@ class ArticleNames:
             if (opening or second_verb) and re.search(r",\s*(?:\w+\s+){0,2}$", clause):
                 return self.span(candidates[0], where, offset)
             return self.span(candidates[-1], where, offset)
-        # "To get there it just raised $5 million": "it" is the article's company.
-        return self.main_span("it" if candidates or PRONOUN_SUBJECT.search(clause) else clause, where, offset)
+        # "To get there it just raised $5 million": "it" is the article's company ("the startup" may be the one it
+        # bought).
+        said = PRONOUN_SUBJECT.search(clause)
+        return self.main_span(said.group() if said else "it" if candidates else clause, where, offset)
 
     def owner(self, sentence: str, at: int, offset: int, where: str) -> Span | None:
         """The name whose possessive comes right before ``at``: "of Snyk’s $850 million total", "participated
@@ -284,10 +292,11 @@ class ArticleNames:
             return None
         stripped = clause.strip()
         if where == "title" or MAIN.match(stripped) or not stripped or stripped.lower() in ("today", "now"):
-            found = self.text.find(self.main)
+            name = self.bought if self.bought and re.match(r"the\s+startup\b", stripped, re.IGNORECASE) else self.main
+            found = self.text.find(name)
             place = "body" if found >= 0 else "title"
-            found = found if found >= 0 else max(self.title.find(self.main), 0)
-            return Span(self.main, self.main, place, found, found + len(self.main))
+            found = found if found >= 0 else max(self.title.find(name), 0)
+            return Span(name, name, place, found, found + len(name))
         return None
 
     def _title_about_main(self, clause: str) -> bool:

@@ -178,7 +178,8 @@ def test_a_list_of_backers_is_not_cut_inside_a_name_with_an_ampersand() -> None:
     ("Vexatron laid off a third of its workforce in May.", "a third of its workforce", 1 / 3),
 ])
 def test_a_layoff_and_its_size_as_written(body: str, size: str, share: float | None) -> None:
-    (layoff,) = [e for e in extract_events("Vexatron news", f"Vexatron grew. {body}", "2020-01-01") if e.kind == "layoff"]
+    events = extract_events("Vexatron news", f"Vexatron grew. {body}", "2020-01-01")
+    (layoff,) = [e for e in events if e.kind == "layoff"]
     assert (layoff.company, layoff.value("size"), layoff.value("share")) == ("Vexatron", size, share)
 
 
@@ -186,6 +187,14 @@ def test_layoffs_of_several_companies_together_are_no_ones_layoff() -> None:
     body = ("Vexatron grew. Ventures like Quuxcorp, Plonk Robotics, and Vexatron have shed hundreds of employees "
             "collectively. Vexatron plans to cut 20% of its costs.")
     assert [e for e in extract_events("Vexatron news", body, "2020-01-01") if e.kind == "layoff"] == []
+
+
+def test_the_startup_in_an_article_about_its_purchase_is_the_one_bought() -> None:
+    body = ("Quuxcorp has acquired Vexatron, a data startup. In 2019 the startup raised a $30 million series A. "
+            "Quuxcorp raised $2 billion last year.")
+    rounds = {e.amount: e.company for e in extract_events("Quuxcorp acquires Vexatron", body, "2020-01-01")
+              if e.kind == "round"}
+    assert rounds == {30e6: "Vexatron", 2e9: "Quuxcorp"}
 
 
 def test_an_amount_given_in_two_currencies_is_one_round_as_written_first() -> None:
