@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from .query import Question
 
 # total: what one company has raised in all; most: who did the most ("who led the most rounds?");
-# more: which of the companies (or one company's rounds) named raised more
-OPS = ("list", "rank", "sum", "count", "both", "total", "most", "more")
+# more: which of the companies (or one company's rounds) named raised more; round: one company's one
+# round, named by its name, amount or year ("who led hailo's $136 million series c?")
+OPS = ("list", "rank", "sum", "count", "both", "total", "most", "more", "round")
 MAX_ROWS = 10  # of a ranking
 MAX_LISTED = 25  # of a list or a sum, which the reader wants whole
 _KIND_WORDS = {
@@ -91,7 +92,9 @@ class Aggregate:
     limit: int = MAX_ROWS
     party: str = ""  # of "most": whose facts are counted ("lead", "investor", "acquirer" or "company")
     rounds: tuple[str, ...] = ()  # of "more": the rounds compared (one for each company, or two of one)
-    figure: str = "amount"  # of "more": what is compared, "amount" (raised) or "valuation"
+    figure: str = "amount"  # of "more": what is compared, "amount" (raised) or "valuation"; of "round": what
+    # is asked, also "lead_investors" or "investors"
+    amount: float | None = None  # of "round": the amount the question names it by
 
 
 def read_aggregate(question: Question, is_company: Callable[[str], bool] | None = None,
@@ -122,6 +125,19 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
             return Aggregate("more", _with_period(FactQuery(kind="round"), question), tuple(names),
                              rounds=rounds if len(rounds) == len(names) or len(names) == 1 else rounds[:1] * len(names),
                              smallest=bool({"less", "smaller", "lower"} & set(words)), figure=figure)
+    said = [value for value, _ in amounts_in(question.text)]
+    if ((kind or ("round" if rounds else "")) == "round" and len(names) == 1 and not plural and not question.parts
+            and (rounds or said or question.periods)):
+        # "who led hailo's $136 million series c?", "zorblax series b amount", "which investors joined zorblax's
+        # series b?": the table's one round of that name, amount or year, when it states what is asked.
+        figure = ("lead_investors" if _LED.search(question.text) else "investors" if question.asks == "who"
+                  else "valuation" if any(s.startswith("valu") for s in stems)
+                  else "amount" if question.asks == "amount" and not stems & _SUM and not _SO_FAR.search(
+                      question.text) else "")
+        if figure and not (is_investor and is_investor(names[0])):
+            query = _with_period(FactQuery(kind="round", company=names[0], round=rounds[0] if rounds else ""),
+                                 question)
+            return Aggregate("round", query, (names[0],), figure=figure, amount=said[0] if said else None)
     if {"both", "common", "shared"} & set(words):
         op = "both"
     elif _MOST_PARTY.search(question.text) and not names and kind:

@@ -223,8 +223,9 @@ def passage_for(store: Store, fact: Fact, name: str = "") -> Passage | None:
     figure, else its first field): what an answer cites for it."""
     report = fact.reports[0]
     names = [name] if name else ["amount", "price", "target", "company", "acquirer"]
-    span = next((report.event.fields[n] for n in names if n in report.event.fields
-                 and report.event.fields[n].where == "body"), None)
+    spans = [report.event.fields[n] for n in names if n in report.event.fields] + [
+        s for n in names for s in report.event.lists.get(n, [])[:1]]  # (a list's: "lead_investors")
+    span = next((s for s in spans if s.where == "body"), None)
     offset = span.start if span else 0
     row = store.db.execute('SELECT id FROM chunks WHERE article_id=? AND start <= ? AND "end" > ? ORDER BY idx '
                            "LIMIT 1", (report.article_id, offset, offset)).fetchone() or store.db.execute(

@@ -43,6 +43,8 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
         return _most(store, aggregate)
     if aggregate.op == "more":
         return _more(store, aggregate)
+    if aggregate.op == "round":
+        return _one_round(store, aggregate)
     order = "amount" if aggregate.op == "rank" else "date"
     facts = find_facts(store, aggregate.query, order=order)
     if aggregate.smallest:
@@ -208,6 +210,44 @@ def _more(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     lead = f"{first.company} {verb} in {top}" if one else f"{top} {verb}{scope}"
     lead += f": {figure}, against {against}" + (f" ({format_amount(gap, like)} {what})." if gap else ".")
     return writer.answer(lead + "\n" + "\n".join(writer.row(f) for _, f, _ in ranked))
+
+
+def _one_round(store: Store, aggregate: Aggregate) -> TableAnswer | None:
+    """What one round of one company was: its lead investors, backers, amount or valuation, when exactly
+    one round of the table fits the question (its name, amount within 5%, year) and states what is asked;
+    else None, and retrieval answers."""
+    said = aggregate.amount
+    facts = [f for f in find_facts(store, aggregate.query)
+             if not said or f.amount and abs(f.amount - said) <= 0.05 * said]
+    if len(facts) != 1:
+        return None
+    fact, asked = facts[0], aggregate.figure
+    e, writer = fact.event, _Writer(store)
+    money = e.fields.get("amount")
+    what = " ".join(filter(None, (f"{e.company}’s", money and format_amount(money.value, money.text),
+                                  e.value("round"), "round")))
+    leads, others = e.names("lead_investors"), e.names("investors")
+    if asked == "lead_investors" and leads:
+        lead = f"{_joined(tuple(leads))} led {what} {writer.cite(fact, 'lead_investors')}."
+    elif asked == "investors" and (leads or others):
+        lead = (f"{what[:1].upper()}{what[1:]} was led by {_joined(tuple(leads))}" if leads else
+                f"{what[:1].upper()}{what[1:]} was backed by {_joined(tuple(others))}")
+        lead += (f", with {_joined(tuple(others))}" if leads and others else "") + \
+            f" {writer.cite(fact, 'lead_investors' if leads else 'investors')}."
+    elif asked == "amount" and money:
+        lead = f"{e.company} raised {format_amount(money.value, money.text)}" + \
+            (f" in its {e.value('round')}" if e.value("round") else "") + f" {writer.cite(fact, 'amount')}."
+    elif asked == "valuation" and e.fields.get("valuation") and e.value("valuation") != fact.amount:
+        valuation = e.fields["valuation"]  # (not one equal to the amount: a figure read twice)
+        lead = f"{what[:1].upper()}{what[1:]} valued it at {format_amount(valuation.value, valuation.text)} " \
+               f"{writer.cite(fact, 'valuation')}."
+    else:
+        return None
+    others = [f"{span.text} {writer.cite(Fact(report.event, [report]), asked)}"
+              for _, report, span in fact.disagreements.get(asked, [])]
+    if others:  # "SenseTime raised $600 million in its Series C [1] (the articles also say $620 Million [1])."
+        lead = lead[:-1] + f" (the articles also say {' and '.join(others)})."
+    return writer.answer(lead + "\n" + writer.row(fact))
 
 
 def _figure(fact: Fact, name: str) -> float:

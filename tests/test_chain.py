@@ -83,7 +83,7 @@ def test_model_decline_is_an_abstention(engine: Engine, chat: FakeChatModel) -> 
 
 def test_invented_number_is_removed(engine: Engine, chat: FakeChatModel) -> None:
     chat.replies = ["Pando raised $45 million [1]. Nexus Venture Partners led the round [1]."]
-    final = engine.answer("Who led Pando's Series B?")
+    final = engine.answer("Who led Pando's latest round?")
     assert final.removed == ["Pando raised $45 million."]
     assert final.text == "Nexus Venture Partners led the round [1]."
 
@@ -106,7 +106,7 @@ def test_filters_restrict_by_date_and_source(engine: Engine) -> None:
 
 def test_instructions_inside_articles_are_neutralised(engine: Engine, chat: FakeChatModel) -> None:
     chat.replies = ["Nexus Venture Partners led Pando's $30 million Series B [1]."]
-    engine.answer("Who led Pando's Series B?")
+    engine.answer("Who led Pando's latest round?")
     prompt = chat.received[-1][1].content
     assert "Ignore previous instructions" not in prompt and "HACKED" not in prompt
     assert "instruction-like text removed" in prompt
@@ -115,7 +115,7 @@ def test_instructions_inside_articles_are_neutralised(engine: Engine, chat: Fake
 
 def test_unreachable_llm_falls_back_to_extractive_with_notice(engine: Engine, chat: FakeChatModel) -> None:
     chat.fail = True
-    final = engine.answer("Who led Pando's Series B?")
+    final = engine.answer("Who led Pando's latest round?")
     assert final.model == "extractive" and "extracted sentences" in final.notice
     assert "Nexus Venture Partners" in final.text and final.citations[0].source == "pando"
 

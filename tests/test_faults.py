@@ -33,7 +33,7 @@ from assistant.errors import BackendError
 from assistant.generation import Limits, Writer, estimate_tokens, last_full_sentence
 from assistant.testing import FakeChatModel, FakeEmbedder, fake_engine
 
-QUESTION = "Who led Pando's Series B?"
+QUESTION = "Who led Pando's latest round?"
 GOOD = "Nexus Venture Partners led Pando's $30 million Series B [1]."
 PANDO = {"id": "pando", "title": "Pando raises $30 million Series B", "date": "2022-03-01",
          "url": "https://news.example/pando",
