@@ -143,8 +143,8 @@ def missing_names(question: Question, passages: list[Passage]) -> list[str]:
 
 def mentions(haystack: str, name: str) -> bool:
     """Whether lower-cased ``haystack`` contains ``name`` as a whole word or phrase (its words may
-    take a possessive: "google palm" is in "google's palm")."""
-    words = r"(?:['’]s)?\s+".join(re.escape(w) for w in name.split())
+    take a possessive: "google palm" is in "google's palm"; "&" may be written "and")."""
+    words = r"(?:['’]s)?\s+".join("(?:&|and)" if w in ("&", "and") else re.escape(w) for w in name.split())
     return re.search(rf"(?<!\w){words}(?!\w)", haystack) is not None
 
 

@@ -95,7 +95,7 @@ def _lead(aggregate: Aggregate, facts: list[Fact]) -> str:
     q = aggregate.query
     what = f"{q.round} {_PLURALS[q.kind]}" if q.round else _PLURALS[q.kind]  # "series B funding rounds"
     owner = q.company if q.company and q.role != "target" else ""
-    who = f"{owner}’ " if owner.endswith("s") else f"{owner}’s " if owner else ""
+    who = f"{_possessive(owner)} " if owner else ""
     scope = (f" {'led' if q.lead_only else 'backed'} by {q.investor}" if q.investor else
              f" of {_joined(aggregate.companies)}" if aggregate.op == "sum" and aggregate.companies else "")
     when = _when(q)
@@ -224,30 +224,32 @@ def _one_round(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     fact, asked = facts[0], aggregate.figure
     e, writer = fact.event, _Writer(store)
     money = e.fields.get("amount")
-    what = " ".join(filter(None, (f"{e.company}’s", money and format_amount(money.value, money.text),
-                                  e.value("round"), "round")))
-    leads, others = e.names("lead_investors"), e.names("investors")
+    what = " ".join(filter(None, (_possessive(e.company), money and format_amount(money.value, money.text),
+                                  e.value("round"), "round")))  # "Hailo’s $136 million Series C round"
+    leads, backers = e.names("lead_investors"), e.names("investors")
     if asked == "lead_investors" and leads:
         lead = f"{_joined(tuple(leads))} led {what} {writer.cite(fact, 'lead_investors')}."
-    elif asked == "investors" and (leads or others):
-        lead = (f"{what[:1].upper()}{what[1:]} was led by {_joined(tuple(leads))}" if leads else
-                f"{what[:1].upper()}{what[1:]} was backed by {_joined(tuple(others))}")
-        lead += (f", with {_joined(tuple(others))}" if leads and others else "") + \
-            f" {writer.cite(fact, 'lead_investors' if leads else 'investors')}."
+    elif asked == "investors" and (leads or backers):
+        lead = (f"{what} was led by {_joined(tuple(leads))}" if leads else f"{what} was backed by "
+                f"{_joined(tuple(backers))}") + (f", with {_joined(tuple(backers))}" if leads and backers else "")
+        lead += f" {writer.cite(fact, 'lead_investors' if leads else 'investors')}."
     elif asked == "amount" and money:
         lead = f"{e.company} raised {format_amount(money.value, money.text)}" + \
             (f" in its {e.value('round')}" if e.value("round") else "") + f" {writer.cite(fact, 'amount')}."
     elif asked == "valuation" and e.fields.get("valuation") and e.value("valuation") != fact.amount:
         valuation = e.fields["valuation"]  # (not one equal to the amount: a figure read twice)
-        lead = f"{what[:1].upper()}{what[1:]} valued it at {format_amount(valuation.value, valuation.text)} " \
-               f"{writer.cite(fact, 'valuation')}."
+        lead = f"{what} valued it at {format_amount(valuation.value, valuation.text)} {writer.cite(fact, asked)}."
     else:
         return None
-    others = [f"{span.text} {writer.cite(Fact(report.event, [report]), asked)}"
+    differ = [f"{span.text} {writer.cite(Fact(report.event, [report]), asked)}"
               for _, report, span in fact.disagreements.get(asked, [])]
-    if others:  # "SenseTime raised $600 million in its Series C [1] (the articles also say $620 Million [1])."
-        lead = lead[:-1] + f" (the articles also say {' and '.join(others)})."
-    return writer.answer(lead + "\n" + writer.row(fact))
+    if differ:  # "SenseTime raised $600 million in its Series C [1] (the articles also say $620 Million [1])."
+        lead = lead[:-1] + f" (the articles also say {' and '.join(differ)})."
+    return writer.answer(lead[:1].upper() + lead[1:] + "\n" + writer.row(fact))
+
+
+def _possessive(name: str) -> str:
+    return f"{name}’" if name.endswith("s") else f"{name}’s"
 
 
 def _figure(fact: Fact, name: str) -> float:

@@ -876,7 +876,7 @@ def test_which_raised_more_is_compared_in_code_each_side_cited(engine: Engine) -
 def test_one_round_asked_about_is_answered_from_the_table_when_it_states_it(engine: Engine) -> None:
     led = engine.answer("who led zorblax robotics' $40 million series b?")
     assert led.model == "fact table" and led.text.startswith(
-        "Ostrander Ventures led Zorblax Robotics’s $40 million Series B round [1].")
+        "Ostrander Ventures led Zorblax Robotics’ $40 million Series B round [1].")
     assert "Ostrander Ventures led the round" in led.citations[0].passage
     backers = engine.answer("which investors joined zorblax robotics' series b?")
     assert "was led by Ostrander Ventures, with Quux Capital [1]" in backers.text

@@ -55,6 +55,14 @@ def test_a_name_with_an_ampersand_is_found_however_the_and_is_typed() -> None:
     assert [e.name for e in lex.find("cohere and weights & biases")] == ["Cohere", "Weights & Biases"]
 
 
+def test_a_passage_mentions_a_name_with_ampersand_however_it_writes_the_and() -> None:
+    from assistant.retrieval import mentions
+
+    assert mentions("weights and biases raises $45 million", "weights & biases")
+    assert mentions("weights & biases' investors include coatue", "weights & biases")
+    assert not mentions("weights, biases and more", "weights & biases")
+
+
 def test_a_name_sharing_its_stem_with_another_name_is_still_a_name() -> None:
     # The keyword index counts "Canva" and "canvas" as one stem; Canvas, the drywall robotics startup,
     # is written as a name as often as any word of that stem is.
