@@ -127,7 +127,7 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
                              smallest=bool({"less", "smaller", "lower"} & set(words)), figure=figure)
     said = [value for value, _ in amounts_in(question.text)]
     if ((kind or ("round" if rounds else "")) == "round" and len(names) == 1 and not plural and not question.parts
-            and (rounds or said or question.periods)):
+            and (rounds or said or question.periods) and question.asks not in ("yesno", "when", "where")):
         # "who led hailo's $136 million series c?", "zorblax series b amount", "which investors joined zorblax's
         # series b?": the table's one round of that name, amount or year, when it states what is asked.
         figure = ("lead_investors" if _LED.search(question.text) else "investors" if question.asks == "who"
