@@ -111,8 +111,10 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
              and e.name.lower() not in _KIND_NAMES]  # "how many IPOs?": the kind, not a company
     plural = _PLURAL_EVENT.search(question.text)
     rounds = tuple(dict.fromkeys(round_name(m.group()) for m in ROUND_NAME.finditer(question.text)))
+    of_rounds = (kind or ("round" if rounds else "")) == "round"  # ("cohere vs ai21 series c": no verb)
+    valued = any(s.startswith("valu") for s in stems)
     # (Not "which investor led more rounds, sequoia or accel?": a count of investors' rounds.)
-    if ((kind or ("round" if rounds else "")) == "round" and _COMPARED.search(question.text)
+    if (of_rounds and _COMPARED.search(question.text)
             and not _minimum(question.text) and not _LED.search(question.text)
             and not (is_investor and any(map(is_investor, names)))):
         if len(names) < 2 and is_company:  # a company called by a common word: "plus or kodiak robotics"
@@ -121,17 +123,17 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
         if len(names) >= 2 or (len(names) == 1 and len(rounds) >= 2):
             # "in its series B" of each company, or each its own: "graphcore in its series E or sambanova in its
             # series C"; the period bounds what each had raised by then ("before 2019").
-            figure = "valuation" if any(s.startswith("valu") for s in stems) else "amount"
             return Aggregate("more", _with_period(FactQuery(kind="round"), question), tuple(names),
                              rounds=rounds if len(rounds) == len(names) or len(names) == 1 else rounds[:1] * len(names),
-                             smallest=bool({"less", "smaller", "lower"} & set(words)), figure=figure)
+                             smallest=bool({"less", "smaller", "lower"} & set(words)),
+                             figure="valuation" if valued else "amount")
     said = [value for value, _ in amounts_in(question.text)]
-    if ((kind or ("round" if rounds else "")) == "round" and len(names) == 1 and not plural and not question.parts
-            and (rounds or said or question.periods) and question.asks not in ("yesno", "when", "where")):
+    if (of_rounds and len(names) == 1 and not plural and not question.parts and (rounds or said or question.periods)
+            and question.asks not in ("yesno", "when", "where")):
         # "who led hailo's $136 million series c?", "zorblax series b amount", "which investors joined zorblax's
         # series b?": the table's one round of that name, amount or year, when it states what is asked.
         figure = ("lead_investors" if _LED.search(question.text) else "investors" if question.asks == "who"
-                  else "valuation" if any(s.startswith("valu") for s in stems)
+                  else "valuation" if valued
                   else "amount" if question.asks == "amount" and not stems & _SUM and not _SO_FAR.search(
                       question.text) else "")
         if figure and not (is_investor and is_investor(names[0])):
