@@ -1,10 +1,10 @@
 """Questions no single passage answers, read into an aggregate over the fact table: list, rank,
-sum, count, both, total, most and more.
+sum, count, both, total, most, and one company's round.
 
 "List SenseTime's funding rounds", "biggest AI rounds in 2021", "how much has Databricks spent
 on acquisitions?", "how many acquisitions did Google make in 2016?", "who invested in both
-Anthropic and Cohere?", "how much has Uniphore raised altogether?", "which raised more in its
-series C, cohere or ai21 labs?". A small grammar reads the
+Anthropic and Cohere?", "how much has Uniphore raised altogether?", "who led hailo's $136 million
+series c?". A small grammar reads the
 question (its words, and the names and period of the question record) into an ``Aggregate``: an
 operation and a ``FactQuery``, which becomes parameterised SQL. Never SQL from a model.
 ``table_answers`` writes the rows.
@@ -27,9 +27,8 @@ if TYPE_CHECKING:
     from .query import Question
 
 # total: what one company has raised in all; most: who did the most ("who led the most rounds?");
-# more: which of the companies (or one company's rounds) named raised more; round: one company's one
-# round, named by its name, amount or year ("who led hailo's $136 million series c?")
-OPS = ("list", "rank", "sum", "count", "both", "total", "most", "more", "round")
+# round: one company's one round, named by its name, amount or year ("who led hailo's $136 million series c?")
+OPS = ("list", "rank", "sum", "count", "both", "total", "most", "round")
 MAX_ROWS = 10  # of a ranking
 MAX_LISTED = 25  # of a list or a sum, which the reader wants whole
 _KIND_WORDS = {
@@ -70,7 +69,7 @@ _SUPERLATIVE_EVENT = re.compile(r"\b(?:biggest|largest|top|highest|most|smallest
 _MOST_PARTY = re.compile(r"^\s*(?:who|which\s+(?:[\w-]+\s+)?(?:investors?|firms?|vcs?|funds?|companies|company|"
                          r"startups?|buyers?|acquirers?))\b.*\b(?:the\s+)?most\b(?!\s+(?:money|cash|capital|funding)\b)",
                          re.IGNORECASE)
-# A comparison of figures: "which raised more", "bigger round", "X vs Y", "compared with", "compare".
+# A comparison: "which raised more", "bigger round", "X vs Y", "compared with", "compare".
 _COMPARED = re.compile(r"\b(?:more|less|bigger|larger|greater|higher|smaller|lower|vs\.?|versus"
                        r"|compar(?:e|es|ed|ing|ison))\b", re.IGNORECASE)
 _OVER = re.compile(r"\b(?:over|more than|above|at least|exceeding|bigger than|larger than)\s+$", re.IGNORECASE)
@@ -91,9 +90,7 @@ class Aggregate:
     smallest: bool = False
     limit: int = MAX_ROWS
     party: str = ""  # of "most": whose facts are counted ("lead", "investor", "acquirer" or "company")
-    rounds: tuple[str, ...] = ()  # of "more": the rounds compared (one for each company, or two of one)
-    figure: str = "amount"  # of "more": what is compared, "amount" (raised) or "valuation"; of "round": what
-    # is asked, also "lead_investors" or "investors"
+    figure: str = ""  # of "round": what is asked: "lead_investors", "investors", "amount" or "valuation"
     amount: float | None = None  # of "round": the amount the question names it by
 
 
@@ -111,29 +108,15 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
              and e.name.lower() not in _KIND_NAMES]  # "how many IPOs?": the kind, not a company
     plural = _PLURAL_EVENT.search(question.text)
     rounds = tuple(dict.fromkeys(round_name(m.group()) for m in ROUND_NAME.finditer(question.text)))
-    of_rounds = (kind or ("round" if rounds else "")) == "round"  # ("cohere vs ai21 series c": no verb)
-    valued = any(s.startswith("valu") for s in stems)
-    # (Not "which investor led more rounds, sequoia or accel?": a count of investors' rounds.)
-    if (of_rounds and _COMPARED.search(question.text)
-            and not _minimum(question.text) and not _LED.search(question.text)
-            and not (is_investor and any(map(is_investor, names)))):
-        if len(names) < 2 and is_company:  # a company called by a common word: "plus or kodiak robotics"
-            names += [n for n in _sides(question.text, is_company, r"or|vs\.?|versus|and")
-                      if core_name(n) not in map(core_name, names)]
-        if len(names) >= 2 or (len(names) == 1 and len(rounds) >= 2):
-            # "in its series B" of each company, or each its own: "graphcore in its series E or sambanova in its
-            # series C"; the period bounds what each had raised by then ("before 2019").
-            return Aggregate("more", _with_period(FactQuery(kind="round"), question), tuple(names),
-                             rounds=rounds if len(rounds) == len(names) or len(names) == 1 else rounds[:1] * len(names),
-                             smallest=bool({"less", "smaller", "lower"} & set(words)),
-                             figure="valuation" if valued else "amount")
     said = [value for value, _ in amounts_in(question.text)]
-    if (of_rounds and len(names) == 1 and not plural and not question.parts and (rounds or said or question.periods)
+    # (Not a comparison, "its series B compared with its series C": retrieval answers each side.)
+    if ((kind or ("round" if rounds else "")) == "round" and len(names) == 1 and not plural and not question.parts
+            and (rounds or said or question.periods) and len(rounds) < 2 and not _COMPARED.search(question.text)
             and question.asks not in ("yesno", "when", "where")):
         # "who led hailo's $136 million series c?", "zorblax series b amount", "which investors joined zorblax's
         # series b?": the table's one round of that name, amount or year, when it states what is asked.
         figure = ("lead_investors" if _LED.search(question.text) else "investors" if question.asks == "who"
-                  else "valuation" if valued
+                  else "valuation" if any(s.startswith("valu") for s in stems)
                   else "amount" if question.asks == "amount" and not stems & _SUM and not _SO_FAR.search(
                       question.text) else "")
         if figure and not (is_investor and is_investor(names[0])):
@@ -205,11 +188,10 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
     return Aggregate(op, query, smallest=bool(_SMALLEST & set(words)), limit=limit)
 
 
-def _sides(text: str, is_company: Callable[[str], bool], joint: str = "and|&") -> list[str]:
-    """The names either side of "and" (or ``joint``) that the fact table knows, for a "both" question
-    whose names the lexicon lacks (a company called by a common word: "Time By Ping and Density
-    common investor?")."""
-    match = re.search(rf"(.+?)\s+(?:{joint})\s+(.+)", text)
+def _sides(text: str, is_company: Callable[[str], bool]) -> list[str]:
+    """The names either side of "and" that the fact table knows, for a "both" question whose names
+    the lexicon lacks (a company called by a common word: "Time By Ping and Density common investor?")."""
+    match = re.search(r"(.+?)\s+(?:and|&)\s+(.+)", text)
     if not match:
         return []
     left, right = (re.findall(r"[\w.'’-]+", side) for side in match.groups())

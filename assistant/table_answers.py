@@ -41,8 +41,6 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
         return _raised_in_all(store, aggregate)
     if aggregate.op == "most":
         return _most(store, aggregate)
-    if aggregate.op == "more":
-        return _more(store, aggregate)
     if aggregate.op == "round":
         return _one_round(store, aggregate)
     order = "amount" if aggregate.op == "rank" else "date"
@@ -170,48 +168,6 @@ def _raised_in_all_together(store: Store, aggregate: Aggregate) -> TableAnswer |
     return writer.answer(lead + "\n" + "\n".join(writer.row(f) for f in found) + gap)
 
 
-def _more(store: Store, aggregate: Aggregate) -> TableAnswer | None:
-    """Which raised more, or was valued higher: each side's figure (the round named, else the latest total
-    the articles give up to the period asked about, or the latest valuation), compared in code, each cited.
-    None when a side has no figure in the table, or the two are in different currencies: retrieval then
-    answers each side from its own passages."""
-    one = len(aggregate.companies) == 1
-    sides = list(zip(aggregate.companies * len(aggregate.rounds), aggregate.rounds, strict=True)) if one else \
-        list(zip(aggregate.companies, aggregate.rounds or ("",) * len(aggregate.companies), strict=True))
-    valued = aggregate.figure == "valuation"
-    found: list[tuple[str, Fact, float]] = []
-    for company, round_ in sides:
-        q = aggregate.query
-        query = replace(q, company=company, round=round_, since="", until="") if round_ else \
-            replace(q, company=company) if valued else FactQuery(kind="total", company=company, until=q.until)
-        facts = find_facts(store, query, order="date" if valued else "amount")
-        fact = next((f for f in (facts[::-1] if valued else facts) if _figure(f, aggregate.figure)), None)
-        if fact is None:
-            return None
-        found.append((f"its {round_}" if one else fact.company, fact, _figure(fact, aggregate.figure)))
-    if len({f.event.fields[aggregate.figure].text[:1] for _, f, _ in found}) > 1:
-        return None  # ($ against €)
-    like = found[0][1].event.fields[aggregate.figure].text
-    ranked = sorted(found, key=lambda side: side[2], reverse=not aggregate.smallest)
-    writer = _Writer(store)
-    (top, first, high), (_, _, low) = ranked[0], ranked[1]
-    figure = f"{format_amount(high, like)} {writer.cite(first, aggregate.figure)}"
-    against = ", ".join(f"{format_amount(value, like)} {'in' if label.startswith('its ') else 'for'} {label} "
-                        f"{writer.cite(f, aggregate.figure)}" for label, f, value in ranked[1:])
-    gap = abs(high - low)
-    what = ("less" if aggregate.smallest else "more") if gap else "the same"
-    if valued:
-        verb, scope = f"was valued {('lower' if aggregate.smallest else 'higher') if gap else 'the same'}", ""
-    else:
-        verb = f"raised {what}"
-        scope = "" if one else f" in its {aggregate.rounds[0]}" if len(set(aggregate.rounds)) == 1 else \
-            "" if aggregate.rounds else " in all, by the latest figure for each"
-    # "Hailo raised more in its Series C: $136 million [1], against $60 million in its Series B [2]"
-    lead = f"{first.company} {verb} in {top}" if one else f"{top} {verb}{scope}"
-    lead += f": {figure}, against {against}" + (f" ({format_amount(gap, like)} {what})." if gap else ".")
-    return writer.answer(lead + "\n" + "\n".join(writer.row(f) for _, f, _ in ranked))
-
-
 def _one_round(store: Store, aggregate: Aggregate) -> TableAnswer | None:
     """What one round of one company was: its lead investors, backers, amount or valuation, when exactly
     one round of the table fits the question (its name, amount within 5%, year) and states what is asked;
@@ -250,12 +206,6 @@ def _one_round(store: Store, aggregate: Aggregate) -> TableAnswer | None:
 
 def _possessive(name: str) -> str:
     return f"{name}’" if name.endswith("s") else f"{name}’s"
-
-
-def _figure(fact: Fact, name: str) -> float:
-    """A fact's amount or valuation, 0 when it states none."""
-    field = fact.event.fields.get(name)
-    return float(field.value) if field and isinstance(field.value, (int, float)) else 0.0
 
 
 def _most(store: Store, aggregate: Aggregate) -> TableAnswer | None:
