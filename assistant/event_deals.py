@@ -22,6 +22,7 @@ from .event_patterns import (
     IPO_WORDS,
     IT_DID,
     MAIN,
+    OWN_DEAL,
     PLACE_BASED,
     POSSESSIVE_PRICE,
     VALUATION,
@@ -176,6 +177,16 @@ class DealSentences:
                     and not CALLED_OFF.search(sentence, 0, names[-2][1]):
                 acquirer, target = (self.found.span(n, where, offset) for n in names[-2:])
                 return self._acquired(where, offset, sentence, amounts, between, acquirer, target, listed=False)
+            own = OWN_DEAL.search(sentence, 0, names[-1][1]) if names and names[-1][2] == deal.start() else None
+            if own and not CALLED_OFF.search(sentence, 0, own.start()):
+                # "with Okta recently completing its ... acquisition": the name right before the verb did it.
+                doer = [n for n in names[:-1] if re.fullmatch(r"(?:\s+[a-z]+){0,3}\s+", sentence[n[2]:own.start()])]
+                # No article's company to fall back on: in "As we have seen since its SoftBank acquisition, Arm
+                # has ..." "its" is the Arm named after it.
+                acquirer = (self.found.span(doer[-1], where, offset) if doer
+                            else self.found.subject(sentence, own.start(), offset, where))
+                target = self.found.span(names[-1], where, offset)
+                return self._acquired(where, offset, sentence, amounts, own, acquirer, target, listed=False)
         return False
 
     def _sold(self, where: str, offset: int, sentence: str, amounts: list[Money], sold: re.Match[str]) -> bool:

@@ -410,6 +410,10 @@ def what_was_bought(sentence: str, verb: re.Match[str], before: list[Name], afte
                                              r"|(?<!interest\s)\b(?:in|at|on|near|across|throughout)\s+$"
                                              r"|['‘][\w-]+['’]\s", gap):  # (but "a majority interest in M&D")
         return None
+    # "AI-powered semantic code analysis platform Deepcode": a capitalised description, then the company.
+    if re.search(r"-(?:powered|based|driven|focused|enabled|backed|native)$", first[0]):
+        lowered = len(after) > 1 and re.fullmatch(r"(?:\s+[a-z-]+){0,5}\s+", sentence[first[2]:after[1][1]])
+        return after[1] if lowered else None
     # "Snoqualmie, Washington-based Orions Systems", "Age of Wonders dev Triumph Studios", "(FPGA)
     # manufacturer Altera": where it is or what it makes, then the company.
     if len(after) > 1 and (MAKER.fullmatch(sentence, first[2], after[1][1])

@@ -56,8 +56,8 @@ SPENT = re.compile(r"\b(?:paid|paying|spent|spending|lost|losing|loss|losses|fac
 VALUATION = re.compile(r"\b(?:valu(?:e|ed|es|ing)\s+(?:[\w.'’-]+\s+){0,3}?at|valuation\s+(?:of|at)|"
                         r"(?P<kind>pre|post)[- ]money valuation|valuation)\b", re.IGNORECASE)
 ACQUIRE = re.compile(
-    r"\b(?:acquir(?:e|es|ed|ing)|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|snap(?:s|ped)? up|"
-    r"pick(?:s|ed)? up|scoop(?:s|ed)? up|snatch(?:es|ed)? up|gobbl(?:e|es|ed) up|absorb(?:s|ed)?|"
+    r"\b(?:acquir(?:e|es|ed|ing)|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|snap(?:s|ped|ping)? up|"
+    r"pick(?:s|ed|ing)? up|scoop(?:s|ed|ing)? up|snatch(?:es|ed|ing)? up|gobbl(?:e|es|ed|ing) up|absorb(?:s|ed)?|"
     r"tak(?:e|es|ing) over|took over|merg(?:e|es|ed|ing) with)\b", re.IGNORECASE)
 # The price of a deal named in an earlier sentence: "that deal is valued at about $70 billion".
 DEAL_PRICE = re.compile(r"\b(?:the|that|this)\s+(?:deal|acquisition|purchase|transaction|takeover|buyout)\b"
@@ -70,11 +70,14 @@ ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scoo
 # "its acquisition of X", "Intel's purchase of X", "Intel confirms $16.7B acquisition of X": the owner
 # bought X (at the price between).
 ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s+(?P<done>confirm|complet|announc|clos|finaliz)\w*"
-                            r"(?!\s+(?:its|their)\b))\s+(?:[\w$€£.,-]+\s+){0,2}?(?:acquisitions?|purchases?|buyouts?)"
+                            r"(?!\s+(?:its|their)\b))\s+(?:[\w$€£.,-]+\s+){0,2}?(?:acquisitions?|purchases?|buyouts?|takeovers?)"
                             r"\s+of\s+", re.IGNORECASE)
 # "Honeywell’s SCADAfence acquisition", "Salesforce's $392M RelateIQ acquisition".
 DEAL_NOUN = re.compile(r"\s+(?:acquisition|purchase|buyout|takeover)\b", re.IGNORECASE)
 POSSESSIVE_PRICE = re.compile(r"['’]s?\s+(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?")
+# "Okta completes $6.5B Auth0 acquisition", "its $6.5 billion Auth0 acquisition": the owner is the sentence's subject.
+OWN_DEAL = re.compile(r"\b(?:its|their|(?:complet|announc|clos|finaliz|confirm)\w*)\s+"
+                      r"(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?$", re.IGNORECASE)
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
 SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:

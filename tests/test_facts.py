@@ -252,6 +252,7 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin bought Ohio-based chip maker Vexatron.", {("Drumlin", "Vexatron")}),
     ("Drumlin acquires Gearbox Saga developer Vexatron Studios.", {("Drumlin", "Vexatron Studios")}),
     ("In 2018, Marrowby Labs was acquired by Austin, Texas-based Quuxcorp.", {("Quuxcorp", "Marrowby Labs")}),
+    ("Drumlin has been busy, snapping up AI-powered code analysis platform Vexatron.", {("Drumlin", "Vexatron")}),
     # what follows the verb is not a company bought
     ("Drumlin acquires Vexatron, expands Plonkly analytics platform.", {("Drumlin", "Vexatron")}),
     ("It competes with Zorblax, the recently acquired Vexatron, and Plonkly.", set()),
@@ -260,6 +261,7 @@ def test_acquisitions_in_lists_noun_phrases_and_not_customers() -> None:
     ("Drumlin has decided to buy some of Vexatron’s patents rather than go to court.", set()),  # its things
     ("Drumlin is buying itself a direct route into Vexatron.", set()),
     ("Drumlin confirmed it was buying 17,000 Vexatron headsets.", set()),
+    ("As we have seen since its Drumlin acquisition, Vexatron has grown.", set()),  # "its" is Vexatron's, later
     ("Shoppers at Drumlin pick up objects like cans of soup, a mustard bottle, and a box of Vexatron.", set()),
     ("Drumlin will acquire the Plonkly mesh network company.", set()),
     ("Drumlin bought Vexatron, and Quuxcorp bought Plonkly.", {("Drumlin", "Vexatron"), ("Quuxcorp", "Plonkly")}),
@@ -384,6 +386,10 @@ def test_reports_of_one_deal_or_round_become_one_fact() -> None:
      "2010.", ("Drumlin", "Vexatron", 2e8)),  # the price said before the verb
     ("Drumlin news", "Drumlin makes chips. Drumlin has a pending $35 billion deal to buy chip design firm Vexatron.",
      ("Drumlin", "Vexatron", 35e9)),
+    # the deal named by its target, owned by the one who completes it
+    ("Drumlin completes $6.5B Vexatron acquisition", "Drumlin makes chips.", ("Drumlin", "Vexatron", 6.5e9)),
+    ("Plonkly raises $27 million", "Plonkly raised $27 million, as the market moved, with Drumlin recently "
+     "completing its $6.5 billion Vexatron acquisition.", ("Drumlin", "Vexatron", 6.5e9)),
 ])
 def test_the_price_between_owner_and_acquisition_of(title: str, body: str, deal: tuple) -> None:
     [event] = [e for e in extract_events(title, body, "2021-01-01") if e.kind == "acquisition"]
