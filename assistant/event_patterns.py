@@ -240,6 +240,10 @@ OTHER_ROUND_CLAUSE = re.compile(
 # Before an amount, a round said to be earlier: "fresh off a $60 million round", "its previous $1.2 billion".
 EARLIER_ROUND = re.compile(r"\b(?:previous|prior|earlier|fresh off|following|on the heels of|after)\s+(?:a|an|its|the|"
                            r"their)?\s*$", re.IGNORECASE)
+# One round of a total said before it: "had previously raised $50 million, including a $26 million round two
+# years ago", "... including a $100 million round last year and a further $263 million tranche".
+INCLUDING_ROUND = re.compile(r"\bincluding\s+an?\s*$", re.IGNORECASE)
+ROUND_AFTER = re.compile(r"\s+(?:[\w-]+\s+){0,2}?(?:round|tranche)\b", re.IGNORECASE)
 # An amount named as a round right after it: "following a $20 million series A in May 2018".
 NAMED_AMOUNT = re.compile(r"\s+(?:(?:pre-)?seed|series[\s-][a-z])\b(?!-)", re.IGNORECASE)
 # A name owning a backer, not one: "rival Snowflake's top client", "Google's GV" (but "Intel's investment").

@@ -39,6 +39,7 @@ from .event_patterns import (
     HAS_RAISED,
     IN_MONTH,
     IN_YEAR,
+    INCLUDING_ROUND,
     INVESTS,
     IPO_WORDS,
     LAYOFF_WORDS,
@@ -61,6 +62,7 @@ from .event_patterns import (
     PRIOR,
     RAISED_ALONE,
     REPORTED_HAD,
+    ROUND_AFTER,
     ROUND_FOLLOWS,
     ROUND_IN,
     ROUND_NAME,
@@ -138,6 +140,9 @@ class _Reader(DealSentences):
         if (sold := SOLD_TO.search(sentence)) and self._sold(where, start, sentence, amounts, sold):
             return
         if self._named_deal(where, start, sentence, amounts):
+            # A total told with it: "Fivetran had previously raised around $165 million, and its fresh cash
+            # could help fund its HVR acquisition".
+            self._total(where, start, sentence, amounts, None)
             return
         if IPO_WORDS.search(sentence) and not amounts[:0]:
             self._ipo(where, start, sentence, amounts)
@@ -148,20 +153,33 @@ class _Reader(DealSentences):
         earlier: list[Money] = []
         for m in amounts:  # (and the rest of their list: "following a $20 million series B and a $7.5 million one")
             if EARLIER_ROUND.search(sentence, max(0, m.start - 30), m.start) or earlier and re.fullmatch(
-                    r"[^.;$]{0,40}\b(?:and|as well as)\s+(?:an?\s+)?", sentence[earlier[-1].end:m.start]):
+                    r"[^.;$]{0,40}\b(?:and|as well as)\s+(?:an?\s+)?(?:further\s+)?",
+                    sentence[earlier[-1].end:m.start]) or self._round_of_total(sentence, amounts, m):
                 earlier.append(m)
         earlier = [m for m in earlier if m in rounds]
         rounds = [m for m in rounds if m not in earlier]
         if rounds:
             self._round(where, start, sentence, rounds, amounts)
-        elif (PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
-              or BACKERS.search(sentence) or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
-              or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
+        # (Not a sentence that tells an earlier round of a total: "including a $100 million round last year that
+        # pegged the company at a valuation of more than $1 billion" is that round's valuation.)
+        elif not any(self._round_of_total(sentence, amounts, m) for m in earlier) and (
+                PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
+                or BACKERS.search(sentence) or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
+                or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
             self._round_details(where, start, sentence, amounts)
         self._total(where, start, sentence, amounts, self.events[-1] if rounds else None)
         read = next((e.fields["company"] for e in self.events[count:] if "company" in e.fields), None)
         own = bool(rounds) and "company" in self.events[count].fields  # else "the startup's total ..., following a"
         self._named_rounds(where, start, sentence, [m for m in amounts if not (own and m is rounds[0])], read, earlier)
+
+    @staticmethod
+    def _round_of_total(sentence: str, amounts: list[Money], m: Money) -> bool:
+        """"had previously raised $50 million, including a $26 million round two years ago": an earlier round."""
+        if not (INCLUDING_ROUND.search(sentence, max(0, m.start - 15), m.start) and ROUND_AFTER.match(sentence, m.end)):
+            return False
+        total = [a for a in amounts if a.end <= m.start][-1:]
+        before = sentence[max(0, total[0].start - 60):total[0].start] if total else ""
+        return bool(total) and bool(CUMULATIVE.search(before) or HAS_RAISED.search(before) or TOTAL_CUE.search(before))
 
     def _total(self, where: str, offset: int, sentence: str, amounts: list[Money], round_: Event | None) -> None:
         """What a company has raised in all: stated ("has raised $60 million to date", "bringing its

@@ -119,9 +119,13 @@ def find_facts(store: Store, query: FactQuery = FactQuery(), *, order: str = "da
     if query.company:
         key = core_name(query.company)
         roles = (query.role,) if query.role else ("company", "acquirer", "target")
+        # Either name's words lead the other's, as ``same_company`` has it: "SambaNova Systems" is the
+        # "SambaNova" of the articles too.
+        shorter = [" ".join(key.split()[:n]) for n in range(1, len(key.split()))]
         where.append(f"EXISTS (SELECT 1 FROM event_parties p WHERE p.event = e.rowid AND p.role IN "
-                     f"({','.join('?' * len(roles))}) AND (p.key = ? OR p.key BETWEEN ? AND ?))")
-        args += [*roles, key, *_longer(key)]
+                     f"({','.join('?' * len(roles))}) AND (p.key IN ({','.join('?' * (1 + len(shorter)))}) "
+                     "OR p.key BETWEEN ? AND ?))")
+        args += [*roles, key, *shorter, *_longer(key)]
     if query.investor:
         key = core_name(query.investor)
         roles = "'lead'" if query.lead_only else "'lead', 'investor'"

@@ -634,6 +634,30 @@ def test_an_earlier_round_named_with_its_amount_is_a_round_of_its_own() -> None:
         ("Zorblax", 200e6), ("Plonkly", 35e6)}
 
 
+def test_a_round_a_total_includes_is_an_earlier_round_with_its_own_valuation() -> None:
+    body = ("Zorblax raised $200 million in a series E round led by Quux Capital. Prior to now, Zorblax had raised "
+            "around $281 million, including a $100 million round last year that pegged the company at a valuation "
+            "of more than $1 billion.")
+    rounds = {(e.company, e.amount, e.value("valuation"))
+              for e in extract_events("Zorblax raises $200 million at $3 billion valuation", body, "2018-06-19")
+              if e.kind == "round"}
+    assert rounds == {("Zorblax", 200e6, 3e9), ("Zorblax", 100e6, None)}
+    body = "Zorblax raised $40 million. Zorblax had previously raised $30 million, including a $15 million tranche."
+    assert {e.amount for e in extract_events("Zorblax raises $40M", body) if e.kind == "round"} == {40e6, 15e6}
+    # not a part of the round the article reports
+    body = "Zorblax raised $50 million, including a $10 million tranche from Quux Capital."
+    assert [e.amount for e in extract_events("Zorblax raises $50 million", body) if e.kind == "round"] == [50e6]
+
+
+def test_a_total_told_with_a_deal_is_still_read() -> None:
+    body = ("Zorblax raised $565 million in a series D round. Zorblax had previously raised around $165 million, "
+            "and its fresh cash injection could help fund its Plonkly acquisition.")
+    events = extract_events("Zorblax raises $565M and acquires Plonkly", body, "2021-09-20")
+    assert [e.amount for e in events if e.kind == "total"] == [730e6]
+    assert [(e.value("acquirer"), e.value("target")) for e in events if e.kind == "acquisition"] == [
+        ("Zorblax", "Plonkly")]
+
+
 def test_a_round_said_to_be_earlier_is_not_the_sentences_round() -> None:
     body = ("Fresh off a $60 million round in November 2018, Zorblax today announced that it’s secured $135 million "
             "in series C funding led by Quux Capital. The funding brings its total to $230 million, following a $13 "
@@ -688,6 +712,9 @@ def test_filters(engine: Engine) -> None:
                                          order="amount")] == [40e6, 25e6]
     assert [f.company for f in find_facts(store, FactQuery(kind="round", min_amount=5e8))] == ["SenseTime"]
     assert [f.company for f in find_facts(store, FactQuery(kind="round", topic="genes"))] == ["Plimsoll Genomics"]
+    # a longer name than the articles write ("SenseTime Group" for "SenseTime"), as ``same_company`` reads them
+    assert [f.company for f in find_facts(store, FactQuery(kind="round", company="SenseTime Group Holdings Asia"))
+            ] == ["SenseTime"]
 
 
 def test_cli_facts_json_csv_and_table(engine: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
