@@ -611,6 +611,7 @@ def test_totals_and_prices_are_not_rounds() -> None:
     ("Acme raised $40 million. Acme says it will grow as it becomes one of the most capitalized AI companies in the "
      "world with over $1 billion raised.", 1e9),
     ("Acme raised $40 million. In May, Acme had a relatively small round with $7.5 million raised.", None),
+    ("Acme raised $40 million. Acme has already raised nearly $39 million in venture capital (VC) funding.", 79e6),
 ])
 def test_what_a_company_has_raised_in_all_is_read_as_a_total(body: str, total: float | None) -> None:
     events = extract_events("Acme raises $40 million", body, "2021-01-01")
