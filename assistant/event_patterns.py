@@ -264,9 +264,10 @@ STAKE_IN = re.compile(r"\s*(?:\w+\s+){0,2}?(?:investment|stake)\s+in(?:to)?\s+(?
 ROUND_IN = re.compile(r"\s*(?:\w+\s+){0,3}?(?:round|investment|funding|financing|stake)\s+(?:in|into)\s+",
                       re.IGNORECASE)
 # Funding stated in the past perfect is a running total: "had previously raised $6 million", or
-# "has raised $33 million" when no round, lead or backer follows (then it is the round itself).
+# "has raised $33 million" when no round, lead or backer follows (then it is the round itself); "has already
+# raised" is from before too.
 CUMULATIVE = re.compile(r"\b(?:had\s+(?:previously\s+|already\s+|earlier\s+)?|(?:has|have)\s+(?:previously|already)\s+)"
-                        r"(?:raised|secured|received)\b[^,.]{0,30}$", re.IGNORECASE)  # "has already raised" is before too
+                        r"(?:raised|secured|received)\b[^,.]{0,30}$", re.IGNORECASE)
 HAS_RAISED = re.compile(r"\b(?:has|have)\s+(?:now\s+|so far\s+|already\s+|previously\s+)?raised\s+"
                         r"(?:a total of\s+|around\s+|about\s+|nearly\s+|more than\s+|over\s+|at least\s+|roughly\s+|"
                         r"close to\s+|north of\s+|upwards of\s+|almost\s+)?$", re.IGNORECASE)
