@@ -75,7 +75,7 @@ ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s+(?P<done>confi
 # "Honeywell’s SCADAfence acquisition", "Salesforce's $392M RelateIQ acquisition".
 DEAL_NOUN = re.compile(r"\s+(?:acquisition|purchase|buyout|takeover)\b", re.IGNORECASE)
 POSSESSIVE_PRICE = re.compile(r"['’]s?\s+(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?")
-# "Okta completes $6.5B Auth0 acquisition", "its $6.5 billion Auth0 acquisition": the owner is the sentence's subject.
+# "Okta completes $6.5B Auth0 acquisition", "its $6.5 billion Auth0 acquisition": the name before is the owner.
 OWN_DEAL = re.compile(r"\b(?:its|their|(?:complet|announc|clos|finaliz|confirm)\w*)\s+"
                       r"(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?$", re.IGNORECASE)
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".

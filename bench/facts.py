@@ -124,11 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = {kind: sum(e.kind == kind for events in everything.values() for e in events)
               for kind in KINDS}
 
-    table = _table("first 100", labels, predicted, TARGETS)
-    if acquisition_labels:
-        table += "\n" + _table("acquisition articles", acquisition_labels, predicted, ACQUISITION_FIELDS,
-                                header=False)
-        table += "\n" + _table("both", labels + acquisition_labels, predicted, ACQUISITION_FIELDS, header=False)
+    table = "\n".join([_table("first 100", labels, predicted, TARGETS),
+                       _table("acquisition articles", acquisition_labels, predicted, ACQUISITION_FIELDS, header=False),
+                       _table("both", labels + acquisition_labels, predicted, ACQUISITION_FIELDS, header=False)])
     print(table)
     speed = (f"Extraction of the whole corpus ({len(corpus):,} articles, one process): {extract_s:.1f} s; events: "
              + ", ".join(f"{n:,} {kind}s" for kind, n in counts.items()) + ".")
@@ -143,8 +141,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _labels(path: Path, only: str | None = None) -> list[dict]:
     """Label lines; ``only`` marks a file where one kind of event was labelled, so the others go unscored."""
-    if not path.exists():
-        return []
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [{**item, "only": only} for item in items]
 
