@@ -150,11 +150,13 @@ class _Reader(DealSentences):
         bought, count = ACQUIRE.search(sentence), len(self.events)  # after "to buy X for": a price, not a round
         rounds = [m for m in amounts if self._is_round_amount(sentence, m) and not (bought and bought.end() <= m.start)]
         # "Fresh off a $60 million round, it secured $135 million": the earlier one is not the sentence's round.
+        # "had previously raised $X, including a $Y round last year": $Y is an earlier round.
+        told = [m for m in amounts if self._round_of_total(sentence, amounts, m)]
         earlier: list[Money] = []
         for m in amounts:  # (and the rest of their list: "following a $20 million series B and a $7.5 million one")
             if EARLIER_ROUND.search(sentence, max(0, m.start - 30), m.start) or earlier and re.fullmatch(
                     r"[^.;$]{0,40}\b(?:and|as well as)\s+(?:an?\s+)?(?:further\s+)?",
-                    sentence[earlier[-1].end:m.start]) or self._round_of_total(sentence, amounts, m):
+                    sentence[earlier[-1].end:m.start]) or m in told:
                 earlier.append(m)
         earlier = [m for m in earlier if m in rounds]
         rounds = [m for m in rounds if m not in earlier]
@@ -162,7 +164,7 @@ class _Reader(DealSentences):
             self._round(where, start, sentence, rounds, amounts)
         # (Not a sentence that tells an earlier round of a total: "including a $100 million round last year that
         # pegged the company at a valuation of more than $1 billion" is that round's valuation.)
-        elif not any(self._round_of_total(sentence, amounts, m) for m in earlier) and (
+        elif not any(m in told for m in earlier) and (
                 PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
                 or BACKERS.search(sentence) or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
                 or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
