@@ -47,6 +47,7 @@ from .event_patterns import (
     PLACE,
     PLACE_BASED,
     PRONOUN_SUBJECT,
+    ROLE_BEFORE,
     ROUND_IN,
     SAYS_IT,
     SHARES,
@@ -215,6 +216,7 @@ class ArticleNames:
         return [n for n in self.names_in(sentence, 0, upto)
                 if not AFTER_PREPOSITION.search(sentence[max(0, n[1] - 16):n[1]])
                 and not re.search(r"(?:\bex-|\bformer\s+)$", sentence[max(0, n[1] - 7):n[1]], re.IGNORECASE)
+                and not ROLE_BEFORE.search(sentence, max(0, n[1] - 50), n[1])  # "ZappRx founder Zoe Barry has landed"
                 and not sentence[n[2]:n[2] + 2].lstrip().startswith(":")  # a label: "CB Insights: AI funding hit"
                 and (not re.match(r"\s*(?:--|—|\(|\s*\()", sentence[n[2]:n[2] + 3]) or APPOSITION.match(sentence, n[2])
                      or re.match(r"\s*\(\s*(?:which|who\b|www\.|https?:|[A-Z]+:)", sentence[n[2]:]))

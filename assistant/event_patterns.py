@@ -48,6 +48,11 @@ MANY_BEFORE = re.compile(r"\b\d[\d,]*\+?\s+(?:[\w-]+\s+)?(?:companies|startups|d
                          r"[^.$]{0,15}$",
                          re.IGNORECASE)
 # "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
+# A person named by their role at the company named before: "ZappRx founder and chief executive Zoe Barry".
+_ROLE = r"(?:co-?founder|founder|CEO|chief executive(?: officer)?|president|chair(?:man|woman)?|CTO)"
+ROLE_BEFORE = re.compile(rf"\b{_ROLE}(?:\s*(?:,|and)\s+{_ROLE})*\s+$", re.IGNORECASE)
+# A comma or "while" before a new subject: where a second company's round may start (``event_reader._clauses``).
+NEXT_RAISER = re.compile(r",\s+(?:and\s+|while\s+|whereas\s+|but\s+)?(?=[A-Z])|\s+(?:while|whereas)\s+(?=[A-Z])")
 NEW_MONEY = re.compile(r"\b(?:another|fresh|new)\s+$", re.IGNORECASE)
 NEW_MONEY_FROM = re.compile(r"\s+in the bank\b[^.]{0,40}?\b(?:from|invest\w*|backers?|led)\b", re.IGNORECASE)
 # Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
@@ -69,15 +74,17 @@ ACQUIRED_BY = re.compile(r"\b(?:acquired|bought|purchased|(?:snapped|picked|scoo
                          r"[a-z]*),?){0,3}?\s+by\b", re.IGNORECASE)
 # "its acquisition of X", "Intel's purchase of X", "Intel confirms $16.7B acquisition of X": the owner
 # bought X (at the price between).
-ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s+(?P<done>confirm|complet|announc|clos|finaliz)\w*"
-                            r"(?!\s+(?:its|their)\b))\s+(?:[\w$€£.,-]+\s+){0,2}?(?:acquisitions?|purchases?|buyouts?|takeovers?)"
+ACQUISITION_OF = re.compile(r"(?:\b(?P<its>its|their)|['’]s?|\s?‘s|\s+(?P<done>confirm|complet|announc|clos|finaliz)\w*"
+                            r"(?!\s+(?:its|their)\b))\s+(?:[\w$€£.,-]+\s+){0,3}?(?:acquisitions?|purchases?|buyouts?|takeovers?)"
                             r"\s+of\s+", re.IGNORECASE)
 # "Honeywell’s SCADAfence acquisition", "Salesforce's $392M RelateIQ acquisition".
 DEAL_NOUN = re.compile(r"\s+(?:acquisition|purchase|buyout|takeover)\b", re.IGNORECASE)
 POSSESSIVE_PRICE = re.compile(r"['’]s?\s+(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?")
-# "Okta completes $6.5B Auth0 acquisition", "its $6.5 billion Auth0 acquisition": the name before is the owner.
+# "Okta completes $6.5B Auth0 acquisition", "its $6.5 billion Auth0 acquisition", "bolsters its analytics with
+# $155 million Scalyr acquisition": the name before is the owner.
 OWN_DEAL = re.compile(r"\b(?:its|their|(?:complet|announc|clos|finaliz|confirm)\w*)\s+"
-                      r"(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?$", re.IGNORECASE)
+                      r"(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?$"
+                      r"|\bwith\s+(?:an?\s+|the\s+)?[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+$", re.IGNORECASE)
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
 SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:
@@ -191,7 +198,7 @@ AFTER_PREPOSITION = re.compile(r"\b(?:in|at|of|to|according to|based in|from|by|
 MAIN = re.compile(r"^(?:the|this|that)\s+(?:company|startup|firm|business)\b|^(?:it|they)\b", re.IGNORECASE)
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
-IN_MONTH = re.compile(rf"\b(?:in|on|since|during)\s+(?:early\s+|late\s+|mid-)?({'|'.join(MONTHS)})"
+IN_MONTH = re.compile(rf"\b(?:in|on|since|during|last)\s+(?:early\s+|late\s+|mid-)?({'|'.join(MONTHS)})"
                        rf"(?:\s+(\d{{1,2}}))?(?:,?\s+((?:19|20)\d\d))?\b", re.IGNORECASE)
 IN_YEAR = re.compile(r"\b[Ii]n\s+(?:early\s+|late\s+|mid-)?((?:19|20)\d\d)\b")
 NOISE = {"the company", "the startup", "ceo", "inc", "the round", "investors", "existing investors", "others",

@@ -50,9 +50,11 @@ from .event_patterns import (
     NAMED_ROUND,
     NEW_MONEY,
     NEW_MONEY_FROM,
+    NEXT_RAISER,
     NOISE,
     NOT_A_ROUND,
     NOT_A_ROUND_AFTER,
+    NOT_NAME_WORDS,
     OTHER_ROUND_CLAUSE,
     OWNER_OF,
     OWNS,
@@ -92,8 +94,10 @@ def extract_events(title: str, text: str, date: str = "") -> list[Event]:
 
 def _clauses(source: str, start: int, end: int) -> list[tuple[int, int]]:
     """A sentence's clauses that each say who raised or bought: "Fivetran, an ETL company, raised $565 million;
-    Matillion raised $150 million" is read as two (but "from Accel; Index; and GV" stays one list)."""
+    Matillion raised $150 million" is read as two (but "from Accel; Index; and GV" stays one list), and so is
+    "Supabase secured $30 million, while Nhost landed $3 million"."""
     cuts = [start] + [start + m.end() for m in re.finditer(r";\s+", source[start:end])] + [end]
+    cuts = sorted(set(cuts + _next_raisers(source, start, end)))
     parts = list(zip(cuts, cuts[1:], strict=False))
     merged = parts[:1]
     for a, b in parts[1:]:
@@ -103,6 +107,24 @@ def _clauses(source: str, start: int, end: int) -> list[tuple[int, int]]:
         else:
             merged[-1] = (merged[-1][0], b)
     return merged
+
+
+def _next_raisers(source: str, start: int, end: int) -> list[int]:
+    """Where a new name's own round starts: "Concord, which raised $25 million last October, and Icertis, which
+    raised $115 million in July" (each clause raises money; not "raised $10 million, and plans to raise more")."""
+    cuts, last = [], start
+    for m in NEXT_RAISER.finditer(source, start, end):
+        word = re.match(r"[\w.&'’-]+", source[m.end():end])
+        if word is None or word.group().lower() in NOT_NAME_WORDS or m.end() >= end:
+            continue
+        before, after = source[last:m.start()], source[m.end():end]
+        verb = FUNDING_VERB.search(after)
+        if verb and re.search(r"\b(?:bring\w*|brought|total\w*)\b", after[:verb.start()]):
+            continue  # the end of an investor list: "and Tenaya Capital, bringing its total raised to $112 million"
+        if all(FUNDING_VERB.search(part) and any(a.has_currency for a in money(part)) for part in (before, after)):
+            cuts.append(m.end())
+            last = m.end()
+    return cuts
 
 
 class _Reader(DealSentences):

@@ -118,13 +118,15 @@ def round_name(said: str) -> str:
 
 
 def stated_date(sentence: str, article_date: str, where: str, offset: int) -> Span | None:
-    """When ``sentence`` dates its event ("in November" written in May is last year's, "In 2013"),
+    """When ``sentence`` dates its event ("in November" written in May is last year's, "last July", "In 2013"),
     else the article's date (None without one)."""
     match, year = _event_date(IN_MONTH, sentence), article_date[:4]
     if match:
         month = MONTHS.index(match.group(1).lower()) + 1
         stated = match.group(3)
-        if not stated and year.isdigit() and article_date[5:7].isdigit() and month > int(article_date[5:7]):
+        # "last July" is the previous calendar year's (news writes "in July" for this year's).
+        last = match.group().lower().startswith("last")
+        if not stated and year.isdigit() and article_date[5:7].isdigit() and (last or month > int(article_date[5:7])):
             stated = str(int(year) - 1)
         value = f"{stated or year}-{month:02d}" if (stated or year) else ""
     elif (found := _event_date(IN_YEAR, sentence)) and found.group(1) != year:
@@ -140,7 +142,8 @@ _SOME_OTHER_TIME = re.compile(r"\b(?:(?:months?|years?|weeks?|days?)\s+(?:later|
                               re.IGNORECASE)
 _NOW = re.compile(r"\b(?:today|yesterday|this\s+(?:week|morning)|tonight)\b", re.IGNORECASE)
 # When the company began, not when its event happened: "Hugging Face, founded in 2016, ... its $100 million series C".
-_FOUNDED = re.compile(r"\b(?:founded|established|started|launched|incorporated|formed|created|born)\s+$", re.IGNORECASE)
+_FOUNDED = re.compile(r"\b(?:founded|established|started|launched|incorporated|formed|created|born)"
+                      r"(?:\s+by\s+[^,.;$]{1,50}?)?\s+$", re.IGNORECASE)  # "founded by former Google engineers in 2011"
 
 
 def _event_date(pattern: re.Pattern[str], sentence: str) -> re.Match[str] | None:

@@ -557,6 +557,28 @@ def test_each_clause_of_a_semicolon_list_says_its_own_round() -> None:
     assert "Accel" in quux.names("investors")
 
 
+@pytest.mark.parametrize(("body", "rounds"), [
+    # "last October" is the previous calendar year's.
+    ("Rivals include Plonkly, which raised $25 million last October, and Vexatron, which raised a whopping $115 "
+     "million in July.", [("Plonkly", 2.5e7, "2020-10"), ("Vexatron", 1.15e8, "2020-07")]),
+    ("Just a few weeks ago, Plonkly secured $30 million, while Vexatron landed a $3 million investment in April.",
+     [("Plonkly", 3e7, None), ("Vexatron", 3e6, "2020-04")]),
+    # The end of a list of backers is not a company of its own.
+    ("Zorblax raised $70 million from Quux Capital, Norwest, and Drumlin Ventures, bringing its total raised to "
+     "$150 million.", [("Zorblax", 7e7, "2021-01-01")]),
+])
+def test_each_company_of_a_sentence_gets_its_own_round(body: str, rounds: list) -> None:
+    events = extract_events("Zorblax raises $70 million", body, "2021-01-01")
+    assert sorted((e.company, e.amount, e.value("date")) for e in events if e.kind == "round"
+                  and e.company != "Zorblax" or e.kind == "round" and e.amount == 7e7) == rounds
+
+
+def test_a_founder_named_with_the_company_raises_for_the_company() -> None:
+    events = extract_events("Zorblax news", "Zorblax founder and chief executive Jane Roe has landed $1 million in "
+                            "additional funding.", "2021-01-01")
+    assert [(e.company, e.amount) for e in events if e.kind == "round"] == [("Zorblax", 1e6)]
+
+
 def test_its_total_is_the_named_subjects() -> None:
     events = extract_events("Zorblax raises $56 million", "Zorblax raised $56 million. Elsewhere, Plonkly Labs took "
                             "its total funding to $230 million with a fresh $121 million raise.", "2019-10-16")
