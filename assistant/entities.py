@@ -46,6 +46,8 @@ all some many most more less few several both either neither such per via like u
 however moreover furthermore additionally indeed perhaps maybe already again above below inside outside
 mr ms mrs dr series round ceo cto cfo coo vp million billion thousand trillion percent""".split())
 _NOT_NAMES = STOPWORDS | set(MONTHS) | _DAYS | _FUNCTION
+_DESCRIBED_AFTER = re.compile(r",\s+(?:a|an)\s+(?:[\w.'’-]+\s+){0,5}?(?:startup|company|firm|maker|provider|developer|"
+                              r"platform|vendor|chipmaker|unicorn|subsidiary)\b")
 # Words that may open a name as well as count or date things: "New Enterprise Associates", "March Capital".
 _COUNTING = set("one two three four five six seven eight nine ten first second third next new".split()) | set(MONTHS)
 _DATE_BEFORE = r"(?i:in|on|since|until|till|through|last|early|late|mid|this|during)"  # a month after is a date
@@ -103,9 +105,11 @@ def extract_names(title: str, text: str) -> dict[str, tuple[int, int]]:
             if opening and " " not in run:
                 # A lone capitalised word opening a sentence is a name when the title has it too and
                 # the article never writes it in lower case ("Pando raises $30M" ... "Pando, a startup").
+                # So is one a company description follows: "Hailo, a startup developing hardware, ..." (not an
+                # adverb's: "Separately, a startup ...").
                 word = _POSSESSIVE.sub("", run).rstrip(".,")
-                opening = not (word in in_title and word.lower() not in lower_words
-                               and word.lower() not in _NOT_NAMES)
+                known = word in in_title or _DESCRIBED_AFTER.match(sentence, match.end()) and not word.endswith("ly")
+                opening = not (known and word.lower() not in lower_words and word.lower() not in _NOT_NAMES)
             for name in _names_in_run(run, at_start=opening):
                 key = normal(name)
                 counts[key] += 1

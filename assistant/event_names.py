@@ -233,7 +233,9 @@ class ArticleNames:
             asides.append((aside.start(), aside.end()))
             at = aside.end() - (clause[aside.end() - 1] == ",")
         outside = "".join(" " if any(s <= i < e for s, e in asides) else c for i, c in enumerate(clause))
-        cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b", outside)), default=-1)
+        # (Not a figure's "from": "Hubilo grew from 30 employees to more than 100, and secured $4.5 million".)
+        cut = max((m.end() for m in re.finditer(r"\b(?:from|by|with|including|led by)\b(?!\s+[\d$€£])", outside)),
+                  default=-1)
         candidates = [n for n in self._subject_candidates(sentence, upto)
                       if not re.match(r"\s*(?:'s|’s)?\s*(?:-backed|led)", sentence[n[2]:])
                       and not any(s < n[1] < e for s, e in asides)

@@ -573,6 +573,19 @@ def test_each_company_of_a_sentence_gets_its_own_round(body: str, rounds: list) 
                   and e.company != "Zorblax" or e.kind == "round" and e.amount == 7e7) == rounds
 
 
+def test_a_company_named_once_at_a_sentences_start_is_still_a_name() -> None:
+    events = extract_events("Zorblax raises $676M", "Zorblax makes chips. Vexatron, a startup developing hardware for "
+                            "the edge, in March 2020 nabbed $60 million in venture capital.", "2021-04-13")
+    assert ("Vexatron", 6e7, "2020-03") in [(e.company, e.amount, e.value("date")) for e in events if e.kind == "round"]
+
+
+def test_a_figures_from_is_not_an_investor_clause() -> None:
+    body = ("Zorblax makes event software. Over the rest of the year, Zorblax grew from 30 employees to more than 100 "
+            "and secured $4.5 million in a seed round.")
+    events = extract_events("Zorblax news", body, "2021-02-24")
+    assert [(e.company, e.amount) for e in events if e.kind == "round"] == [("Zorblax", 4.5e6)]
+
+
 def test_a_founder_named_with_the_company_raises_for_the_company() -> None:
     events = extract_events("Zorblax news", "Zorblax founder and chief executive Jane Roe has landed $1 million in "
                             "additional funding.", "2021-01-01")
