@@ -185,6 +185,9 @@ class Entity:
 # A word is a name's when the corpus writes it as part of names at least this share of the times
 # it writes it at all: "Apple" (583 of 1,047), not "Company" (75 of 10,169) or "Founded".
 NAME_SHARE = 0.3
+# Or when one article writes it as a name this often and never as a word: Observe, the observability
+# startup, though "observe" and "observability" are common words. A question must then capitalise it.
+PROPER_IN_ONE_ARTICLE = 5
 
 
 @dataclass
@@ -195,24 +198,28 @@ class Lexicon:
     total_articles: int = 0
     # Whether a lower-case word occurs in the corpus: such a word is spelt right, so never a typo of a name.
     known_word: Callable[[str], bool] = lambda word: False
+    capitalised_only: frozenset[str] = frozenset()  # names that are common words too (PROPER_IN_ONE_ARTICLE)
     _fuzzy_keys: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self._fuzzy_keys = [k for k in self.names if len(k) >= FUZZY_MIN_LENGTH - 1]
 
     @classmethod
-    def build(cls, rows: list[tuple[str, str, int, int]], word_counts: Callable[[str], int], total_articles: int,
+    def build(cls, rows: list[tuple], word_counts: Callable[[str], int], total_articles: int,
               known_word: Callable[[str], bool]) -> Lexicon:
-        """From ``(normal, surface, articles, mentions)`` rows, keeping the names of several words and
-        the one-word names that the corpus mostly writes as names (``word_counts``: all occurrences
+        """From ``(normal, surface, articles, mentions[, proper])`` rows, keeping the names of several words
+        and the one-word names that the corpus mostly writes as names (``word_counts``: all occurrences
         of a word, in any case). "Bear Flag Robotics" stays a name; "Company" and "Founded" do not.
         The keyword index counts by stem, so its count for "canvas" holds Canva's too: a one-word name
-        is weighed with the one-word names of its stem."""
+        is weighed with the one-word names of its stem. ``proper``: the most mentions one article that
+        never writes the word in lower case gives it."""
         as_name: Counter[str] = Counter()
+        in_longer: Counter[str] = Counter()  # mentions as a word of a longer name
         alone_by_stem: Counter[str] = Counter()
-        for norm, _, _, mentions in rows:
+        for norm, _, _, mentions, *_ in rows:
             for word in norm.split():
                 as_name[word] += mentions
+                in_longer[word] += mentions if " " in norm else 0
             if " " not in norm:
                 alone_by_stem[stem(norm)] += mentions
 
@@ -223,9 +230,12 @@ class Lexicon:
             named = max(as_name[word], alone_by_stem[stem(word)])
             return bool(_NAME_SHAPE.search(surface)) or not total or named >= NAME_SHARE * total
 
-        kept = {norm: (surface, articles) for norm, surface, articles, _ in rows
+        kept = {norm: (surface, articles) for norm, surface, articles, *_ in rows
                 if (" " in norm and any(w not in _NOT_NAMES for w in norm.split())) or name_word(norm, surface)}
-        return cls(kept, total_articles, known_word)
+        # (Not a word mostly written inside longer names: the "Face" of "Hugging Face".)
+        words_too = {row[0]: (row[1], row[2]) for row in rows if row[0] not in kept and row[0] not in _NOT_NAMES
+                     and len(row) > 4 and row[4] >= PROPER_IN_ONE_ARTICLE and in_longer[row[0]] <= row[3]}
+        return cls(kept | words_too, total_articles, known_word, frozenset(words_too))
 
     def find(self, question: str) -> list[Entity]:
         """The corpus names in ``question``, longest first at each position, in question order."""
@@ -236,7 +246,7 @@ class Lexicon:
         while i < len(words):
             for n in range(min(5, len(words) - i), 0, -1):
                 phrase = " ".join(w for _, _, w in words[i:i + n])
-                entity = self._lookup(phrase, question[words[i][0]:words[i + n - 1][1]])
+                entity = self._lookup(phrase, question[words[i][0]:words[i + n - 1][1]], written_as_name=i > 0)
                 if entity and n > 1 and words[i + n - 1][2] in _ASKED_VERBS and i and words[i - 1][2] in _AUXILIARY:
                     continue  # the subject, then its verb: the shorter name (if any) is the one asked about
                 if entity:
@@ -265,7 +275,8 @@ class Lexicon:
                 unknown.append(match.group())
         return unknown
 
-    def _lookup(self, phrase: str, said: str) -> Entity | None:
+    def _lookup(self, phrase: str, said: str, written_as_name: bool = True) -> Entity | None:
+        """``written_as_name``: a capital letter in ``said`` marks a name (not at the question's start)."""
         phrase = normal(phrase)  # ("weights and biases")
         if not phrase or phrase in _NOT_NAMES or phrase.isdigit():
             return None
@@ -282,8 +293,8 @@ class Lexicon:
                 if key[0] == phrase[0]]  # ("synk" is Snyk, not Lynk)
             if near:
                 hit = self.names[min(near)[2]]
-        if hit is None:
-            return None
+        if hit is None or normal(hit[0]) in self.capitalised_only and not (written_as_name and said[:1].isupper()):
+            return None  # ("how do startups observe their systems": a word; "Observe" may be the startup)
         surface, articles = hit
         generic = self.total_articles > 10 and articles > GENERIC_SHARE * self.total_articles
         return Entity(name=surface, said=said, articles=articles, exact=exact, generic=generic)

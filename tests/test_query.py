@@ -73,6 +73,18 @@ def test_a_name_sharing_its_stem_with_another_name_is_still_a_name() -> None:
     assert lex.find("which company was founded first?") == []
 
 
+def test_a_company_named_by_a_common_word_is_found_where_the_question_capitalises_it() -> None:
+    # One article calls the startup "Observe" eleven times and never uses the verb; the corpus uses "observe",
+    # "observability" and "observed" far more. "Face" is mostly written inside "Hugging Face".
+    rows = [("observe", "Observe", 3, 28, 11), ("face", "Face", 4, 30, 6), ("hugging face", "Hugging Face", 20, 111, 9)]
+    counts = {"observe": 400, "face": 1000, "hugging": 120}
+    lex = Lexicon.build(rows, counts.__getitem__, 1000, lambda w: w in counts)
+    assert [e.name for e in lex.find("List the funding rounds of Observe, the observability startup.")] == ["Observe"]
+    assert lex.find("how do startups observe their systems?") == []
+    assert lex.find("Observe how models drift") == []  # a question's first word is capitalised anyway
+    assert [e.name for e in lex.find("Who backs Face?")] == []
+
+
 def test_names_keep_their_initials_and_the_counting_word_they_nearly_always_open_with() -> None:
     names = extract_names("One Quux buys Plonk", "One Quux, owned by J.P. Plonk, bought Frob. Quux\nOne Quux said "
                           "Frob, a rival of Ping Quux, sold to One Quux. One Quux grew. T. Rowe Price invested in "
