@@ -223,6 +223,10 @@ class DealSentences:
                     other = self.found.span(name, where, offset)
                     self.events.append(Event(ACQUISITION, {"acquirer": acquirer, "target": other}))
         event = Event(ACQUISITION, {"acquirer": acquirer, "target": target})
+        at = acquirer.start - offset
+        if acquirer.where == where and 0 <= at and sentence[at:acquirer.end - offset] == acquirer.text \
+                and (owner := self.found.owner(sentence, at, offset, where)):
+            event.fields["owner"] = owner  # "Automattic’s WordPress VIP acquires Parse.ly": Automattic's deal too
         price = _price(sentence, amounts, verb)
         if price:
             event.fields.update(figure("price", price, where, offset))

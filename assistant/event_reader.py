@@ -390,5 +390,11 @@ class _Reader(DealSentences):
     # -- merging ---------------------------------------------------------------------------
 
     def finish(self) -> list[Event]:
+        # A buyer's owner is a company the article tells of ("Automattic’s WordPress VIP acquires Parse.ly", and
+        # Automattic raised $300 million), not a place ("Germany’s SAP said it was buying Qualtrics").
+        companies = {core_name(e.company) for e in self.events} | {core_name(self.main)}
+        for event in self.events:
+            if "owner" in event.fields and core_name(event.value("owner")) not in companies:
+                del event.fields["owner"]
         return combine(self.events, self.main, self.date)
 

@@ -68,6 +68,7 @@ class Event:
     def parties(self) -> list[tuple[str, str]]:
         """(role, name) for every company and investor it names."""
         found = [(role, self.value(role)) for role in ("company", "acquirer", "target") if self.value(role)]
+        found += [("acquirer", self.value("owner"))] if self.value("owner") else []  # the buyer's parent
         return found + [("lead" if key == "lead_investors" else "investor", s.value)
                         for key in ("lead_investors", "investors") for s in self.lists.get(key, [])]
 

@@ -85,8 +85,8 @@ class Fact:
         """A flat record for JSON and CSV: every field, its span, the sources and the disagreements."""
         e = self.event
         record: dict[str, Any] = {"kind": e.kind, "company": e.company, "date": self.date}
-        for name in ("round", "amount", "currency", "valuation", "valuation_kind", "acquirer", "target", "price",
-                     "listing", "size", "count", "share"):
+        for name in ("round", "amount", "currency", "valuation", "valuation_kind", "acquirer", "owner", "target",
+                     "price", "listing", "size", "count", "share"):
             if e.value(name) is not None:
                 record[name] = e.value(name)
         for name in ("lead_investors", "investors"):

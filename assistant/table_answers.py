@@ -301,7 +301,8 @@ class _Writer:
     def row(self, fact: Fact, *, with_company: bool = True) -> str:
         e = fact.event
         parts = [fact.date] if fact.date else []
-        who = e.company if e.kind != "acquisition" else f"{e.company} bought {e.value('target')}"
+        buyer = f"{e.value('owner')}’s {e.company}" if e.value("owner") else e.company  # "Automattic’s WordPress VIP"
+        who = e.company if e.kind != "acquisition" else f"{buyer} bought {e.value('target')}"
         if with_company or e.kind == "acquisition":
             parts.append(who)
         if e.value("round"):

@@ -988,6 +988,18 @@ def test_a_sum_over_figures_the_sources_disagree_on_is_a_range(settings: Setting
     assert "another figure for the price: $16.7B [2]" in answer.text  # both figures cited
 
 
+def test_a_deal_of_a_companys_own_unit_is_among_its_acquisitions(settings: Settings, tmp_path: Path) -> None:
+    engine = _engine_over(
+        tmp_path / "units", settings,
+        ("Quuxly's Frob Cloud acquires Plonkit to add analytics", "2021-02-08",
+         "Frob Cloud, Quuxly’s enterprise hosting unit, has acquired Plonkit. Quuxly raised $300 million in 2019."),
+        ("Germany's Vexatron buys Zorblax", "2021-03-01", "Germany’s Vexatron said it was buying Zorblax."))
+    answer = engine.answer("what companies has quuxly acquired")
+    assert answer.model == "fact table" and "Quuxly’s Frob Cloud bought Plonkit [1]" in answer.text
+    listed = engine.answer("what companies has vexatron acquired").text  # a place owns no buyer
+    assert "Vexatron bought Zorblax" in listed and "Germany" not in listed
+
+
 def test_no_common_investor_is_a_decline_that_lists_their_rounds(engine: Engine) -> None:
     answer = engine.answer("who invested in both Plimsoll Genomics and SenseTime?")
     assert answer.model == "fact table" and answer.abstained
