@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # total: what one company has raised in all; most: who did the most ("who led the most rounds?");
 # round: one company's one round, named by its name, amount or year ("who led hailo's $136 million series c?")
+_BACKERS = re.compile(r"\b(?:investors?|backers?|vcs?|funders?)\b", re.IGNORECASE)
 OPS = ("list", "rank", "sum", "count", "both", "total", "most", "round")
 MAX_ROWS = 10  # of a ranking
 MAX_LISTED = 25  # of a list or a sum, which the reader wants whole
@@ -123,8 +124,8 @@ def read_aggregate(question: Question, is_company: Callable[[str], bool] | None 
             query = _with_period(FactQuery(kind="round", company=names[0], round=rounds[0] if rounds else ""),
                                  question)
             return Aggregate("round", query, (names[0],), figure=figure, amount=said[0] if said else None)
-    if {"both", "common", "shared"} & set(words):
-        op = "both"
+    if {"both", "common", "shared"} & set(words) or {"share", "overlap"} & stems and _BACKERS.search(question.text):
+        op = "both"  # (and "did mythic and nervana share any investors?")
     elif _MOST_PARTY.search(question.text) and not names and kind:
         op = "most"
     elif _HOW_MANY_EVENTS.search(question.text):  # not "how many people did X lay off": one event's size

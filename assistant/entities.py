@@ -23,9 +23,9 @@ from rapidfuzz.distance import OSA
 from .event_patterns import INITIAL, MONTHS
 from .text import STOPWORDS, split_sentences, stem
 
-# A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "eBay", "AI21", "C3.ai", "6D.ai",
+# A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "Run:AI", "eBay", "AI21", "C3.ai", "6D.ai",
 # "21st Century Fox" (not a lone "18th", nor the "392M" of "$392M").
-_WORD = (rf"(?:{INITIAL}|[A-Z][\w.&'’-]*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*"
+_WORD = (rf"(?:{INITIAL}|[A-Z](?:[\w.&'’-]|:(?=[A-Z]))*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*"
          rf"|(?!\d+(?:st|nd|rd|th)\b(?! [A-Z]))\d+[A-Za-z](?:[\w.]*\w)?)")
 # A run of them, which a possessive ends: "Google's PaLM" is two names.
 _RUN = re.compile(rf"(?<![\w.$€£]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")

@@ -19,6 +19,7 @@ from .event_patterns import (
     CLAUSE_END,
     DEAL_NOUN,
     DEAL_PRICE,
+    DESCRIBES,
     IPO_WORDS,
     IT_DID,
     MAIN,
@@ -138,9 +139,17 @@ class DealSentences:
         after = self.found.names_in(sentence, owned.end(), owned.end() + 80)
         # The name right after "of", or the company its description ends with ("of Internet of things startup Nest",
         # "of Philadelphia-based Presto AI").
-        bought = what_was_bought(sentence, owned, [], after) if after and (
-            after[0][1] == owned.end() or not owned.group("its")) else None
+        described = bool(after) and after[0][1] != owned.end() and bool(owned.group("its"))
+        bought = what_was_bought(sentence, owned, [], after) if after and (not described or DESCRIBES.search(
+            sentence, owned.end(), after[-1][1])) else None
         target = self.found.span(bought, where, offset) if bought else None
+        if described and bought:
+            # After "its", a description's company ("PayPal is pushing through its $2.2 billion acquisition of
+            # European POS startup iZettle") is bought by the last name before, when that name acts (not "its VR
+            # Ozo camera, its recent acquisition of digital health startup Withings").
+            doer = self.found.names_in(sentence, 0, owned.start())[-1:]
+            acting = doer and not re.search(r"(?:\b(?:its|their)|['’]s?)\s+(?:[^\s,]+\s+){0,3}$", sentence[:doer[0][1]])
+            acquirer = self.found.span(doer[0], where, offset) if acting else None
         return self._acquired(where, offset, sentence, amounts, owned, acquirer, target, listed=True)
 
     def _later_deals(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
@@ -232,7 +241,24 @@ class DealSentences:
             event.fields.update(figure("price", price, where, offset))
         self._date(event, where, offset, sentence)
         self.events.append(event)
+        if listed and price:
+            self._more_priced(where, offset, sentence, amounts, price, acquirer)
         return True
+
+    def _more_priced(self, where: str, offset: int, sentence: str, amounts: list[Money], price: Money,
+                     acquirer: Span) -> None:
+        """"HP bought 3PAR for $2.35 billion as well as ArcSight for $1.5 billion": each target at its price."""
+        end = price.end
+        for m in (m for m in amounts if m.start > price.end):
+            names = self.found.names_in(sentence, end, m.start)
+            if not (names and MORE_TARGETS.fullmatch(sentence, end, names[-1][1])
+                    and AT_PRICE.fullmatch(sentence, names[-1][2], m.start)):
+                return
+            event = Event(ACQUISITION, {"acquirer": acquirer, "target": self.found.span(names[-1], where, offset)})
+            event.fields.update(figure("price", m, where, offset))
+            self._date(event, where, offset, sentence)
+            self.events.append(event)
+            end = m.end
 
     def _deal_price(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
         """"That deal is valued at about $70 billion": the price of the last acquisition read, when it has none."""
@@ -280,6 +306,10 @@ class DealSentences:
                                          offset + match.end(name))
         self._date(event, where, offset, sentence)
         self.events.append(event)
+
+
+MORE_TARGETS = re.compile(r",\s*(?:and\s+)?|\s+(?:and|as well as|plus)\s+")
+AT_PRICE = re.compile(r"\s+for\s+(?:about\s+|around\s+|roughly\s+|nearly\s+)?")
 
 
 def _price(sentence: str, amounts: list[Money], verb: re.Match[str]) -> Money | None:

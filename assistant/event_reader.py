@@ -166,7 +166,10 @@ class _Reader(DealSentences):
             # could help fund its HVR acquisition".
             self._total(where, start, sentence, amounts, None)
             return
-        if IPO_WORDS.search(sentence) and not amounts[:0]:
+        ipo = IPO_WORDS.search(sentence)
+        # Not "Roblox has raised $520 million in a new round of funding, and it will go public": a round.
+        if ipo and not any(m.end <= ipo.start() and FUNDING_NOUN.search(sentence, m.end, min(m.end + 45, ipo.start()))
+                           and FUNDING_VERB.search(sentence, 0, m.start) for m in amounts):
             self._ipo(where, start, sentence, amounts)
             return
         bought, count = ACQUIRE.search(sentence), len(self.events)  # after "to buy X for": a price, not a round
@@ -267,13 +270,26 @@ class _Reader(DealSentences):
         return bool(FUNDING_VERB.search(before) or FUNDING_NOUN.search(before[-45:] + " " + after[:45])
                     or NEW_MONEY.search(before) and NEW_MONEY_FROM.match(after))
 
+    def _raiser_after(self, sentence: str, amount: Money, where: str, offset: int) -> Span | None:
+        """"up from the $92 million in series A financing Nuro secured last year": the name the amount's
+        clause ends with, doing the raising."""
+        if not re.search(r"\b(?:the|an?|its|their|this|that)\s+(?:[a-z]+\s+)?$", sentence[:amount.start]):
+            return None  # the object of a verb before it ("Remind scores $40M Netpulse gets $18.6M"): not a clause
+        after = self.found.names_in(sentence, amount.end, amount.end + 50)
+        gap = sentence[amount.end:after[0][1]] if after else ""
+        if after and re.fullmatch(r"(?:\s+[a-z][\w-]*|\s+series\s+\w+)*\s+", gap, re.IGNORECASE) \
+                and not re.search(r"\b(?:and|but|while|or)\b", gap) and FUNDING_VERB.match(sentence, after[0][2] + 1):
+            return self.found.span(after[0], where, offset)
+        return None
+
     def _round(self, where: str, offset: int, sentence: str, rounds: list[Money], amounts: list[Money]) -> None:
         amount = rounds[0]
         invests = INVESTS.search(sentence[:amount.start])
         named_after, named = self.found.recipient(sentence, amount.start, amount.end)
         its = bool(named_after) and not ROUND_IN.match(sentence, amount.end)  # "invested $5 million in it"
         company = (self.found.span(named, where, offset) if named else self.found.main_span("it", where, offset) if its
-                   else self.found.owner(sentence, amount.start, offset, where)
+                   else self.found.owner(sentence, amount.start, offset, where) or self._raiser_after(sentence, amount,
+                                                                                                     where, offset)
                    or self.found.subject(sentence, amount.start, offset, where))
         # "The $83 million funding round was led by Georgian Partners": the round of that figure read before.
         company = company or next((e.fields["company"] for e in reversed(self.events) if e.kind == ROUND

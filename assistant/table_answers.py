@@ -56,6 +56,13 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
     if not facts:
         return _none_in_period(store, aggregate)
     writer = _Writer(store)
+    if aggregate.op == "sum" and not any(f.amount for f in facts):
+        # Nothing to add up ("datadog total spent on acquisitions?" where no price was disclosed): declined,
+        # with the facts the articles do report.
+        figure = "price" if aggregate.query.kind == "acquisition" else "amount"
+        rows = [writer.row(f, with_company=not aggregate.query.company) for f in facts[:MAX_LISTED]]
+        first = f"The articles state no {figure} to add up. " + _lead(replace(aggregate, op="list"), facts)
+        return replace(writer.answer(first + "\n" + "\n".join(rows)), declined=True)
     shown = facts[:aggregate.limit] if aggregate.op in ("rank", "list") else facts[:MAX_LISTED]
     rows = [writer.row(f, with_company=not aggregate.query.company) for f in shown]
     lead = _lead(aggregate, facts)

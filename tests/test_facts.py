@@ -386,6 +386,9 @@ def test_reports_of_one_deal_or_round_become_one_fact() -> None:
      "2010.", ("Drumlin", "Vexatron", 2e8)),  # the price said before the verb
     ("Drumlin news", "Drumlin makes chips. Drumlin has a pending $35 billion deal to buy chip design firm Vexatron.",
      ("Drumlin", "Vexatron", 35e9)),
+    # after "its", the company a description ends with, bought by the name that acts
+    ("Drumlin news", "Drumlin makes chips. Meanwhile, the mighty Quuxcorp is pushing through its $2.2 billion "
+     "acquisition of European POS startup Vexatron.", ("Quuxcorp", "Vexatron", 2.2e9)),
     # the deal named by its target, owned by the one who completes it
     ("Drumlin completes $6.5B Vexatron acquisition", "Drumlin makes chips.", ("Drumlin", "Vexatron", 6.5e9)),
     ("Plonkly raises $27 million", "Plonkly raised $27 million, as the market moved, with Drumlin recently "
@@ -584,6 +587,27 @@ def test_a_figures_from_is_not_an_investor_clause() -> None:
             "and secured $4.5 million in a seed round.")
     events = extract_events("Zorblax news", body, "2021-02-24")
     assert [(e.company, e.amount) for e in events if e.kind == "round"] == [("Zorblax", 4.5e6)]
+
+
+def test_each_target_of_a_list_at_its_own_price() -> None:
+    events = extract_events("Drumlin news", "Drumlin makes chips. In the past year, Drumlin bought Plonkly for $2.35 "
+                            "billion as well as Vexatron for $1.5 billion.", "2011-08-18")
+    assert sorted((e.value("acquirer"), e.value("target"), e.amount) for e in events if e.kind == "acquisition") == [
+        ("Drumlin", "Plonkly", 2.35e9), ("Drumlin", "Vexatron", 1.5e9)]
+
+
+def test_a_round_told_before_a_coming_listing_is_a_round() -> None:
+    events = extract_events("Zorblax news", "Zorblax makes games. Zorblax has raised $520 million in a new round of "
+                            "funding, and it will still go public through a direct listing.", "2021-01-06")
+    assert [(e.company, e.amount) for e in events if e.kind == "round"] == [("Zorblax", 5.2e8)]
+
+
+def test_the_raiser_named_after_its_amount() -> None:
+    events = extract_events("Zorblax raises $940 million", "Zorblax makes robots. That’s up substantially from the $92 "
+                            "million in series A financing Zorblax secured last year. Read more: today Plonkly "
+                            "scores $40M Vexatron gets $18.6M to grow.", "2019-02-11")  # (headlines run together)
+    assert ("Zorblax", 9.2e7) in [(e.company, e.amount) for e in events if e.kind == "round"]
+    assert ("Vexatron", 4e7) not in [(e.company, e.amount) for e in events]
 
 
 def test_a_founder_named_with_the_company_raises_for_the_company() -> None:
@@ -905,6 +929,17 @@ def test_a_sum_over_named_deals_adds_only_those(engine: Engine) -> None:
     assert unpriced.model != "fact table" and unpriced.abstained  # no figure to add: retrieval, which declines
 
 
+def test_a_sum_with_no_figure_stated_is_declined_with_the_deals(settings: Settings, tmp_path: Path) -> None:
+    engine = _engine_over(
+        tmp_path / "unpriced", settings,
+        ("Quuxly acquires Plonkit", "2021-02-12", "Quuxly has acquired Plonkit. Terms were not disclosed."),
+        ("Quuxly buys Frobly", "2022-05-03", "Quuxly bought Frobly for an undisclosed amount."))
+    answer = engine.answer("quuxly total spent on acquisitions?")
+    assert answer.model == "fact table" and answer.abstained
+    assert answer.text.startswith("The articles state no price to add up.") and "$0" not in answer.text
+    assert "Quuxly bought Plonkit [1]" in answer.text and "Quuxly bought Frobly [2]" in answer.text
+
+
 def test_what_a_company_has_raised_in_all(engine: Engine) -> None:
     stated = engine.answer("how much has plimsoll genomics raised altogether")
     assert stated.model == "fact table" and stated.text.startswith("Plimsoll Genomics has raised $31 million in all")
@@ -975,6 +1010,8 @@ def test_both_matches_an_investor_under_two_names(settings: Settings, tmp_path: 
          "Ventures."))
     answer = engine.answer("who invested in both Quuxly and Plonkit?")
     assert not answer.abstained and "Ostrander / Ostrander Ventures" in answer.text and len(answer.citations) == 2
+    shared = engine.answer("did quuxly and plonkit share any investors?")  # asked without "both"
+    assert shared.model == "fact table" and "Ostrander / Ostrander Ventures" in shared.text
 
 
 def test_a_sum_over_figures_the_sources_disagree_on_is_a_range(settings: Settings, tmp_path: Path) -> None:
