@@ -17,13 +17,18 @@ from .event_patterns import (
     ACQUISITION_OF,
     CALLED_OFF,
     CLAUSE_END,
+    COUNTS,
+    DEAL_COUNT,
     DEAL_NOUN,
     DEAL_PRICE,
     DESCRIBES,
     IPO_WORDS,
     IT_DID,
     MAIN,
+    NTH_DEAL,
+    ORDINALS,
     OWN_DEAL,
+    PART_OF_A_PERIOD,
     PLACE_BASED,
     POSSESSIVE_PRICE,
     VALUATION,
@@ -37,6 +42,7 @@ from .text import Money
 class DealSentences:
     found: ArticleNames
     events: list[Event]
+    counted: list[tuple[Span, Span]]  # (buyer, how many acquisitions it has made), as stated
     date: str
 
     def _valuation(self, event: Event, where: str, offset: int, sentence: str, amounts: list[Money]) -> None:
@@ -259,6 +265,22 @@ class DealSentences:
             self._date(event, where, offset, sentence)
             self.events.append(event)
             end = m.end
+
+    def _deal_count(self, where: str, offset: int, sentence: str) -> None:
+        """How many acquisitions a buyer has made, as stated ("Vectrix is the eighth acquisition for
+        Cloudflare"): kept in ``counted`` for ``finish`` to put on that buyer's deal."""
+        for match in (*NTH_DEAL.finditer(sentence), *DEAL_COUNT.finditer(sentence)):
+            if PART_OF_A_PERIOD.match(sentence, match.end()):
+                continue  # "its fifth acquisition of the year", "third purchase in recent months"
+            said = match.group("n").lower()
+            n = ORDINALS.get(said) or COUNTS.get(said) or int(re.sub(r"\D", "", said))
+            by = [name for name in self.found.names_in(sentence, match.start(), match.end() + 30)
+                  if re.search(r"\b(?:for|by)\s+$", sentence[:name[1]])]
+            buyer = self.found.owner(sentence, match.start(), offset, where) or (
+                self.found.span(by[0], where, offset) if by else self.found.main_span("it", where, offset))
+            if buyer:
+                start, end = offset + match.start("n"), offset + match.end("n")
+                self.counted.append((buyer, Span(n, match.group("n"), where, start, end)))
 
     def _deal_price(self, where: str, offset: int, sentence: str, amounts: list[Money]) -> bool:
         """"That deal is valued at about $70 billion": the price of the last acquisition read, when it has none."""

@@ -85,6 +85,17 @@ POSSESSIVE_PRICE = re.compile(r"['’]s?\s+(?:[$€£][\d.,]+\s*(?:[mb]illion|[M
 OWN_DEAL = re.compile(r"\b(?:its|their|(?:complet|announc|clos|finaliz|confirm)\w*)\s+"
                       r"(?:[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+)?$"
                       r"|\bwith\s+(?:an?\s+|the\s+)?[$€£][\d.,]+\s*(?:[mb]illion|[MB]|bn)?\s+$", re.IGNORECASE)
+# How many deals a buyer has made, as an article states it: "Vectrix is the eighth acquisition for Cloudflare",
+# "the total number of acquisitions made by Datadog stands at ten" (not "its fifth acquisition of the year").
+ORDINALS = {w: n for n, w in enumerate("second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+                                          "twelfth".split(), 2)}
+COUNTS = {w: n for n, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), 2)}
+NTH_DEAL = re.compile(rf"\b(?P<n>{'|'.join(ORDINALS)}|\d+(?:st|nd|rd|th))\s+(?:[\w-]+\s+){{0,2}}?"
+                      r"(?:acquisition|purchase)\b", re.IGNORECASE)
+DEAL_COUNT = re.compile(rf"\bacquisitions\b[^.;]{{0,60}}?\bstands?\s+at\s+(?P<n>{'|'.join(COUNTS)}|\d+)\b",
+                        re.IGNORECASE)
+PART_OF_A_PERIOD = re.compile(r"[^.;]{0,25}?\b(?:months?|weeks?|days?|this\s+year|of\s+the\s+year|recent)\b",
+                              re.IGNORECASE)
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
 SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:

@@ -77,7 +77,7 @@ from .event_patterns import (
     TOTAL_OF,
     VALUATION,
 )
-from .events import ROUND, TOTAL, Event, Span, combine, figure, one_amount_each, round_name, same_company
+from .events import ACQUISITION, ROUND, TOTAL, Event, Span, combine, figure, one_amount_each, round_name, same_company
 from .text import Money, money, split_sentences
 
 
@@ -133,6 +133,7 @@ class _Reader(DealSentences):
         self.found = ArticleNames(title, text)
         self.main = self.found.main
         self.events: list[Event] = []
+        self.counted: list[tuple[Span, Span]] = []
 
     # -- one sentence ----------------------------------------------------------------------
 
@@ -141,6 +142,7 @@ class _Reader(DealSentences):
         if sentence.rstrip(" \"”’)").endswith("?"):
             return  # a question asserts nothing: "Will individuals be able to buy a piece of Reddit?"
         amounts = one_amount_each(sentence, [m for m in money(sentence) if m.has_currency])
+        self._deal_count(where, start, sentence)
         if layoff := LAYOFF_WORDS.search(sentence):  # (told with a deal too: "laying off 90 ... acquired by Apple")
             self._layoff(where, start, sentence, layoff)
         passives = list(ACQUIRED_BY.finditer(sentence))
@@ -412,5 +414,10 @@ class _Reader(DealSentences):
         for event in self.events:
             if "owner" in event.fields and core_name(event.value("owner")) not in companies:
                 del event.fields["owner"]
+        for buyer, count in self.counted:  # on a deal of that buyer the article tells of
+            deal = next((e for e in self.events if e.kind == ACQUISITION
+                         and same_company(e.value("acquirer") or "", buyer.value)), None)
+            if deal is not None and count.value > (deal.value("deals_so_far") or 0):
+                deal.fields["deals_so_far"] = count
         return combine(self.events, self.main, self.date)
 

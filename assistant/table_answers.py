@@ -66,6 +66,12 @@ def answer_aggregate(store: Store, question: Question) -> TableAnswer | None:
     shown = facts[:aggregate.limit] if aggregate.op in ("rank", "list") else facts[:MAX_LISTED]
     rows = [writer.row(f, with_company=not aggregate.query.company) for f in shown]
     lead = _lead(aggregate, facts)
+    stated = max(facts, key=lambda f: f.event.value("deals_so_far") or 0)
+    if aggregate.op == "count" and (stated.event.value("deals_so_far") or 0) > len(facts):
+        # "Vectrix is the eighth acquisition for Cloudflare": more than the articles name one by one.
+        buyer = stated.event.value("acquirer")
+        lead = (f"{lead[:-1]}; an article says {buyer} has made {stated.event.value('deals_so_far')} in all "
+                f"{writer.cite(stated, 'deals_so_far')}:")
     more = f"\n({len(facts) - len(shown)} more in `assistant facts`.)" if len(facts) > len(shown) else ""
     return writer.answer(lead + "\n" + "\n".join(rows) + more)
 

@@ -940,6 +940,19 @@ def test_a_sum_with_no_figure_stated_is_declined_with_the_deals(settings: Settin
     assert "Quuxly bought Plonkit [1]" in answer.text and "Quuxly bought Frobly [2]" in answer.text
 
 
+def test_a_count_an_article_states_is_told_with_the_deals_it_names(settings: Settings, tmp_path: Path) -> None:
+    engine = _engine_over(
+        tmp_path / "counted", settings,
+        ("Quuxly acquires Plonkit", "2021-12-08", "Quuxly has acquired Plonkit, a startup."),
+        ("Quuxly buys Frobly", "2022-05-03", "Quuxly bought Frobly. Frobly is the eighth acquisition for Quuxly since "
+         "its founding in 2009. It is Vexatron's fifth acquisition of the year."))
+    answer = engine.answer("How many acquisitions has Quuxly made?")
+    assert answer.model == "fact table" and answer.text.startswith(
+        "The articles report 2 acquisitions by Quuxly; an article says Quuxly has made 8 in all [2]:")
+    assert not any(e.value("deals_so_far") for e in extract_events("Vexatron buys Zorblax", "Vexatron bought "
+                   "Zorblax. It is Vexatron's fifth acquisition of the year.", "2022-05-03"))  # of a period only
+
+
 def test_what_a_company_has_raised_in_all(engine: Engine) -> None:
     stated = engine.answer("how much has plimsoll genomics raised altogether")
     assert stated.model == "fact table" and stated.text.startswith("Plimsoll Genomics has raised $31 million in all")
