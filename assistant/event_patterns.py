@@ -169,6 +169,9 @@ PARTICIPANTS = re.compile(
     r"\b(?:with participation from|participation from|participants? includ(?:e|ed|ing)|investors? includ(?:e|ed|ing)|"
     r"participants in the (?:round|financing) (?:are|were)|joined by|along with|alongside|including|included|from)\s+",
     re.IGNORECASE)
+# A sentence that only names backers, of the round the sentence before told of: "Investors include Allen & Co., ...".
+INVESTORS_INCLUDE = re.compile(r"\s*(?:(?:its|other|existing)\s+)?(?:investors|backers)\s+(?:include|included)\b",
+                               re.IGNORECASE)
 # A sentence about who took part in a round: "The round also included investments from Google, ...".
 BACKERS = re.compile(r"\b(?:round|financing|funding)\b.*\b(?:included|includes|participants?|participation)\b",
                      re.IGNORECASE)
@@ -179,7 +182,7 @@ LED_THE_ROUND = re.compile(r"\b(?:led|co-led|leads|co-leads|headed|leading|headi
                            r"(?:[\w$.,'’-]+\s+){0,5}"
                            r"(?:round|investment|financing|funding|series [a-z]|seed)\b", re.IGNORECASE)
 # (A full stop ends it, not the dot of "A.Capital", "U.K." or an initial: "T. Rowe Price".)
-CLAUSE_END = re.compile(r"(?<!\.[A-Z])(?<!\s[A-Z])\.(?!\w)|[;:()]"
+CLAUSE_END = re.compile(r"(?<!\.[A-Z])(?<!\s[A-Z])(?<!\bCo)(?<!\bInc)(?<!\bCorp)(?<!\bLtd)\.(?!\w)|[;:()]"
                         r"|,\s*(?:with|and|which|who|while|bringing|taking|as|to|according|the company|a |an )"
                         r"|\s(?:to|for|in order to|which|who|as|with|including)\s|—|–"
                         r"|\sand\s+(?:also\s+)?(?:included|includes|including|existing|previous|other|new|saw|was|brings|will)\b")

@@ -40,6 +40,7 @@ from .event_patterns import (
     IN_MONTH,
     IN_YEAR,
     INCLUDING_ROUND,
+    INVESTORS_INCLUDE,
     INVESTS,
     IPO_WORDS,
     LAYOFF_WORDS,
@@ -134,10 +135,19 @@ class _Reader(DealSentences):
         self.main = self.found.main
         self.events: list[Event] = []
         self.counted: list[tuple[Span, Span]] = []
+        self.just_read: Span | None = None  # the company whose round the sentence before told of
 
     # -- one sentence ----------------------------------------------------------------------
 
     def sentence(self, where: str, source: str, start: int, end: int) -> None:
+        count = len(self.events)
+        self._sentence(where, source, start, end)
+        # Whose round the next sentence may name the backers of: "Nervana closed a $20.5 million funding round
+        # last year. Investors include Allen & Co., ...".
+        self.just_read = next((e.fields["company"] for e in self.events[count:] if e.kind == ROUND
+                               and "company" in e.fields and "details_only" not in e.fields), None)
+
+    def _sentence(self, where: str, source: str, start: int, end: int) -> None:
         sentence = source[start:end]
         if sentence.rstrip(" \"”’)").endswith("?"):
             return  # a question asserts nothing: "Will individuals be able to buy a piece of Reddit?"
@@ -194,7 +204,8 @@ class _Reader(DealSentences):
         elif not any(m in told for m in earlier) and (
                 PARTICIPATED.search(sentence) or LED_THE_ROUND.search(sentence) or ROUND_NAME.search(sentence)
                 or BACKERS.search(sentence) or (LEAD.search(sentence) and FUNDING_NOUN.search(sentence))
-                or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))):
+                or (VALUATION.search(sentence) and amounts and not FUTURE.search(sentence))
+                or self.just_read and INVESTORS_INCLUDE.match(sentence)):
             self._round_details(where, start, sentence, amounts)
         self._total(where, start, sentence, amounts, self.events[-1] if rounds else None)
         read = next((e.fields["company"] for e in self.events[count:] if "company" in e.fields), None)
@@ -363,6 +374,8 @@ class _Reader(DealSentences):
             if names:
                 event.lists.setdefault(key, []).extend(names[-4:])
         if event.fields or event.lists:
+            if self.just_read and INVESTORS_INCLUDE.match(sentence):
+                event.fields["company"] = self.just_read  # the round the sentence before told of
             event.fields["details_only"] = Span(True, "", where, offset, offset)
             self.events.append(event)
 

@@ -168,7 +168,8 @@ def combine(events: list[Event], main: str, date: str) -> list[Event]:
     for event in events:
         if "details_only" in event.fields:
             event.fields.pop("details_only")
-            target = next((e for e in merged if e.kind == ROUND and same_company(e.value("company") or "", main)),
+            whose = event.value("company") or main  # (the round of the sentence before, when it says)
+            target = next((e for e in merged if e.kind == ROUND and same_company(e.value("company") or "", whose)),
                           None)
             if target is not None:
                 _merge(target, event)

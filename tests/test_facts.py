@@ -610,6 +610,14 @@ def test_the_raiser_named_after_its_amount() -> None:
     assert ("Vexatron", 4e7) not in [(e.company, e.amount) for e in events]
 
 
+def test_backers_named_after_a_round_are_that_rounds() -> None:
+    events = extract_events("Drumlin acquires Vexatron", "Drumlin today announced that it has acquired Vexatron, a "
+                            "startup. Vexatron closed a $20.5 million funding round last year. Investors include "
+                            "Allen & Co., Quux Ventures, and Lux Capital.", "2016-08-09")
+    [round_] = [e for e in events if e.kind == "round"]
+    assert round_.company == "Vexatron" and {"Quux Ventures", "Lux Capital"} <= set(round_.names("investors"))
+
+
 def test_a_founder_named_with_the_company_raises_for_the_company() -> None:
     events = extract_events("Zorblax news", "Zorblax founder and chief executive Jane Roe has landed $1 million in "
                             "additional funding.", "2021-01-01")
