@@ -28,10 +28,11 @@ if TYPE_CHECKING:
 
 # total: what one company has raised in all; most: who did the most ("who led the most rounds?");
 # round: one company's one round, named by its name, amount or year ("who led hailo's $136 million series c?")
-_BACKERS = re.compile(r"\b(?:investors?|backers?|vcs?|funders?)\b", re.IGNORECASE)
 OPS = ("list", "rank", "sum", "count", "both", "total", "most", "round")
 MAX_ROWS = 10  # of a ranking
 MAX_LISTED = 25  # of a list or a sum, which the reader wants whole
+# Investors named: "did mythic and nervana share any investors?" asks for those in both.
+_BACKERS = re.compile(r"\b(?:investors?|backers?|vcs?|funders?)\b", re.IGNORECASE)
 _KIND_WORDS = {
     "acquisition": {"acquir", "acquisit", "buy", "bought", "purchas", "deal", "merger", "takeov"},
     "ipo": {"ipo", "ipos", "public", "spac", "spacs"},

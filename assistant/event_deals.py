@@ -15,6 +15,7 @@ from .event_patterns import (
     ACQUIRE,
     ACQUIRED_BY,
     ACQUISITION_OF,
+    AT_PRICE,
     CALLED_OFF,
     CLAUSE_END,
     COUNTS,
@@ -25,6 +26,7 @@ from .event_patterns import (
     IPO_WORDS,
     IT_DID,
     MAIN,
+    MORE_TARGETS,
     NTH_DEAL,
     ORDINALS,
     OWN_DEAL,
@@ -328,10 +330,6 @@ class DealSentences:
                                          offset + match.end(name))
         self._date(event, where, offset, sentence)
         self.events.append(event)
-
-
-MORE_TARGETS = re.compile(r",\s*(?:and\s+)?|\s+(?:and|as well as|plus)\s+")
-AT_PRICE = re.compile(r"\s+for\s+(?:about\s+|around\s+|roughly\s+|nearly\s+)?")
 
 
 def _price(sentence: str, amounts: list[Money], verb: re.Match[str]) -> Money | None:

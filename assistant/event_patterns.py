@@ -47,12 +47,12 @@ NOT_A_ROUND_AFTER = re.compile(r"\s*(?:in\s+)?(?:(?:gross|net|annual|recurring)\
 MANY_BEFORE = re.compile(r"\b\d[\d,]*\+?\s+(?:[\w-]+\s+)?(?:companies|startups|deals|firms|businesses|IPOs)\b"
                          r"[^.$]{0,15}$",
                          re.IGNORECASE)
-# "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
 # A person named by their role at the company named before: "ZappRx founder and chief executive Zoe Barry".
 _ROLE = r"(?:co-?founder|founder|CEO|chief executive(?: officer)?|president|chair(?:man|woman)?|CTO)"
 ROLE_BEFORE = re.compile(rf"\b{_ROLE}(?:\s*(?:,|and)\s+{_ROLE})*\s+$", re.IGNORECASE)
 # A comma or "while" before a new subject: where a second company's round may start (``event_reader._clauses``).
 NEXT_RAISER = re.compile(r",\s+(?:and\s+|while\s+|whereas\s+|but\s+)?(?=[A-Z])|\s+(?:while|whereas)\s+(?=[A-Z])")
+# "With another $26 million in the bank from its lead investors": new money in the bank, from investors, is a round.
 NEW_MONEY = re.compile(r"\b(?:another|fresh|new)\s+$", re.IGNORECASE)
 NEW_MONEY_FROM = re.compile(r"\s+in the bank\b[^.]{0,40}?\b(?:from|invest\w*|backers?|led)\b", re.IGNORECASE)
 # Money spent, not raised, a little further back: "had paid security researchers more than $21 million".
@@ -96,6 +96,10 @@ DEAL_COUNT = re.compile(rf"\bacquisitions\b[^.;]{{0,60}}?\bstands?\s+at\s+(?P<n>
                         re.IGNORECASE)
 PART_OF_A_PERIOD = re.compile(r"[^.;]{0,25}?\b(?:months?|weeks?|days?|this\s+year|of\s+the\s+year|recent)\b",
                               re.IGNORECASE)
+# More targets of one buying verb, each at its price: "bought 3PAR for $2.35 billion as well as ArcSight for
+# $1.5 billion".
+MORE_TARGETS = re.compile(r",\s*(?:and\s+)?|\s+(?:and|as well as|plus)\s+")
+AT_PRICE = re.compile(r"\s+for\s+(?:about\s+|around\s+|roughly\s+|nearly\s+)?")
 # "sold his company Stata Labs to Yahoo": what was sold, then its buyer after "to".
 SOLD_TO = re.compile(r"\bsold\s+(?P<what>[^.;,]{1,60}?)\s+to\s+", re.IGNORECASE)
 # Words between a buying verb and a name that make the name something other than a company bought:
