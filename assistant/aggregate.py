@@ -60,9 +60,10 @@ _PLURAL_EVENT = re.compile(r"\b(?:rounds|acquisitions|deals|investments|ipos|rai
 # Words that make a question of a phrase: without one, "kestrel ledger acquisitions?" asks for the list.
 _ASKING = set("how what which who whom whose when where why did does do is are was were has have had can "
               "could will would should".split())
-_HOW_MANY_EVENTS = re.compile(r"\b(?:how many|number of|count of)\s+(?:\w+\s+){0,2}?(?:rounds|acquisitions|deals|"
-                              r"investments|ipos|raises|layoffs|startups|companies|targets|purchases|times)\b",
-                              re.IGNORECASE)
+_EVENTS = r"(?:rounds|acquisitions|deals|investments|ipos|raises|layoffs|startups|companies|targets|purchases|times)"
+# (Terse too: "ownbackup acquisitions count?")
+_HOW_MANY_EVENTS = re.compile(rf"\b(?:how many|number of|count of)\s+(?:\w+\s+){{0,2}}?{_EVENTS}\b"
+                              rf"|\b{_EVENTS}\s+(?:count|number)\b", re.IGNORECASE)
 # A superlative of one company's events: "Kestrel Ledger's biggest acquisition", "zorblax largest round".
 _SUPERLATIVE_EVENT = re.compile(r"\b(?:biggest|largest|top|highest|most|smallest|lowest)\s+(?:[\w-]+\s+){0,2}?"
                                 r"(?:round|acquisition|deal|purchase|investment|raise|funding|ipo|layoff)s?\b",

@@ -829,6 +829,7 @@ def test_facts_from_scripts(engine: Engine, settings: Settings) -> None:
     ("zorblax funding history", "list"), ("Show me every round Zorblax Robotics has closed", "list"),
     ("startups backed by ostrander ventures", "list"), ("ostrander ventures portfolio", "list"),
     ("number of acquisitions by kestrel ledger", "count"),
+    ("kestrel ledger acquisitions count?", "count"),  # terse
     ("investors shared by zorblax robotics and plimsoll genomics", "both"),
     ("What was Kestrel Ledger's biggest acquisition?", "rank"), ("zorblax largest round", "rank"),
     ("how many people did vantablur labs lay off?", None), ("which investors joined zorblax's series b?", "round"),
