@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from .documents import Answer, Filters, Passage, Timings
 from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
-from .prompting import DECLINE, SYSTEM_PROMPT, best_windows, fit_passages
+from .prompting import DECLINE, SYSTEM_PROMPT, best_windows, fit_passages, sentence_score
 from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
+from .quoting import quote_amount
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
 from .table_answers import answer_aggregate
-from .text import amounts_in, format_amount
-from .verify import Checked, conflicting_figures
+from .text import amounts_in, format_amount, split_sentences
+from .verify import Checked, check_answer, conflicting_figures
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -41,6 +42,9 @@ EMPTY_QUESTION = "Please ask a question about the articles."
 SECOND_LOOK = "Taking a second look at the whole article…"
 # A comparison by size: the composed answer then computes the difference.
 _MORE = re.compile(r"\b(more|most|less|least|bigger|biggest|larger|largest|higher|smaller|fewer)\b", re.I)
+# A comparison by date ("which was announced first?"): the members' first reports are compared in code.
+_FIRST = re.compile(r"\b(first|earlier|earliest|sooner)\b", re.I)
+_LATER = re.compile(r"\b(later|latest|newer|newest|more recent|most recent)\b", re.I)
 # A named funding round: "Series B", "series-b", "Series A-2", "seed", "pre-seed".
 _ROUND = re.compile(r"\b(pre-?seed|seed|series[\s-]?[a-z](?:-?\d)?)\b(?!-)", re.IGNORECASE)
 
@@ -234,6 +238,9 @@ class Engine:
                 checked, model, notice = second, model2, notice2
             else:
                 checked = replace(checked, removed=checked.removed + second.removed)
+        if checked.declined and not checked.citations:
+            quoted = quote_amount(asked, [*wide, *context], self.store.article_text)
+            checked = replace(quoted, removed=checked.removed) if quoted else checked
         if asked.asks == "amount" and checked.citations and not checked.declined:
             checked = conflicting_figures(checked, asked, self.store.article_text)
         return checked, model, notice
@@ -275,9 +282,23 @@ class Engine:
             if not passages:
                 parts.append((member, Checked("", [], [], True), []))
                 continue
-            checked, model, notice = yield from self._answer_one(sub, passages, turn)
+            if _by_date(asked):
+                checked = self._first_report(sub, passages)  # no LLM: a date is compared in code
+                yield checked.text
+            else:
+                checked, model, notice = yield from self._answer_one(sub, passages, turn)
             parts.append((member, checked, passages))
         return compose(asked, parts), model, notice
+
+    def _first_report(self, asked: Question, passages: list[Passage]) -> Checked:
+        """For "which came first?", one member's evidence: the earliest article among its passages
+        that names all it is asked by, with that passage's sentence matching the question best."""
+        wanted = [name.lower() for name in asked.specific]
+        naming = [p for p in passages if all(mentions(f"{p.title} {p.text}".lower(), w) for w in wanted)]
+        first = min(naming or passages[:1], key=lambda p: p.date or "9999")
+        spans = split_sentences(first.text) or [(0, len(first.text))]
+        start, end = max(spans, key=lambda span: sentence_score(asked, first.text[span[0]:span[1]]))
+        return check_answer(f"{first.text[start:end].strip()} [1]", [first], asked, self.store.article_text)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -341,7 +362,9 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
     the members' amounts in code; a member or part with no answer is said to be missing."""
     text, citations, removed, missing = [], [], [], []
     figures: list[tuple[str, float, str, str]] = []  # member, value, as written, markers
-    for member, checked, _ in parts:
+    dated: list[tuple[str, str]] = []  # date of its first citation with its marker, member as asked
+    labels = asked.sides or asked.members or tuple(member for member, _, _ in parts)
+    for (member, checked, _), label in zip(parts, labels, strict=False):
         removed += checked.removed
         if checked.declined or not checked.citations:
             missing.append(member)
@@ -356,6 +379,8 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
             markers = "".join(f"[{n}]" for n in dict.fromkeys(re.findall(r"\d+", " ".join(
                 re.findall(r"\[\d+\]", renumbered)))))
             figures.append((member, value, written, markers))
+        if checked.citations[0].date:
+            dated.append((f"{checked.citations[0].date} [{checked.citations[0].n + offset}]", label))
     if not citations:
         return Checked("", [], removed, True)
     if asked.members and len(figures) >= 2 and (asked.asks == "amount" or _MORE.search(asked.text)):
@@ -364,10 +389,21 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
         if high > low:
             text.append(f"{top}'s {high_text} is {format_amount(high - low, high_text)} more than "
                         f"{low_name}'s {low_text} {m1}{m2}.")
+    first = bool(_FIRST.search(asked.text))
+    if len(dated) >= 2 and _by_date(asked):
+        ordered = sorted(dated, reverse=not first)  # by the articles' dates: the first report of each
+        text.append(f"{ordered[0][1]} came {'first' if first else 'later'}, by the articles' dates: "
+                    + ", against ".join(f"{date} for {label}" for date, label in ordered) + ".")
     for member in missing:
         text.append(f"The articles don't give the answer for {member}." if asked.members else
                     f"The articles don't answer “{member}”")
     return Checked(" ".join(text), citations, removed, False)
+
+
+def _by_date(asked: Question) -> bool:
+    """Whether a comparison asks which came first (or later), not which is bigger ("its first round")."""
+    return bool(asked.members and asked.asks != "amount" and not _MORE.search(asked.text)
+                and (_FIRST.search(asked.text) or _LATER.search(asked.text)))
 
 
 def _round_key(name: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .event_patterns import INITIAL, MONTHS
+from .event_patterns import COLLECTIVE, INITIAL, MONTHS
 from .text import STOPWORDS, split_sentences, stem
 
 # A capitalised, mixed-case or digit-led word: "SenseTime", "Suning.com", "Run:AI", "eBay", "AI21", "C3.ai", "6D.ai",
@@ -28,7 +28,7 @@ from .text import STOPWORDS, split_sentences, stem
 _WORD = (rf"(?:{INITIAL}|[A-Z](?:[\w.&'’-]|:(?=[A-Z]))*[\w]|[A-Z]|[a-z]+[A-Z][\w.]*"
          rf"|(?!\d+(?:st|nd|rd|th)\b(?! [A-Z]))\d+[A-Za-z](?:[\w.]*\w)?)")
 # A run of them, which a possessive ends: "Google's PaLM" is two names.
-_RUN = re.compile(rf"(?<![\w.$€£]){_WORD}(?:(?<!['’]s)[ ](?:{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
+_RUN = re.compile(rf"(?<![\w.$€£]){_WORD}(?:(?<!['’]s)[ ](?:{COLLECTIVE}|{_WORD}|of|de|&)(?=[ ,.;:!?'’)\]]|$))*")
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Pando's", "Databricks'"
 _ADJECTIVE = re.compile(r"-(?:based|powered|made|led|backed|owned|driven|focused|first|like|style|born|founded|"
                         r"funded|related|specific|enabled|native|centric|friendly|ready|level|scale|wide)$", re.I)
@@ -188,6 +188,9 @@ NAME_SHARE = 0.3
 # Or when one article writes it as a name this often and never as a word: Observe, the observability
 # startup, though "observe" and "observability" are common words. A question must then capitalise it.
 PROPER_IN_ONE_ARTICLE = 5
+# A one-word name that the articles naming it also write in lower case this share of the times is a
+# word as well ("Capital" and "venture capital", "Robotics"): a question must capitalise it too.
+LOWER_SHARE = 0.25
 
 
 @dataclass
@@ -198,7 +201,7 @@ class Lexicon:
     total_articles: int = 0
     # Whether a lower-case word occurs in the corpus: such a word is spelt right, so never a typo of a name.
     known_word: Callable[[str], bool] = lambda word: False
-    capitalised_only: frozenset[str] = frozenset()  # names that are common words too (PROPER_IN_ONE_ARTICLE)
+    capitalised_only: frozenset[str] = frozenset()  # names that are words too (PROPER_IN_ONE_ARTICLE, LOWER_SHARE)
     _fuzzy_keys: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -212,7 +215,8 @@ class Lexicon:
         of a word, in any case). "Bear Flag Robotics" stays a name; "Company" and "Founded" do not.
         The keyword index counts by stem, so its count for "canvas" holds Canva's too: a one-word name
         is weighed with the one-word names of its stem. ``proper``: the most mentions one article that
-        never writes the word in lower case gives it."""
+        never writes the word in lower case gives it; ``lower``: how often the articles naming it write
+        it in lower case."""
         as_name: Counter[str] = Counter()
         in_longer: Counter[str] = Counter()  # mentions as a word of a longer name
         alone_by_stem: Counter[str] = Counter()
@@ -235,12 +239,20 @@ class Lexicon:
         # (Not a word mostly written inside longer names: the "Face" of "Hugging Face".)
         words_too = {row[0]: (row[1], row[2]) for row in rows if row[0] not in kept and row[0] not in _NOT_NAMES
                      and len(row) > 4 and row[4] >= PROPER_IN_ONE_ARTICLE and in_longer[row[0]] <= row[3]}
-        return cls(kept | words_too, total_articles, known_word, frozenset(words_too))
+        both_ways = {row[0] for row in rows if row[0] in kept and " " not in row[0] and len(row) > 5
+                     and row[5] >= LOWER_SHARE * row[3]}
+        return cls(kept | words_too, total_articles, known_word, frozenset(words_too) | both_ways)
 
     def find(self, question: str) -> list[Entity]:
         """The corpus names in ``question``, longest first at each position, in question order."""
-        words = [(m.start(), m.end(), normal(m.group())) for m in re.finditer(r"[\w&][\w.&'’-]*", question)]
-        words = [(s, e, w.strip(".")) for s, e, w in words]
+        words = []
+        for m in re.finditer(r"[\w&][\w.&'’-]*", question):
+            word = normal(m.group()).strip(".")
+            parts = [(m.start() + p.start(), m.start() + p.end(), p.group()) for p in re.finditer(r"[^-]+", word)]
+            if word not in self.names and sum(p in self.names for _, _, p in parts) >= 2:
+                words += parts  # "the Toyota-SoftBank venture": two names
+            else:
+                words.append((m.start(), m.end(), word))
         found: list[Entity] = []
         i = 0
         while i < len(words):
@@ -280,8 +292,9 @@ class Lexicon:
         phrase = normal(phrase)  # ("weights and biases")
         if not phrase or phrase in _NOT_NAMES or phrase.isdigit():
             return None
-        # "Ankis assets": a possessive typed without its apostrophe.
-        hit = self.names.get(phrase) or (self.names.get(phrase[:-1]) if phrase.endswith("s") else None)
+        # "Ankis assets": a possessive typed without its apostrophe (not a short word's plural: "pros").
+        hit = self.names.get(phrase) or (self.names.get(phrase[:-1]) if phrase.endswith("s") and len(phrase) > 4
+                                         else None)
         exact = hit is not None
         words = phrase.split()
         if (hit is None and len(phrase) >= FUZZY_MIN_LENGTH and phrase.isascii() and len(words) < 3

@@ -194,8 +194,10 @@ FUTURE = re.compile(r"\b(?:another|next|talks|target(?:s|ing)?|seek(?:s|ing)?|pl
                      r"could|would|might|may)\b", re.IGNORECASE)
 # An initial joins the name it opens ("T. Rowe Price", "J.P. Morgan"); "the U.S. It raised" is two runs.
 INITIAL = r"(?!U\.[SK]\.)[A-Z]\.(?:[A-Z]\.)?(?=\s+[A-Z][a-z])(?!\s+(?:It|The|This|That|In|On|An?|We|He|She|They)\b)"
+# A plural possessive inside an institution's name: "Ontario Teachers’ Pension Plan Board".
+COLLECTIVE = r"(?:Teachers|Workers|Employees|Veterans|Farmers|Citizens|Members)['’](?=\s+[A-Z])"
 CAPITALISED_RUN = re.compile(rf"(?<![\w.])(?:{INITIAL}|[A-Z](?:[\w.&'’-]|:(?=[A-Z]))*[\w]|[A-Z])"
-                             rf"(?:\s+(?:{INITIAL}|[A-Z](?:[\w.&'’-]|:(?=[A-Z]))*[\w]|&|of))*(?!\w)")
+                             rf"(?:\s+(?:{COLLECTIVE}|{INITIAL}|[A-Z](?:[\w.&'’-]|:(?=[A-Z]))*[\w]|&|of))*(?!\w)")
 NOT_NAME_WORDS = {"the", "a", "an", "it", "its", "this", "that", "in", "on", "at", "for", "and", "but", "with",
                    "today", "now", "also", "ceo", "cto", "he", "she", "they", "we", "our", "their", "series", "seed",
                    "round", "funding", "inc", "ltd", "llc", "i", "as", "by", "from", "to", "of", "after", "while",

@@ -24,7 +24,7 @@ def read_lexicon(db: Any, articles: int) -> Lexicon:
     """The names found at ingest that are names more often than lower-case words, with how often
     the keyword index holds each word (``entities.Lexicon.build``)."""
     # (With max(n), SQLite takes the name column from the article that writes it most.)
-    rows = db.execute("SELECT norm, name, count(*), sum(n), max(n) FROM names GROUP BY norm "
+    rows = db.execute("SELECT norm, name, count(*), sum(n), max(n), sum(lower) FROM names GROUP BY norm "
                       "HAVING sum(n) > sum(lower)").fetchall()
     # (Apart: a second max() would leave the name column's article undefined.)
     proper = dict(db.execute("SELECT norm, max(n) FROM names WHERE lower = 0 GROUP BY norm").fetchall())
@@ -33,7 +33,7 @@ def read_lexicon(db: Any, articles: int) -> Lexicon:
     def word_count(word: str) -> int:  # how often the keyword index holds the word, in any case
         return vocabulary.get(stem(word), 0)
 
-    return Lexicon.build([(*row[:4], proper.get(row[0], 0)) for row in rows], word_count, articles,
+    return Lexicon.build([(*row[:4], proper.get(row[0], 0), row[5]) for row in rows], word_count, articles,
                          lambda w: word_count(w) > 0)
 
 

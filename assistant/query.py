@@ -37,7 +37,7 @@ _WHAT_ABOUT = re.compile(r"^\s*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(.+?)\?
 _ASKS = (
     ("amount", re.compile(r"\bhow (?:much|many|big|large)\b|\bwhat (?:amount|valuation|price|size|percent\w*|share)\b"
                           r"|\bvaluation\b|\bvalued\b|\bworth\b|\bnumber of\b|\brevenue\b|\bprice\b"
-                          r"|\bpa(?:y|id)\b|\bcost\b", re.I)),
+                          r"|\bpa(?:y|id)\b|\bcost(?:s|ing)?\b|\bexpensive\b|\bcheaper\b", re.I)),
     ("when", re.compile(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|month)\b", re.I)),
     ("where", re.compile(r"\bwhere\b|\bwhich (?:city|country|state)\b|\bheadquarter", re.I)),
     ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\binvestors?\b|\bbackers?\b|\bfounders?\b|\bceo\b"
@@ -62,6 +62,7 @@ class Question:
     asks: str = "what"  # amount, when, where, who, list, yesno or what
     members: tuple[str, ...] = ()  # the names compared or asked about one by one
     owners: tuple[str, ...] = ()  # names that own a member ("Naver" in "Naver's HyperCLOVA vs ...")
+    sides: tuple[str, ...] = ()  # each member's phrase, when more than its name ("Luminar with Volvo")
     unknown: tuple[str, ...] = ()  # names it writes that the corpus has never seen
     parts: tuple[str, ...] = ()  # a multi-part question's parts, each standalone ("..., and who invested?")
 
@@ -78,7 +79,9 @@ class Question:
     @property
     def search_text(self) -> str:
         """The question with misspelt names written as the articles write them."""
-        text = self.text
+        return self._as_written(self.text)
+
+    def _as_written(self, text: str) -> str:
         for entity in self.entities:
             if not entity.exact:
                 text = text.replace(entity.said, entity.name)
@@ -88,14 +91,19 @@ class Question:
         """The question asked about one member only: the other members taken out."""
         text = self.search_text
         own = self.owners[self.members.index(name)] if name in self.members and self.owners else ""
-        for other in (*self.members, *self.owners):
-            if other not in (name, own) and other:
+        sides = [self._as_written(side) for side in self.sides]
+        mine = sides[self.members.index(name)] if name in self.members and sides else ""
+        for other in (*sides, *self.members, *self.owners):
+            if other not in (name, own, mine) and other and other.lower() not in mine.lower():
                 text = re.sub(rf"(?i)(?<!\w){re.escape(other)}(?:['’]s)?(?!\w)", " ", text)
         text = re.sub(r"\s+(?:and|or|vs\.?|versus)\s+(?=[?,.]|$)", " ", re.sub(r"\s+", " ", text)).strip()
+        text = re.sub(r"(?<=[:,])\s*(?:or|vs\.?|versus)\s+", " ", text, flags=re.IGNORECASE)
+        text = re.sub(r"\s+(?=[?,.]|$)", "", text)
         if name.lower() not in text.lower():
             text = f"{text.rstrip('?').rstrip()} ({name})?"
-        entities = tuple(e for e in self.entities if e.name == name or e.name not in self.members)
-        return replace(self, text=text, entities=entities, members=(), owners=(), parts=())
+        entities = tuple(e for e in self.entities if e.name == name
+                         or e.name not in self.members and e.name.lower() in text.lower())
+        return replace(self, text=text, entities=entities, members=(), owners=(), sides=(), parts=())
 
 
 def clean_question(text: str, limit: int = MAX_QUESTION_CHARS) -> tuple[str, bool]:
@@ -115,6 +123,9 @@ def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
     entities = tuple(lexicon.find(text)) if lexicon else ()
     asks = _asks(text)
     groups = _members(text, entities)
+    sides = _sides(text, entities, [group[-1] for group in groups]) if len(groups) in (0, 2) else []
+    if sides and [member for member, _ in sides] != [group[-1] for group in groups]:
+        groups = [[member] for member, _ in sides]  # "Which costs more: Piaggio's Gita robot or Automata's arm?"
     unknown = tuple(lexicon.unknown_names(text, list(entities))) if lexicon else ()
     pieces = [p.strip(" ,") for p in _PART.split(text) if p.strip(" ,?")]
     parts: tuple[str, ...] = ()
@@ -126,7 +137,7 @@ def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
     return Question(text=text, entities=entities, periods=tuple(date_prefixes(text)), asks=asks,
                     members=tuple(group[-1] for group in groups),
                     owners=tuple(group[0] if len(group) > 1 else "" for group in groups), unknown=unknown,
-                    parts=parts)
+                    sides=tuple(phrase for _, phrase in sides), parts=parts)
 
 
 def _members(text: str, entities: tuple[Entity, ...]) -> list[list[str]]:
@@ -154,6 +165,34 @@ def _members(text: str, entities: tuple[Entity, ...]) -> list[list[str]]:
     return best if len(best) >= 2 else []
 
 
+def _sides(text: str, entities: tuple[Entity, ...], members: list[str]) -> list[tuple[str, str]]:
+    """A choice between two phrases, at least one naming more than one thing: "Which costs more:
+    Piaggio's Gita cargo robot or Automata's desktop robotic arm?", "Luminar with Volvo or Aurora
+    with Paccar". Each side's member is the one of ``members`` it holds, else its name that the
+    fewest articles use (the one that singles out its article); each phrase runs from the side's
+    first name to the "or" (or from the "or" to the clause's end)."""
+    choices = list(_CHOICE.finditer(text))
+    if len(choices) != 1:
+        return []
+    choice = choices[0]
+    left = re.split(r"[:;,—(]", text[:choice.start()])[-1]
+    right = re.split(r"[?:;,—(]", text[choice.end():])[0]
+    left_start = choice.start() - len(left)
+    lowered = text.lower()
+    spans = [(lowered.find(e.said.lower()), e) for e in entities if not e.generic]
+    on_left = [(at, e) for at, e in spans if left_start <= at < choice.start()]
+    on_right = [(at, e) for at, e in spans if choice.end() <= at < choice.end() + len(right)]
+    if not on_left or not on_right or len(on_left) + len(on_right) < 3:
+        return []
+    def member(side: list[tuple[int, Entity]]) -> str:
+        return next((e.name for _, e in side if e.name in members), min(side, key=lambda s: s[1].articles)[1].name)
+
+    first = min(at for at, _ in on_left)
+    sides = [(member(on_left), text[first:choice.start()].strip()), (member(on_right), right.strip())]
+    return sides if sides[0][0] != sides[1][0] else []
+
+
+_CHOICE = re.compile(r"\s(?:or|vs\.?|versus)\s", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(m[:3] for m in MONTHS)})[a-z]*\.?\s+(20[0-3]\d|19[89]\d)\b", re.IGNORECASE)
 
 

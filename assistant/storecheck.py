@@ -84,7 +84,7 @@ DROP_DERIVED = ("DROP TABLE IF EXISTS chunks_vocab", "DROP TABLE IF EXISTS chunk
                 "DROP TABLE IF EXISTS event_parties", "DROP TABLE IF EXISTS events")
 # Bumped when what the keyword index or the name lexicon store changes; older stores are rebuilt
 # from their own article text on open (no re-embedding).
-ANALYSIS_VERSION = "85"
+ANALYSIS_VERSION = "86"
 
 NEW, OK, REINDEX, DAMAGED = "new", "ok", "reindex", "damaged"
 _ESSENTIAL = ("articles", "chunks")  # without these nothing can be rebuilt

@@ -192,7 +192,8 @@ def format_amount(value: float, like: str = "") -> str:
 # -- the facts of a sentence: its numbers and names -------------------------------------------
 
 _NUMBER = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion|mn|bn|tn|mm|[kmbt])\b)?",
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:(?:\s*|-(?=[mbt]illion|thousand))"  # ("a 12-billion parameter")
+    r"(thousand|million|billion|trillion|mn|bn|tn|mm|[kmbt])\b)?",
     re.IGNORECASE)
 _CAPITALISED = re.compile(r"\b[A-Z][\w&'’.-]*[A-Za-z0-9]|\b[a-z]+[A-Z]\w*")
 _GLUE = {

@@ -36,13 +36,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from .asked import AMOUNT_RELATIONS, ANY, NOTHING_ASKED, Asked, asked_by
 from .documents import Citation, Passage
-from .query import Question, read_question
+from .query import Question
 from .text import (
-    STOPWORDS,
     amounts_in,
     counts,
     key_terms,
+    money,
     names,
     numbers,
     spelled_numbers,
@@ -60,22 +61,6 @@ _DECLINE = re.compile(
     re.IGNORECASE)
 
 
-# For an amount question: (what it asks about, words a source sentence must use to state that amount).
-# An earlier funding amount is not an acquisition price, nor a valuation.
-_AMOUNT_RELATIONS = (
-    (re.compile(r"\bvaluation|\bvalued\b|\bworth\b", re.I), re.compile(r"valu|worth", re.I)),
-    (re.compile(r"\b(pay|paid|price|sold for|sell for|purchase)\b", re.I),
-     re.compile(r"acqui|bought|\bbuy|purchas|\bpaid|\bpay|price|\bdeal\b|\bsold\b|\bsale\b", re.I)),
-    (re.compile(r"\bprofit|\bloss\b|\bnet income\b", re.I), re.compile(r"profit|loss|net income", re.I)),
-    (re.compile(r"\brevenue|\bsales\b|\bincome\b|\bearn", re.I), re.compile(r"revenue|sales|income|earn", re.I)),
-    (re.compile(r"\b(rais\w*|fund\w*|secur\w*|land\w*|get|got|bring|bag\w*)\b", re.I),
-     re.compile(r"rais|fund|round|secur|land|nab|invest|capital|financ|series|seed|bag|clos", re.I)),
-)
-_ANY = re.compile(r".")
-# Words of an amount question that say nothing about what is counted.
-_QUANTITY_WORDS = frozenset(key_terms("much many number amount total size big large how what"))
-
-
 # Words a reply uses about its sources rather than about the answer ("the article mentions ...").
 _REPLY_TERMS = frozenset(key_terms(
     "article articles source sources passage text mention mentions mentioned state states stated say says said "
@@ -83,68 +68,6 @@ _REPLY_TERMS = frozenset(key_terms(
 # (Not "may", which is mostly the verb.)
 _MONTH_TERMS = frozenset(key_terms("january february march april june july august september october november "
                                    "december"))
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What the question brings: its own names and numbers (an answer may echo them), and for an
-    amount question, the words a source sentence must use to state the answer's amounts."""
-
-    names: frozenset[str] = frozenset()
-    numbers: frozenset[float] = frozenset()
-    amounts: frozenset[float] = frozenset()  # its sums of money: an answer may not echo these unsupported
-    cue: re.Pattern[str] | None = None
-    article_text: Callable[[str], str] | None = None  # the whole article, where the relation may be stated
-    words: frozenset[str] = frozenset()  # the question's own words, lower case
-    terms: frozenset[str] = frozenset()  # its stemmed terms, other than the names asked about
-    yes_no: bool = False
-    counted: frozenset[str] = frozenset()  # for "how many X?": X's words, by their first five letters
-    facts: str = "amount"  # which of the answer's facts the relation pins down: "amount" or "name"
-
-
-def asked_by(question: Question | str, article_text: Callable[[str], str] | None = None) -> Asked:
-    if isinstance(question, str):
-        question = read_question(question)
-    cue, relation = None, ""
-    if question.asks == "amount":
-        asks, cue = next(((asks, cue) for asks, cue in _AMOUNT_RELATIONS if asks.search(question.text)),
-                         (None, _ANY))
-        relation = " ".join(asks.findall(question.text) if asks else [])
-    elif question.asks == "who":
-        cue = _ANY  # the names must be stated in a sentence about what was asked (below)
-    asked_names = {n.lower() for n in question.names} | {e.said.lower() for e in question.entities}
-    name_terms = {t for name in asked_names for t in key_terms(name)}
-    return Asked(frozenset(asked_names), frozenset(numbers(question.text) | spelled_numbers(question.text)),
-                 frozenset(value for value, _ in amounts_in(question.text)), cue, article_text,
-                 words=frozenset(_question_words(question.search_text)) | {w for n in asked_names for w in n.split()},
-                 # The relation's own verb is the cue's to check: "pay" is stated as "paid" or "acquired".
-                 terms=frozenset(set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS
-                                 - set(key_terms(relation))),
-                 yes_no=question.asks == "yesno", counted=counted_words(question.search_text),
-                 facts="name" if question.asks == "who" else "amount")
-
-
-_HOW_MANY = re.compile(r"\bhow many\b", re.I)
-# Counts of people are written with any of these: "how many employees?" is answered by "200 people".
-_PEOPLE = frozenset(stem(w)[:5] for w in "people person employees staff workers jobs positions roles headcount".split())
-
-
-def counted_words(question: str) -> frozenset[str]:
-    """What a "how many" question counts, as the first five letters of its stems: the words after
-    "how many" up to the first stop word ("how many human pros did it beat?" -> human, pros)."""
-    found = _HOW_MANY.search(question)
-    if not found:
-        return frozenset()
-    words = []
-    for word in tokens(question[found.end():])[:3]:
-        if word in STOPWORDS:
-            break
-        words.append(stem(word)[:5])
-    return frozenset(words) | (_PEOPLE if _PEOPLE & set(words) else frozenset())
-
-
-def _question_words(text: str) -> set[str]:
-    return {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w.&'’-]+", text.lower())}
 
 
 @dataclass(frozen=True)
@@ -164,7 +87,7 @@ def conflicting_figures(checked: Checked, question: Question, article_text: Call
     if not given:
         return checked
     asked = asked_by(question)
-    cue = asked.cue or _ANY
+    cue = asked.cue or ANY
     extra: list[tuple[float, str, int]] = []  # value, as written, citation
     for citation in checked.citations:
         text = f"{citation.title}\n{article_text(citation.article_id) or citation.passage}"
@@ -191,7 +114,7 @@ def is_decline(text: str) -> bool:
     return bool(_DECLINE.search(text))
 
 
-def supports(sentence: str, passage: Passage, asked: Asked = Asked()) -> bool:
+def supports(sentence: str, passage: Passage, asked: Asked = NOTHING_ASKED) -> bool:
     """Rule 3: every number, and at least half of the names, appear in the passage; and the
     article states the relation the question asks about for one of the sentence's facts."""
     source = f"{passage.title} ({passage.date})\n{passage.text}"  # the prompt shows the date too
@@ -263,17 +186,47 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
         about = [s.lower() for s in stated if _shares_term(asked.terms, s) or _names_any(s, asked.names)]
         return any(_has_word(s, n) for s in about for n in new)
     amounts = {v for v in numbers(sentence) if v >= 10} - asked.numbers
+    # Its sums of money when it has any: "Founded in 2019, Neeva raised $77.5 million" pins down the
+    # $77.5 million, not the year.
+    amounts = {v for v, _ in amounts_in(sentence)} - asked.numbers or amounts
     if not amounts:
         return True  # nothing to pin down (e.g. "terms were not disclosed")
     stated = [s for s in stated if asked.cue.search(s)]
     if asked.terms:
         # ... and about what was asked: "Intrinsic has 10 employees" needs a sentence about employees.
         stated = [s for s in stated if _shares_term(asked.terms, s)]
-    if asked.names and not _names_any(passage.title, asked.names):
+    if asked.names and not _names_any(f"{passage.title}\n{_lead(passage, asked)}", asked.names):
         # In an article about another company, the amount must be stated of the one asked
-        # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance.
+        # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance. An article
+        # whose title or first sentence names it is about it: "the bot bested 15 pros" is Pluribus.
         stated = [s for s in stated if _names_any(s, asked.names)]
-    return any(amounts & numbers(s) for s in stated)
+    return any(value in numbers(s) and (asked.cue is ANY or _relation_near(s, value) in (None, asked.cue))
+               for s in stated for value in amounts)
+
+
+def _relation_near(sentence: str, value: float) -> re.Pattern[str] | None:
+    """The cue of the relation whose word stands nearest the amount ``value`` in ``sentence``, within
+    four words either side: "Neeva raised $77.5 million in funding prior to being acquired" states
+    a funding amount, not a price; "raised $100 million at a $1 billion valuation", a valuation."""
+    for found in money(sentence, minimum=1.0):
+        if found.value != value:
+            continue
+        before = re.findall(r"[\w’'-]+", sentence[:found.start])[::-1][:4]
+        after = re.findall(r"[\w’'-]+", sentence[found.end:])[:4]
+        for distance in range(4):
+            for word in (before[distance:distance + 1] + after[distance:distance + 1]):
+                cue = next((cue for _, cue in AMOUNT_RELATIONS if cue.search(word)), None)
+                if cue is not None:
+                    return cue
+    return None
+
+
+def _lead(passage: Passage, asked: Asked) -> str:
+    """The first sentence of the passage's article."""
+    text = asked.article_text(passage.article_id) if asked.article_text else ""
+    text = text or (passage.text if passage.start == 0 else "")
+    first = split_sentences(text)[:1]
+    return text[first[0][0]:first[0][1]] if first else ""
 
 
 def _states_count(sentence: str, passage: Passage, asked: Asked) -> bool:

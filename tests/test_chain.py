@@ -190,6 +190,16 @@ def test_a_missing_side_of_a_comparison_is_said_to_be_missing(engine: Engine, ch
     assert "The articles don't give the answer for Pando." in final.text
 
 
+def test_which_came_first_is_answered_from_the_articles_dates_without_the_model(engine: Engine,
+                                                                                 chat: FakeChatModel) -> None:
+    final = engine.answer("which raised its round first: pando or nova?")
+    assert chat.received == [] and not final.abstained
+    assert final.text.startswith("Pando, a supply chain startup, raised $30 million")  # each side's evidence, cited
+    assert final.text.endswith("Nova came first, by the articles' dates: 2021-05-04 [2] for Nova, "
+                               "against 2022-03-01 [1] for Pando.")
+    assert [c.source for c in final.citations] == ["pando", "nova"]
+
+
 def test_a_multi_part_question_answers_each_part(engine: Engine, chat: FakeChatModel) -> None:
     chat.replies = ["SenseTime raised $600 Million [1].",
                     "Temasek Holdings Pte and Suning.com Co. also participated [1]."]

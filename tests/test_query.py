@@ -187,3 +187,36 @@ def test_a_multi_part_question_is_split_into_standalone_parts() -> None:
     q = read_question("how much did sensetime raise, and who invested?", lexicon())
     assert q.parts == ("how much did sensetime raise?", "who invested (SenseTime)?") and q.members == ()
     assert read_question("Who invested in SenseTime and Graphcore?", lexicon()).parts == ()
+
+
+def test_a_choice_between_two_described_things_has_one_member_per_side() -> None:
+    lex = Lexicon({"piaggio": ("Piaggio", 1), "gita": ("Gita", 1), "automata": ("Automata", 2),
+                   "luminar": ("Luminar", 1), "volvo": ("Volvo", 20), "aurora": ("Aurora", 25),
+                   "paccar": ("Paccar", 2)}, 1000)
+    q = read_question("Which costs more: Piaggio's Gita cargo robot or Automata's desktop robotic arm?", lex)
+    assert (q.asks, q.members) == ("amount", ("Piaggio", "Automata"))
+    assert q.about("Piaggio").text == "Which costs more: Piaggio's Gita cargo robot?"
+    assert q.about("Automata").text == "Which costs more: Automata's desktop robotic arm?"
+    first = read_question("which partnership was announced first, luminar with volvo or aurora with paccarr?", lex)
+    assert first.about(first.members[1]).text == "which partnership was announced first, aurora with Paccar?"
+    assert first.about(first.members[1]).names == ["Aurora", "Paccar"]
+    assert "aurora" not in first.about(first.members[0]).text
+
+
+def test_names_joined_by_a_hyphen_are_both_found_and_plurals_of_short_words_are_words() -> None:
+    lex = Lexicon({"toyota": ("Toyota", 16), "softbank": ("SoftBank", 38), "palette": ("Palette", 1),
+                   "gpt-j": ("GPT-J", 1), "pro": ("Pro", 7), "anki": ("Anki", 3)}, 1000, lambda w: w == "pros")
+    assert [e.name for e in lex.find("what is the toyota-softbank venture called?")] == ["Toyota", "SoftBank"]
+    assert lex.find("what is e-palette?") == []  # one name in a compound word is not that name
+    assert [e.name for e in lex.find("how big is gpt-j?")] == ["GPT-J"]
+    assert lex.find("how many human pros did it beat?") == []
+    assert [e.name for e in lex.find("who bought ankis assets?")] == ["Anki"]
+
+
+def test_a_name_the_articles_also_write_in_lower_case_is_a_name_only_where_the_question_capitalises_it() -> None:
+    # "Capital" is written alone as a name 49 times by the articles that name it, and 20 times in lower case.
+    rows = [("capital", "Capital", 43, 49, 3, 20), ("sequoia", "Sequoia", 13, 16, 4, 0)]
+    lex = Lexicon.build(rows, {"capital": 60, "sequoia": 20}.__getitem__, 1000, lambda w: True)
+    assert lex.find("how much capital does it start with?") == []
+    assert [e.name for e in lex.find("who backs Capital?")] == ["Capital"]
+    assert [e.name for e in lex.find("what did sequoia invest in?")] == ["Sequoia"]

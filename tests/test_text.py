@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.text import count_terms, index_text, key_terms, money, split_sentences, stem
+from assistant.text import count_terms, index_text, key_terms, money, numbers, split_sentences, stem
 
 
 def test_question_terms_and_index_share_one_stemmer() -> None:
@@ -27,3 +27,8 @@ def test_amounts_say_whether_a_currency_was_written() -> None:
         "readers.")}
     assert found == {"$600 million": (6e8, True), "10 billion yuan": (1e10, True), "40 million": (4e7, True),
                      "530B": (5.3e11, False), "30 million": (3e7, False)}
+
+
+def test_a_number_joined_to_its_scale_by_a_hyphen_is_one_number() -> None:
+    assert numbers("DALL-E uses a 12-billion parameter version") == numbers("12 billion parameters") == {12e9}
+    assert numbers("a 10-year deal") == {10.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.documents import Passage
 from assistant.entities import Entity
 from assistant.query import Question, read_question
+from assistant.quoting import quote_amount
 from assistant.text import names, numbers
 from assistant.verify import check_answer, conflicting_figures, is_decline, supports
 
@@ -128,6 +129,14 @@ def test_amount_of_another_company_is_not_an_answer() -> None:
     assert checked.declined
 
 
+def test_an_amount_stated_in_an_article_that_opens_with_the_name_asked_about_is_its() -> None:
+    bot = _p("Facebook detailed Pluribus, a poker-playing AI. The bot bested 15 human professionals.",
+             "Facebook's AI beats human poker champions")  # (n=0: the article's opening)
+    pluribus = Entity(name="Pluribus", said="Pluribus", articles=1, exact=True, generic=False)
+    question = Question("how many human pros did Pluribus beat?", entities=(pluribus,), asks="amount")
+    assert not check_answer("Pluribus beat 15 human professionals [1].", [bot], question).declined
+
+
 def test_comparison_sentence_is_cited_to_both_sources() -> None:
     checked = check_answer("Acme AI raised $12 million, while Gamma Corp paid $300M for Beta Labs [1].", [ACME, BETA])
     assert checked.text.endswith("[1][2].") and not checked.removed
@@ -205,3 +214,34 @@ def test_an_answer_in_plain_words_from_the_source_is_an_answer() -> None:
     assert check_answer("The article mentions Neuralink's readings [1].", [demo], question).declined
     left = _p("Qi Lu stepped down as Baidu's COO in July.", "Qi Lu leaves Baidu", n=14)
     assert not check_answer("Qi Lu left in July [1].", [left], "in which month did qi lu leave baidu?").declined
+
+
+def test_an_amount_question_the_model_declined_is_answered_by_quoting_the_sentence_that_states_it() -> None:
+    clip = _p("OpenAI debuted DALL-E and CLIP, a network trained on 400 million pairs of images and text. "
+              "OpenAI was founded in 2015.", "OpenAI debuts DALL-E")
+    entities = tuple(Entity(name=n, said=n, articles=3, exact=True, generic=False) for n in ("OpenAI", "CLIP"))
+    pairs = Question("how many image-text pairs was openai's clip trained on?", entities=entities, asks="amount")
+    quoted = quote_amount(pairs, [clip], lambda _: "")
+    assert quoted is not None and "400 million pairs" in quoted.text and quoted.citations[0].article_id == "a0"
+    staff = Question("how many employees does openai's clip team have?", entities=entities, asks="amount")
+    assert quote_amount(staff, [clip], lambda _: "") is None  # 400 million pairs are no count of employees
+    buyer = _p("Intel confirmed its $16.7 billion acquisition of Altera on Monday.", "Intel buys Altera", n=2)
+    cnvrg = Question("intel cnvrg.io acquisition price?", asks="amount", entities=tuple(
+        Entity(name=n, said=n.lower(), articles=4, exact=True, generic=False) for n in ("Intel", "Cnvrg.io")))
+    assert quote_amount(cnvrg, [buyer], lambda _: "") is None  # an article that never names what was asked about
+
+
+def test_a_funding_amount_is_no_price_though_its_sentence_mentions_the_deal() -> None:
+    neeva = _p("Founded in 2019, Neeva raised $77.5 million in funding prior to being acquired by Snowflake.",
+               "Snowflake acquires Neeva", n=6)
+    question = "How much did Snowflake pay for Neeva?"
+    assert check_answer("Snowflake paid $77.5 million for Neeva [1].", [neeva], question).declined
+
+
+def test_an_amount_need_not_repeat_the_questions_light_verb_or_period() -> None:
+    lab = _p("IBM will invest $240 million over the next decade in a joint AI lab with MIT.", "IBM pledges", n=7)
+    assert not check_answer("IBM is putting $240 million into the lab [1].", [lab],
+                            "how much is ibm putting into the mit ai lab?").declined
+    ai21 = _p("AI21 Labs has raised $34.5 million in venture capital to date.", "AI21 Labs trains a model", n=8)
+    assert not check_answer("AI21 Labs had raised $34.5 million [1].", [ai21],
+                            "how much had ai21 labs raised by august 2021?").declined
