@@ -283,19 +283,22 @@ class Engine:
                 parts.append((member, Checked("", [], [], True), []))
                 continue
             if _by_date(asked):
-                checked = self._first_report(sub, passages)  # no LLM: a date is compared in code
+                checked = self._first_report(member, sub, passages)  # no LLM: a date is compared in code
                 yield checked.text
             else:
                 checked, model, notice = yield from self._answer_one(sub, passages, turn)
             parts.append((member, checked, passages))
         return compose(asked, parts), model, notice
 
-    def _first_report(self, asked: Question, passages: list[Passage]) -> Checked:
+    def _first_report(self, member: str, asked: Question, passages: list[Passage]) -> Checked:
         """For "which came first?", one member's evidence: the earliest article among its passages
-        that names all it is asked by, with that passage's sentence matching the question best."""
+        that names all it is asked by (those with the member in their title, if any: an article on
+        Gebru's exit that mentions Mitchell is no report of Mitchell's), with that passage's sentence
+        matching the question best."""
         wanted = [name.lower() for name in asked.specific]
         naming = [p for p in passages if all(mentions(f"{p.title} {p.text}".lower(), w) for w in wanted)]
-        first = min(naming or passages[:1], key=lambda p: p.date or "9999")
+        titled = [p for p in naming if member.lower() in p.title.lower()]
+        first = min(titled or naming or passages[:1], key=lambda p: p.date or "9999")
         spans = split_sentences(first.text) or [(0, len(first.text))]
         start, end = max(spans, key=lambda span: sentence_score(asked, first.text[span[0]:span[1]]))
         return check_answer(f"{first.text[start:end].strip()} [1]", [first], asked, self.store.article_text)
@@ -390,7 +393,7 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
             text.append(f"{top}'s {high_text} is {format_amount(high - low, high_text)} more than "
                         f"{low_name}'s {low_text} {m1}{m2}.")
     first = bool(_FIRST.search(asked.text))
-    if len(dated) >= 2 and _by_date(asked):
+    if len(dated) >= 2 and _by_date(asked) and len({date[:10] for date, _ in dated}) == len(dated):
         ordered = sorted(dated, reverse=not first)  # by the articles' dates: the first report of each
         text.append(f"{ordered[0][1]} came {'first' if first else 'later'}, by the articles' dates: "
                     + ", against ".join(f"{date} for {label}" for date, label in ordered) + ".")

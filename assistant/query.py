@@ -97,7 +97,7 @@ class Question:
             if other not in (name, own, mine) and other and other.lower() not in mine.lower():
                 text = re.sub(rf"(?i)(?<!\w){re.escape(other)}(?:['’]s)?(?!\w)", " ", text)
         text = re.sub(r"\s+(?:and|or|vs\.?|versus)\s+(?=[?,.]|$)", " ", re.sub(r"\s+", " ", text)).strip()
-        text = re.sub(r"(?<=[:,])\s*(?:or|vs\.?|versus)\s+", " ", text, flags=re.IGNORECASE)
+        text = re.sub(r"(?<=[:,])\s*(?:and|or|vs\.?|versus)\s+", " ", text, flags=re.IGNORECASE)
         text = re.sub(r"\s+(?=[?,.]|$)", "", text)
         if name.lower() not in text.lower():
             text = f"{text.rstrip('?').rstrip()} ({name})?"
@@ -182,14 +182,18 @@ def _sides(text: str, entities: tuple[Entity, ...], members: list[str]) -> list[
     spans = [(lowered.find(e.said.lower()), e) for e in entities if not e.generic]
     on_left = [(at, e) for at, e in spans if left_start <= at < choice.start()]
     on_right = [(at, e) for at, e in spans if choice.end() <= at < choice.end() + len(right)]
-    if not on_left or not on_right or len(on_left) + len(on_right) < 3:
+    if not on_left or not on_right:
         return []
+
     def member(side: list[tuple[int, Entity]]) -> str:
         return next((e.name for _, e in side if e.name in members), min(side, key=lambda s: s[1].articles)[1].name)
 
     first = min(at for at, _ in on_left)
     sides = [(member(on_left), text[first:choice.start()].strip()), (member(on_right), right.strip())]
-    return sides if sides[0][0] != sides[1][0] else []
+    # (Two bare names, "Cohere or AI21 Labs", are the plain alternatives ``_members`` reads.)
+    said = [e.said.lower() for _, e in on_left + on_right]
+    described = any(re.sub("|".join(map(re.escape, said)), " ", phrase.lower()).strip(" ?.,'’") for _, phrase in sides)
+    return sides if sides[0][0] != sides[1][0] and described else []
 
 
 _CHOICE = re.compile(r"\s(?:or|vs\.?|versus)\s", re.IGNORECASE)
