@@ -16,7 +16,7 @@ from .text import STOPWORDS, amounts_in, key_terms, numbers, spelled_numbers, st
 # An earlier funding amount is not an acquisition price, nor a valuation.
 AMOUNT_RELATIONS = (
     (re.compile(r"\bvaluation|\bvalued\b|\bworth\b", re.I), re.compile(r"valu|worth", re.I)),
-    (re.compile(r"\b(pay|paid|price|sold for|sell for|purchase|costs?|costing)\b", re.I),
+    (re.compile(r"\b(pay|pays|paying|paid|price|sold for|sell for|purchase|costs?|costing)\b", re.I),
      re.compile(r"acqui|bought|\bbuy|purchas|\bpaid|\bpay|price|\bdeal\b|\bsold\b|\bsale\b|\bcost|retail|\bsells?\b",
                 re.I)),
     (re.compile(r"\bprofit|\bloss\b|\bnet income\b", re.I), re.compile(r"profit|loss|net income", re.I)),

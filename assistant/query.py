@@ -37,7 +37,7 @@ _WHAT_ABOUT = re.compile(r"^\s*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(.+?)\?
 _ASKS = (
     ("amount", re.compile(r"\bhow (?:much|many|big|large)\b|\bwhat (?:amount|valuation|price|size|percent\w*|share)\b"
                           r"|\bvaluation\b|\bvalued\b|\bworth\b|\bnumber of\b|\brevenue\b|\bprice\b"
-                          r"|\bpa(?:y|id)\b|\bcost(?:s|ing)?\b|\bexpensive\b|\bcheaper\b", re.I)),
+                          r"|\bpa(?:y|ys|ying|id)\b|\bcost(?:s|ing)?\b|\bexpensive\b|\bcheaper\b", re.I)),
     ("when", re.compile(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|month)\b", re.I)),
     ("where", re.compile(r"\bwhere\b|\bwhich (?:city|country|state)\b|\bheadquarter", re.I)),
     ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\binvestors?\b|\bbackers?\b|\bfounders?\b|\bceo\b"
@@ -93,11 +93,15 @@ class Question:
         own = self.owners[self.members.index(name)] if name in self.members and self.owners else ""
         sides = [self._as_written(side) for side in self.sides]
         mine = sides[self.members.index(name)] if name in self.members and sides else ""
-        for other in (*sides, *self.members, *self.owners):
+        joint = r"(?:and|or|vs\.?|versus|compared (?:with|to))"
+        for other in sides:  # the other side goes with the word joining it to this one
+            if other != mine:
+                text = re.sub(rf"(?i)(?:\s+{joint}\s+)?(?<!\w){re.escape(other)}(?!\w)(?:\s+{joint}(?=\s))?", " ", text)
+        for other in (*self.members, *self.owners):
             if other not in (name, own, mine) and other and other.lower() not in mine.lower():
                 text = re.sub(rf"(?i)(?<!\w){re.escape(other)}(?:['’]s)?(?!\w)", " ", text)
-        text = re.sub(r"\s+(?:and|or|vs\.?|versus)\s+(?=[?,.]|$)", " ", re.sub(r"\s+", " ", text)).strip()
-        text = re.sub(r"(?<=[:,])\s*(?:and|or|vs\.?|versus)\s+", " ", text, flags=re.IGNORECASE)
+        text = re.sub(rf"\s+{joint}\s*(?=[?,.]|$)", " ", re.sub(r"\s+", " ", text)).strip()
+        text = re.sub(rf"(?:(?<=[:,])|^)\s*{joint}\s+", " ", text, flags=re.IGNORECASE).strip()
         text = re.sub(r"\s+(?=[?,.]|$)", "", text)
         if name.lower() not in text.lower():
             text = f"{text.rstrip('?').rstrip()} ({name})?"
@@ -186,9 +190,16 @@ def _sides(text: str, entities: tuple[Entity, ...], members: list[str]) -> list[
         return []
 
     def member(side: list[tuple[int, Entity]]) -> str:
-        return next((e.name for _, e in side if e.name in members), min(side, key=lambda s: s[1].articles)[1].name)
+        named = [s for s in side if not _PERIOD_LABEL.fullmatch(s[1].name)] or side
+        return next((e.name for _, e in side if e.name in members), min(named, key=lambda s: s[1].articles)[1].name)
 
-    first = min(at for at, _ in on_left)
+    # The left phrase starts at its member, or at the names joined to it ("Luminar with Volvo", "Google
+    # Brain's XLNet"), not at a subject both sides share ("Databricks pay for MosaicML compared with ...").
+    on_left.sort(key=lambda span: span[0])
+    at = next(i for i, (_, e) in enumerate(on_left) if e.name == member(on_left))
+    while at and _JOINED.fullmatch(lowered[on_left[at - 1][0] + len(on_left[at - 1][1].said):on_left[at][0]]):
+        at -= 1
+    first = on_left[at][0]
     sides = [(member(on_left), text[first:choice.start()].strip()), (member(on_right), right.strip())]
     # (Two bare names, "Cohere or AI21 Labs", are the plain alternatives ``_members`` reads.)
     said = [e.said.lower() for _, e in on_left + on_right]
@@ -196,7 +207,9 @@ def _sides(text: str, entities: tuple[Entity, ...], members: list[str]) -> list[
     return sides if sides[0][0] != sides[1][0] and described else []
 
 
-_CHOICE = re.compile(r"\s(?:or|vs\.?|versus)\s", re.IGNORECASE)
+_CHOICE = re.compile(r"\s(?:or|vs\.?|versus|compared (?:with|to))\s", re.IGNORECASE)
+_JOINED = re.compile(r"(?:['’]s?)?\s*(?:(?:with|and|&|of|from|at)\s+)?")
+_PERIOD_LABEL = re.compile(r"(?:Q[1-4]|H[12]|FY\d*)", re.IGNORECASE)  # "intel q3 2020 revenue": Intel is the member
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(m[:3] for m in MONTHS)})[a-z]*\.?\s+(20[0-3]\d|19[89]\d)\b", re.IGNORECASE)
 
 

@@ -215,6 +215,8 @@ def _relation_near(sentence: str, value: float) -> re.Pattern[str] | None:
         after = re.findall(r"[\w’'-]+", sentence[found.end:])[:4]
         for distance in range(4):
             for word in (before[distance:distance + 1] + after[distance:distance + 1]):
+                if word.lower() == "worth":
+                    continue  # ("a deal worth $550 million" is a price, "a company worth $1 billion" a value)
                 cue = next((cue for _, cue in AMOUNT_RELATIONS if cue.search(word)), None)
                 if cue is not None:
                     return cue

@@ -220,3 +220,15 @@ def test_a_name_the_articles_also_write_in_lower_case_is_a_name_only_where_the_q
     assert lex.find("how much capital does it start with?") == []
     assert [e.name for e in lex.find("who backs Capital?")] == ["Capital"]
     assert [e.name for e in lex.find("what did sequoia invest in?")] == ["Sequoia"]
+
+
+def test_a_side_starts_at_its_own_names_not_at_a_subject_both_sides_share() -> None:
+    lex = Lexicon({"databricks": ("Databricks", 35), "mosaicml": ("MosaicML", 2), "arcion": ("Arcion", 2),
+                   "intel": ("Intel", 110), "nvidia": ("Nvidia", 111), "q3": ("Q3", 12), "q4": ("Q4", 19)}, 1000)
+    q = read_question("How much did Databricks pay for MosaicML compared with what it paid for Arcion?", lex)
+    assert q.members == ("MosaicML", "Arcion")
+    assert q.about("MosaicML").text == "How much did Databricks pay for MosaicML?"
+    assert q.about("Arcion").text == "How much did Databricks pay for what it paid for Arcion?"
+    revenue = read_question("intel q3 2020 revenue vs nvidia fiscal q4 2022 revenue, which is bigger?", lex)
+    assert revenue.members == ("Intel", "Nvidia")  # a quarter is a period, not what is compared
+    assert revenue.about("Nvidia").text == "nvidia fiscal q4 2022 revenue, which is bigger?"

@@ -236,6 +236,10 @@ def test_a_funding_amount_is_no_price_though_its_sentence_mentions_the_deal() ->
                "Snowflake acquires Neeva", n=6)
     question = "How much did Snowflake pay for Neeva?"
     assert check_answer("Snowflake paid $77.5 million for Neeva [1].", [neeva], question).declined
+    level5 = _p("Woven Planet announced plans to acquire Lyft's Level 5 unit in a deal worth $550 million.",
+                "Toyota subsidiary acquires Lyft unit", n=9)
+    assert not check_answer("Woven Planet is paying $550 million [1].", [level5],
+                            "How much is Woven Planet paying?").declined
 
 
 def test_an_amount_need_not_repeat_the_questions_light_verb_or_period() -> None:
