@@ -37,7 +37,8 @@ _WHAT_ABOUT = re.compile(r"^\s*(?:(?:and\s+)?(?:what|how)\s+about|and)\s+(.+?)\?
 _ASKS = (
     ("amount", re.compile(r"\bhow (?:much|many|big|large)\b|\bwhat (?:amount|valuation|price|size|percent\w*|share)\b"
                           r"|\bvaluation\b|\bvalued\b|\bworth\b|\bnumber of\b|\brevenue\b|\bprice\b"
-                          r"|\bpa(?:y|ys|ying|id)\b|\bcost(?:s|ing)?\b|\bexpensive\b|\bcheaper\b", re.I)),
+                          r"|\btotal (?:funding|raised|investment|revenue|sales)\b|\bpa(?:y|ys|ying|id)\b"
+                          r"|\bcost(?:s|ing)?\b|\bexpensive\b|\bcheaper\b", re.I)),
     ("when", re.compile(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|month)\b", re.I)),
     ("where", re.compile(r"\bwhere\b|\bwhich (?:city|country|state)\b|\bheadquarter", re.I)),
     ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\binvestors?\b|\bbackers?\b|\bfounders?\b|\bceo\b"

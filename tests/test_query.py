@@ -113,6 +113,8 @@ def test_question_record() -> None:
     assert read_question("pando investors?", lex).asks == "who"
     assert read_question("When did Graphcore raise?", lex).asks == "when"
     assert read_question("Did Graphcore raise money?", lex).asks == "yesno"
+    for terse in ("graphcore total funding 2020?", "how much is graphcore paying?", "which costs more?"):
+        assert read_question(terse, lex).asks == "amount"
 
 
 def test_comparisons_are_split_into_one_question_per_member() -> None:
