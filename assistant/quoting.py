@@ -33,8 +33,8 @@ MIN_SCORE = 2.0  # at least a question term and an amount (or a name asked about
 def quote_amount(asked: Question, passages: Sequence[Passage], article_text: Callable[[str], str]) -> Checked | None:
     """The best-matching sentence of ``passages`` that states a new amount as the question asks it,
     as a verified, cited answer; ``None`` when no sentence does."""
-    if asked.asks != "amount":
-        return None
+    if asked.asks != "amount" or not all(e.exact for e in asked.entities):
+        return None  # (a name read despite a typo, then declined by the model: two doubts, no quote)
     own = numbers(asked.text)
     money_asked = asked_by(asked).cue is not None and _HOW_MUCH.search(asked.text) is not None
     candidates = []

@@ -135,6 +135,10 @@ def test_an_amount_stated_in_an_article_that_opens_with_the_name_asked_about_is_
     pluribus = Entity(name="Pluribus", said="Pluribus", articles=1, exact=True, generic=False)
     question = Question("how many human pros did Pluribus beat?", entities=(pluribus,), asks="amount")
     assert not check_answer("Pluribus beat 15 human professionals [1].", [bot], question).declined
+    trucks = _p("Kodiak Robotics is testing trucks in Texas. TuSimple raised $1 billion in its IPO.", "Robot trucks")
+    kodiak = Entity(name="Kodiak Robotics", said="Kodiak Robotics", articles=8, exact=True, generic=False)
+    raised = Question("how much did kodiak robotics raise?", entities=(kodiak,), asks="amount")
+    assert check_answer("Kodiak Robotics raised $1 billion [1].", [trucks], raised).declined
 
 
 def test_comparison_sentence_is_cited_to_both_sources() -> None:
