@@ -171,11 +171,11 @@ def _members(text: str, entities: tuple[Entity, ...]) -> list[list[str]]:
 
 
 def _sides(text: str, entities: tuple[Entity, ...], members: list[str]) -> list[tuple[str, str]]:
-    """A choice between two phrases, at least one naming more than one thing: "Which costs more:
-    Piaggio's Gita cargo robot or Automata's desktop robotic arm?", "Luminar with Volvo or Aurora
-    with Paccar". Each side's member is the one of ``members`` it holds, else its name that the
-    fewest articles use (the one that singles out its article); each phrase runs from the side's
-    first name to the "or" (or from the "or" to the clause's end)."""
+    """A choice between two described things: "Which costs more: Piaggio's Gita cargo robot or
+    Automata's desktop robotic arm?", "Luminar with Volvo or Aurora with Paccar", "MosaicML compared
+    with what it paid for Arcion". Each side's member is the one of ``members`` it holds, else its
+    name that the fewest articles use (it singles out its article; a quarter such as "Q3" never is
+    one). The left phrase runs to the "or", the right one from it to the clause's end."""
     choices = list(_CHOICE.finditer(text))
     if len(choices) != 1:
         return []
