@@ -48,7 +48,10 @@ def quote_amount(asked: Question, passages: Sequence[Passage], article_text: Cal
             # (Not a spelt "two" ("two-wheeled"), nor a year; for "how much", a sum of money.)
             new = {v for v in numbers(sentence) if v >= 10 and not _YEAR.fullmatch(f"{v:g}")}
             new = {v for v, _ in amounts_in(sentence)} if money_asked else new
-            if new - own and len(sentence) >= 20:
+            # (Of the period asked about, by its article's date or its own words: "members at its
+            # anniversary in january 2022" are not the members an article of 2021 counts.)
+            dated = not asked.periods or any(p[:4] in f"{passage.date} {sentence}" for p in asked.periods)
+            if new - own and len(sentence) >= 20 and dated:
                 candidates.append((sentence_score(asked, sentence), -n, -start, sentence, passage))
     for score, _, _, sentence, passage in sorted(candidates, key=lambda c: c[:3], reverse=True):
         if score < MIN_SCORE:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.documents import Passage
 from assistant.entities import Entity
 from assistant.query import Question, read_question
@@ -253,3 +255,12 @@ def test_an_amount_need_not_repeat_the_questions_light_verb_or_period() -> None:
     ai21 = _p("AI21 Labs has raised $34.5 million in venture capital to date.", "AI21 Labs trains a model", n=8)
     assert not check_answer("AI21 Labs had raised $34.5 million [1].", [ai21],
                             "how much had ai21 labs raised by august 2021?").declined
+
+
+def test_a_quote_is_of_the_period_asked_about() -> None:
+    union = _p("The Alphabet Workers Union, formed this month, has 700 members.", "Google workers unionize")
+    name = Entity(name="Alphabet Workers Union", said="alphabet workers union", articles=2, exact=True, generic=False)
+    asked = Question("how many members did the alphabet workers union have in january 2022?", entities=(name,),
+                     asks="amount", periods=("2022-01",))
+    assert quote_amount(asked, [union], lambda _: "") is None  # the article is of 2021-03-02
+    assert quote_amount(replace(asked, periods=("2021",)), [union], lambda _: "") is not None
