@@ -21,7 +21,6 @@ from .errors import IndexNotFoundError
 from .generation import Limits, Turn, Writer, check_reply
 from .prompting import DECLINE, SYSTEM_PROMPT, best_windows, fit_passages, sentence_score
 from .query import MAX_QUESTION_CHARS, Question, clean_question, read_question, standalone_question
-from .quoting import quote_amount
 from .retrieval import HybridRetriever, keyword_overlap, mentions, missing_names
 from .sanitize import strip_links
 from .table_answers import answer_aggregate
@@ -238,9 +237,6 @@ class Engine:
                 checked, model, notice = second, model2, notice2
             else:
                 checked = replace(checked, removed=checked.removed + second.removed)
-        if checked.declined and not checked.citations:
-            quoted = quote_amount(asked, [*wide, *context], self.store.article_text)
-            checked = replace(quoted, removed=checked.removed) if quoted else checked
         if asked.asks == "amount" and checked.citations and not checked.declined:
             checked = conflicting_figures(checked, asked, self.store.article_text)
         return checked, model, notice

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from assistant.documents import Passage
 from assistant.entities import Entity
 from assistant.query import Question, read_question
-from assistant.quoting import quote_amount
 from assistant.text import names, numbers
 from assistant.verify import check_answer, conflicting_figures, is_decline, supports
 
@@ -222,21 +219,6 @@ def test_an_answer_in_plain_words_from_the_source_is_an_answer() -> None:
     assert not check_answer("Qi Lu left in July [1].", [left], "in which month did qi lu leave baidu?").declined
 
 
-def test_an_amount_question_the_model_declined_is_answered_by_quoting_the_sentence_that_states_it() -> None:
-    clip = _p("OpenAI debuted DALL-E and CLIP, a network trained on 400 million pairs of images and text. "
-              "OpenAI was founded in 2015.", "OpenAI debuts DALL-E")
-    entities = tuple(Entity(name=n, said=n, articles=3, exact=True, generic=False) for n in ("OpenAI", "CLIP"))
-    pairs = Question("how many image-text pairs was openai's clip trained on?", entities=entities, asks="amount")
-    quoted = quote_amount(pairs, [clip], lambda _: "")
-    assert quoted is not None and "400 million pairs" in quoted.text and quoted.citations[0].article_id == "a0"
-    staff = Question("how many employees does openai's clip team have?", entities=entities, asks="amount")
-    assert quote_amount(staff, [clip], lambda _: "") is None  # 400 million pairs are no count of employees
-    buyer = _p("Intel confirmed its $16.7 billion acquisition of Altera on Monday.", "Intel buys Altera", n=2)
-    cnvrg = Question("intel cnvrg.io acquisition price?", asks="amount", entities=tuple(
-        Entity(name=n, said=n.lower(), articles=4, exact=True, generic=False) for n in ("Intel", "Cnvrg.io")))
-    assert quote_amount(cnvrg, [buyer], lambda _: "") is None  # an article that never names what was asked about
-
-
 def test_a_funding_amount_is_no_price_though_its_sentence_mentions_the_deal() -> None:
     neeva = _p("Founded in 2019, Neeva raised $77.5 million in funding prior to being acquired by Snowflake.",
                "Snowflake acquires Neeva", n=6)
@@ -256,11 +238,3 @@ def test_an_amount_need_not_repeat_the_questions_light_verb_or_period() -> None:
     assert not check_answer("AI21 Labs had raised $34.5 million [1].", [ai21],
                             "how much had ai21 labs raised by august 2021?").declined
 
-
-def test_a_quote_is_of_the_period_asked_about() -> None:
-    union = _p("The Alphabet Workers Union, formed this month, has 700 members.", "Google workers unionize")
-    name = Entity(name="Alphabet Workers Union", said="alphabet workers union", articles=2, exact=True, generic=False)
-    asked = Question("how many members did the alphabet workers union have in january 2022?", entities=(name,),
-                     asks="amount", periods=("2022-01",))
-    assert quote_amount(asked, [union], lambda _: "") is None  # the article is of 2021-03-02
-    assert quote_amount(replace(asked, periods=("2021",)), [union], lambda _: "") is not None
