@@ -198,11 +198,12 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
     if asked.names and not _names_any(passage.title, asked.names):
         # In an article about another company, the amount must be stated of the one asked
         # about: "CrowdStrike ... at a $3 billion valuation" is no answer about Cylance. In an
-        # article whose first sentence names it, a sentence naming nobody else is about it too:
-        # "the bot bested 15 human professionals" is Pluribus; "TuSimple raised $1 billion" is not Kodiak.
+        # article whose first sentence names it, a sentence naming nobody else before its figures
+        # is about it too: "the bot bested 15 human professionals, such as Chris Ferguson" is
+        # Pluribus; "TuSimple raised $1 billion" is not Kodiak.
         about = _names_any(_lead(passage, asked), asked.names)
-        stated = [s for s in stated if _names_any(s, asked.names)
-                  or about and not {n.lower() for n in names(s)} - asked.names - asked.words]
+        stated = [s for s in stated if _names_any(s, asked.names) or about and not {
+            n.lower() for n in names(re.split(r"\d", s, maxsplit=1)[0])} - asked.names - asked.words]
     return any(value in numbers(s) and (asked.cue is ANY or _relation_near(s, value) in (None, asked.cue))
                for s in stated for value in amounts)
 

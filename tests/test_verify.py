@@ -129,7 +129,8 @@ def test_amount_of_another_company_is_not_an_answer() -> None:
 
 
 def test_an_amount_stated_in_an_article_that_opens_with_the_name_asked_about_is_its() -> None:
-    bot = _p("Facebook detailed Pluribus, a poker-playing AI. The bot bested 15 human professionals.",
+    bot = _p("Facebook detailed Pluribus, a poker-playing AI. The bot bested 15 human professionals, such as "
+             "Chris Ferguson.",
              "Facebook's AI beats human poker champions")  # (n=0: the article's opening)
     pluribus = Entity(name="Pluribus", said="Pluribus", articles=1, exact=True, generic=False)
     question = Question("how many human pros did Pluribus beat?", entities=(pluribus,), asks="amount")
