@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .event_patterns import MONTHS
 from .query import Question, read_question
 from .text import STOPWORDS, amounts_in, key_terms, numbers, spelled_numbers, stem, tokens
 
@@ -30,8 +31,7 @@ _QUANTITY_WORDS = frozenset(key_terms("much many number amount total size big la
 # Words that tell nothing of what was asked: light verbs ("how much is IBM putting into ..."), and the
 # period, which the question record reads ("raised by august 2021": the amount need not be dated).
 _LIGHT_WORDS = frozenset(key_terms("put putting get getting give giving make making take taking have having "
-                                   "long need needed use used january february march april may june july "
-                                   "august september october november december"))
+                                   "long need needed use used " + " ".join(MONTHS)))
 
 
 @dataclass(frozen=True)
