@@ -245,7 +245,10 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
             said, subject, subject_question = found[0].said, found[0].name, earlier
             break
     named = _answered_name(turns, specific)
-    if named and (_ASKS_WHICH_COMPANY.match(previous[-1]) or _asks_for_a_thing(previous[-1]) or (
+    # "the startup" is the one the earlier question named as the subject, unless that question asked
+    # which startup: "which company agreed to acquire Ctrl-labs?" -> "what will the startup be folded into?"
+    the_startup = _THE_STARTUP.search(question) and not re.search(r"\bstartups?\b", previous[-1], re.IGNORECASE)
+    if named and not the_startup and (_ASKS_WHICH_COMPANY.match(previous[-1]) or _asks_for_a_thing(previous[-1]) or (
             re.match(r"\s*who\b", previous[-1], re.IGNORECASE) and _PERSON.search(question))):
         # "Which company agreed to buy Lyft's unit?" -> "How much is it paying?": "it" is the
         # company the answer named, not Lyft; "what poker AI did Facebook unveil?" -> "how many
@@ -270,6 +273,7 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
 # A question whose answer is a company ("Which company agreed to buy X?") or a person ("Who ...?").
 _ASKS_WHICH_COMPANY = re.compile(r"\s*(?:which|what)\s+(?:[\w-]+\s+)?(?:company|firm|startup|business|buyer|"
                                  r"acquirer|[\w-]*maker|giant|lab)\b", re.IGNORECASE)
+_THE_STARTUP = re.compile(r"\b(?:the|this|that) startup\b", re.IGNORECASE)
 _PERSON = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
 _AUXILIARY = r"(?:is|was|are|were|did|does|do|has|have|had|will|can)\b"
 # "What poker AI did Facebook unveil?": "what", then what is asked for, then the verb's auxiliary.

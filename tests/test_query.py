@@ -154,6 +154,15 @@ def test_a_follow_up_about_the_company_or_person_the_answer_named() -> None:
     history = [{"role": "user", "content": "Who led Scale AI's round?"},
                {"role": "assistant", "content": "Founders Fund led it [1]."}]
     assert standalone_question("who is the company's ceo?", history, find) == "who is Scale AI's ceo?"
+    history = [{"role": "user", "content": "Which company agreed to acquire Graphcore?"},
+               {"role": "assistant", "content": "SambaNova Systems agreed to acquire it [1]."}]
+    assert standalone_question("who is its ceo?", history, find) == "who is SambaNova Systems's ceo?"
+    # "the startup" is the one the question named, not the company the answer named
+    assert standalone_question("which division will the startup join?", history, find) == \
+        "which division will Graphcore join?"
+    history[0]["content"] = "Which startup did Graphcore acquire?"
+    assert standalone_question("when was the startup founded?", history, find) == \
+        "when was SambaNova Systems founded?"
 
 
 def test_dates_named_in_a_question() -> None:
