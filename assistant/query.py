@@ -247,7 +247,7 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
     named = _answered_name(turns, specific)
     # "the startup" is the one the earlier question named as the subject, unless that question asked
     # which startup: "which company agreed to acquire Ctrl-labs?" -> "what will the startup be folded into?"
-    the_startup = bool(_THE_STARTUP.search(question)) and not re.search(r"\bstartups?\b", previous[-1], re.IGNORECASE)
+    the_startup = _THE_STARTUP.search(question) and not re.search(r"\bstartups?\b", previous[-1], re.IGNORECASE)
     if named and not the_startup and (_ASKS_WHICH_COMPANY.match(previous[-1]) or _asks_for_a_thing(previous[-1]) or (
             re.match(r"\s*who\b", previous[-1], re.IGNORECASE) and _PERSON.search(question))):
         # "Which company agreed to buy Lyft's unit?" -> "How much is it paying?": "it" is the
@@ -259,7 +259,7 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
     own = specific(question)
     what_about = _WHAT_ABOUT.match(question)
     gapped = _GAPPED.match(question)
-    if own and gapped and _unowned(gapped.group("name")) == _unowned(own[0].said):
+    if own and gapped and gapped.group("name").lower().rstrip("'’s") == own[0].said.lower().rstrip("'’s"):
         # "..., and how much for Habana Labs?" after "How much did Intel pay for Nervana?": the earlier
         # question, with the name after the same preposition ("for") replaced.
         after = [e.said for e in specific(subject_question) if gapped.group("prep") and re.search(
@@ -286,7 +286,7 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
 # A question whose answer is a company ("Which company agreed to buy X?") or a person ("Who ...?").
 _ASKS_WHICH_COMPANY = re.compile(r"\s*(?:which|what)\s+(?:[\w-]+\s+)?(?:company|firm|startup|business|buyer|"
                                  r"acquirer|[\w-]*maker|giant|lab)\b", re.IGNORECASE)
-# A part or follow-up that leaves out the verb of the question before it: "(and) how much for Habana Labs?".
+# A part that leaves out the verb of the part before it: "(and) how much for Habana Labs?", "and in Graphcore?".
 _GAPPED = re.compile(r"^\s*(?:and\s+)?(?:(?:how\s+(?:much|many)|what|who|which|when|where)\s+)?"
                      r"(?P<prep>for|in|from|of|by|with|to|at|on|about)\s+(?P<name>[^?,]+?)\s*\??\s*$", re.IGNORECASE)
 _THE_STARTUP = re.compile(r"\b(?:the|this|that) startup\b", re.IGNORECASE)
@@ -313,10 +313,6 @@ def _answered_name(turns: Sequence[dict[str, str]], specific: Callable[[str], li
         return ""
     asked = {e.name for e in specific(turns[-2]["content"])}
     return next((e.name for e in specific(turns[-1]["content"]) if e.name not in asked), "")
-
-
-def _unowned(name: str) -> str:
-    return re.sub(r"['’]s?$", "", name.lower())
 
 
 def _pronoun(word: str, subject: str) -> str:
