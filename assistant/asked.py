@@ -28,12 +28,10 @@ AMOUNT_RELATIONS = (
 ANY = re.compile(r".")
 # Words of an amount question that say nothing about what is counted.
 _QUANTITY_WORDS = frozenset(key_terms("much many number amount total size big large how what"))
-# Words that tell nothing of what was asked: light verbs ("how much is IBM putting into ..."), verbs of
-# telling ("how much AI revenue did Intel report?" is stated as "Intel generated $3.8 billion"), and the
+# Words that tell nothing of what was asked: light verbs ("how much is IBM putting into ..."), and the
 # period, which the question record reads ("raised by august 2021": the amount need not be dated).
 _LIGHT_WORDS = frozenset(key_terms("put putting get getting give giving make making take taking have having "
-                                   "long need needed use used report reported say said announce announced "
-                                   "disclose disclosed reveal revealed " + " ".join(MONTHS)))
+                                   "long need needed use used " + " ".join(MONTHS)))
 
 
 @dataclass(frozen=True)

@@ -208,20 +208,15 @@ def _states_relation(sentence: str, passage: Passage, asked: Asked) -> bool:
                for s in stated for value in amounts)
 
 
-_BRACKETS_AFTER = re.compile(r"^\s*\([^()]{0,40}\)")
-_BRACKETS_BEFORE = re.compile(r"\([^()]{0,40}\)\s*$")
-
-
 def _relation_near(sentence: str, value: float) -> re.Pattern[str] | None:
     """The cue of the relation whose word stands nearest the amount ``value`` in ``sentence``, within
     four words either side: "Neeva raised $77.5 million in funding prior to being acquired" states
-    a funding amount, not a price; "raised $100 million at a $1 billion valuation", a valuation. The
-    amount in another currency in brackets is part of it: "£826 million ($1.13 billion) in revenue"."""
+    a funding amount, not a price; "raised $100 million at a $1 billion valuation", a valuation."""
     for found in money(sentence, minimum=1.0):
         if found.value != value:
             continue
-        before = re.findall(r"[\w’'-]+", _BRACKETS_BEFORE.sub("", sentence[:found.start]))[::-1][:4]
-        after = re.findall(r"[\w’'-]+", _BRACKETS_AFTER.sub("", sentence[found.end:]))[:4]
+        before = re.findall(r"[\w’'-]+", sentence[:found.start])[::-1][:4]
+        after = re.findall(r"[\w’'-]+", sentence[found.end:])[:4]
         for distance in range(4):
             for word in (before[distance:distance + 1] + after[distance:distance + 1]):
                 if word.lower() == "worth":
