@@ -136,9 +136,9 @@ def read_question(text: str, lexicon: Lexicon | None = None) -> Question:
     parts: tuple[str, ...] = ()
     if len(pieces) > 1 and not groups and lexicon:
         # Each later part leans on the first, as a follow-up does: "and in which month did he leave?"
-        first = [{"role": "user", "content": pieces[0].rstrip("?") + "?"}]
-        parts = (first[0]["content"], *(standalone_question(p.rstrip("?") + "?", first, lexicon.find)
-                                        for p in pieces[1:]))
+        first = [{"role": "user", "content": pieces[0]}]
+        parts = (pieces[0].rstrip("?") + "?",
+                 *(standalone_question(p.rstrip("?") + "?", first, lexicon.find) for p in pieces[1:]))
     return Question(text=text, entities=entities, periods=tuple(date_prefixes(text)), asks=asks,
                     members=tuple(group[-1] for group in groups),
                     owners=tuple(group[0] if len(group) > 1 else "" for group in groups), unknown=unknown,
@@ -258,26 +258,13 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
         return question
     own = specific(question)
     what_about = _WHAT_ABOUT.match(question)
-    gapped = _GAPPED.match(question)
-    if own and gapped and gapped.group("name").lower().rstrip("'’s") == own[0].said.lower().rstrip("'’s"):
-        # "..., and how much for Habana Labs?" after "How much did Intel pay for Nervana?": the earlier
-        # question, with the name after the same preposition ("for") replaced.
-        after = [e.said for e in specific(subject_question) if gapped.group("prep") and re.search(
-            rf"\b{gapped.group('prep')}\s+{re.escape(e.said)}", subject_question, re.IGNORECASE)]
-        return subject_question.replace(after[-1] if after else said, own[0].name)
     if own and what_about and len(question.split()) <= 6:
         # Ellipsis: the earlier question, asked about the new company.
         return subject_question.replace(said, own[0].name)
     if own and not _PRONOUNS.search(question):
         return question
     rewritten = _ROUND_REF.sub(lambda m: f"{subject}'s {m.group().split()[-1]}", question)
-    first = _PRONOUNS.search(rewritten)
     rewritten = _PRONOUNS.sub(lambda m: _pronoun(m.group(), subject), rewritten, count=1)
-    others = [e.name for e in specific(subject_question) if e.name != subject]
-    if first and _PERSON.fullmatch(first.group()) and others:
-        # "What role did Qi Lu take at Baidu, and when did he leave it?": "he" is the person, "it" the other name.
-        rewritten = re.sub(r"\b(?:it|its)\b", lambda m: _pronoun(m.group(), others[0]), rewritten, count=1,
-                           flags=re.IGNORECASE)
     if rewritten == question:
         rewritten = f"{question.rstrip('?').rstrip()} ({subject})?"
     return rewritten
@@ -286,9 +273,6 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
 # A question whose answer is a company ("Which company agreed to buy X?") or a person ("Who ...?").
 _ASKS_WHICH_COMPANY = re.compile(r"\s*(?:which|what)\s+(?:[\w-]+\s+)?(?:company|firm|startup|business|buyer|"
                                  r"acquirer|[\w-]*maker|giant|lab)\b", re.IGNORECASE)
-# A part that leaves out the verb of the part before it: "(and) how much for Habana Labs?", "and in Graphcore?".
-_GAPPED = re.compile(r"^\s*(?:and\s+)?(?:(?:how\s+(?:much|many)|what|who|which|when|where)\s+)?"
-                     r"(?P<prep>for|in|from|of|by|with|to|at|on|about)\s+(?P<name>[^?,]+?)\s*\??\s*$", re.IGNORECASE)
 _THE_STARTUP = re.compile(r"\b(?:the|this|that) startup\b", re.IGNORECASE)
 _PERSON = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
 _AUXILIARY = r"(?:is|was|are|were|did|does|do|has|have|had|will|can)\b"

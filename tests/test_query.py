@@ -198,21 +198,6 @@ def test_a_multi_part_question_is_split_into_standalone_parts() -> None:
     q = read_question("how much did sensetime raise, and who invested?", lexicon())
     assert q.parts == ("how much did sensetime raise?", "who invested (SenseTime)?") and q.members == ()
     assert read_question("Who invested in SenseTime and Graphcore?", lexicon()).parts == ()
-    # A part without its own verb takes the first part's, about its own name.
-    q = read_question("How much did SenseTime pay for Graphcore, and how much for SambaNova Systems?", lexicon())
-    assert q.parts[1] == "How much did SenseTime pay for SambaNova Systems?"
-    # "he" is the person the first part named, "it" the other name.
-    q = read_question("What role did Alexandr Wang take at Graphcore, and when did he leave it?", lexicon())
-    assert q.parts[1] == "when did Alexandr Wang leave Graphcore?"
-
-
-def test_a_follow_up_without_its_verb_is_the_earlier_question_about_its_name() -> None:
-    history = [{"role": "user", "content": "How much did SenseTime pay for Graphcore?"},
-               {"role": "assistant", "content": "It paid $5 million [1]."}]
-    assert standalone_question("and for SambaNova Systems?", history, lexicon().find) == \
-        "How much did SenseTime pay for SambaNova Systems?"
-    assert standalone_question("what about Hugging Face?", history, lexicon().find) == \
-        "How much did Hugging Face pay for Graphcore?"
 
 
 def test_a_choice_between_two_described_things_has_one_member_per_side() -> None:
