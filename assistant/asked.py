@@ -49,7 +49,6 @@ class Asked:
     yes_no: bool = False
     counted: frozenset[str] = frozenset()  # for "how many X?": X's words, by their first five letters
     facts: str = "amount"  # which of the answer's facts the relation pins down: "amount" or "name"
-    respelt: frozenset[str] = frozenset()  # words of names the question misspelt: an answer spelling them right tells
 
 
 NOTHING_ASKED = Asked()  # (a bare support check: numbers and names only)
@@ -74,9 +73,7 @@ def asked_by(question: Question | str, article_text: Callable[[str], str] | None
                  terms=frozenset(t for t in set(key_terms(question.search_text)) - name_terms - _QUANTITY_WORDS
                                  - _LIGHT_WORDS - set(key_terms(relation)) if not t.isdigit()),
                  yes_no=question.asks == "yesno", counted=counted_words(question.search_text),
-                 facts="name" if question.asks == "who" else "amount",
-                 respelt=frozenset(w for e in question.entities if not e.exact for w in e.name.lower().split())
-                 - _question_words(question.text))
+                 facts="name" if question.asks == "who" else "amount")
 
 
 _HOW_MANY = re.compile(r"\bhow many\b", re.I)

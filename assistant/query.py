@@ -247,7 +247,7 @@ def standalone_question(question: str, history: Sequence[dict[str, str]] | None,
     named = _answered_name(turns, specific)
     # "the startup" is the one the earlier question named as the subject, unless that question asked
     # which startup: "which company agreed to acquire Ctrl-labs?" -> "what will the startup be folded into?"
-    the_startup = _THE_STARTUP.search(question) and not re.search(r"\bstartups?\b", previous[-1], re.IGNORECASE)
+    the_startup = bool(_THE_STARTUP.search(question)) and not re.search(r"\bstartups?\b", previous[-1], re.IGNORECASE)
     if named and not the_startup and (_ASKS_WHICH_COMPANY.match(previous[-1]) or _asks_for_a_thing(previous[-1]) or (
             re.match(r"\s*who\b", previous[-1], re.IGNORECASE) and _PERSON.search(question))):
         # "Which company agreed to buy Lyft's unit?" -> "How much is it paying?": "it" is the

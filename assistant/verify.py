@@ -268,11 +268,9 @@ def adds_facts(sentence: str, asked: Asked, sources: Sequence[str] = ()) -> bool
     not bring, a month, or words of its sources the question did not use. "Apple gave the 200
     employees severance [1]" only restates its question; "the deal runs five years [1]" tells a
     number (bare digits under 10 are mostly labels, as in "GPT-3"), and "Bezos became executive
-    chair [1]" a role (two new words, both in the cited passage, so the model did not make them up).
-    A name the question misspelt ("I think his name is Javier Soltaro") is news written right."""
+    chair [1]" a role (two new words, both in the cited passage, so the model did not make them up)."""
     new_numbers = ({v for v in numbers(sentence) if v >= 10} | spelled_numbers(sentence)) - asked.numbers
-    written = {n.lower() for n in names(sentence)}
-    new_names = (written - asked.names - asked.words) | (written & asked.respelt)
+    new_names = {n.lower() for n in names(sentence)} - asked.names - asked.words
     if new_numbers or new_names:
         return True
     said = {stem(w) for w in asked.words}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from assistant.documents import Passage
 from assistant.entities import Entity
 from assistant.query import Question, read_question
@@ -194,17 +192,6 @@ def test_a_restatement_of_the_question_is_no_answer() -> None:
     cut = _p("Apple dismissed 200 employees from Project Titan in 2019.", "Apple cuts 200 from Project Titan", n=10)
     question = "How much severance did Apple give the 200 employees cut from Project Titan in 2019?"
     assert check_answer("Apple gave the 200 employees cut from Project Titan severance [1].", [cut], question).declined
-
-
-def test_the_right_spelling_of_a_name_the_question_misspelt_is_an_answer() -> None:
-    named = _p("Microsoft named Javier Soltero head of product for Cortana.", "Cortana gets a new head", n=15)
-    soltero = Entity(name="Javier Soltero", said="Javier Soltaro", articles=1, exact=False, generic=False)
-    question = Question("Who became head of product for Cortana? I think his name is Javier Soltaro",
-                        entities=(soltero,), asks="who")
-    assert not check_answer("Javier Soltero became head of product for Cortana [1].", [named], question).declined
-    spelt_right = Question(question.text.replace("Soltaro", "Soltero"),
-                           entities=(replace(soltero, said="Javier Soltero", exact=True),), asks="who")
-    assert check_answer("Javier Soltero became head of product for Cortana [1].", [named], spelt_right).declined
 
 
 def test_an_irregular_form_of_the_asked_verb_states_the_price() -> None:
