@@ -78,7 +78,7 @@ class Engine:
 
     def __init__(self, store: Store, embedder: Embedder, chat_model: BaseChatModel | None, *, model_name: str,
                  k: int = 4, candidates: int = 40, per_article: int = 2, rrf_k: int = 60,
-                 min_similarity: float = 0.35, context_chars: int = 3000, wide_context_chars: int = 3600,
+                 min_similarity: float = 0.35, context_chars: int = 3000, second_look_chars: int = 700,
                  limits: Limits | None = None) -> None:
         self.store = store
         self.embedder = embedder
@@ -86,7 +86,7 @@ class Engine:
         self.model_name = model_name
         self.min_similarity = min_similarity
         self.context_chars = context_chars
-        self.wide_context_chars = wide_context_chars
+        self.second_look_chars = second_look_chars
         self.retriever = HybridRetriever(store=store, embedder=embedder, k=k, candidates=candidates,
                                          per_article=per_article, rrf_k=rrf_k)
         self.writer = Writer(chat_model, model_name, limits or Limits())
@@ -108,7 +108,7 @@ class Engine:
                    candidates=settings.retrieval_candidates,
                    per_article=settings.retrieval_per_article, rrf_k=settings.retrieval_rrf_k,
                    min_similarity=settings.retrieval_min_similarity, context_chars=settings.retrieval_context_chars,
-                   wide_context_chars=settings.retrieval_wide_context_chars, limits=Limits.from_settings(settings))
+                   second_look_chars=settings.retrieval_second_look_chars, limits=Limits.from_settings(settings))
 
     def warm_up(self) -> None:
         """Load the models now rather than on the first question."""
@@ -224,15 +224,14 @@ class Engine:
 
     def _answer_one(self, asked: Question, passages: list[Passage], turn: Turn,
                     ) -> Generator[Event, None, tuple[Checked, str, str]]:
-        """Pass 1 on a tight context; pass 2 on a wide window of the top article when pass 1 found
-        nothing and retrieval is confident."""
+        """Pass 1 on the focused passages; pass 2 on the top article's best sentences alone when
+        pass 1 found nothing and retrieval is confident."""
         context = fit_passages(asked, focus(asked, passages), self.context_chars)
         checked, model, notice = yield from self._generate_checked(asked, context, turn)
-        wide = self._wide_windows(asked, passages) if checked.declined and not checked.citations else []
-        if not all(any(p.article_id == w.article_id and p.start <= w.start and p.end >= w.end for p in context)
-                   for w in wide):  # (else pass 1 already showed all of it)
+        closer = self._second_look(asked, passages) if checked.declined and not checked.citations else []
+        if closer and _spans(closer) != _spans(context):  # (else pass 1 showed just that)
             yield SecondLook()
-            second, model2, notice2 = yield from self._generate_checked(asked, wide, turn)
+            second, model2, notice2 = yield from self._generate_checked(asked, closer, turn)
             if second.citations and not second.declined:
                 checked, model, notice = second, model2, notice2
             else:
@@ -246,11 +245,12 @@ class Engine:
         reply = yield from self.writer.write(asked, context, turn)
         return check_reply(reply, asked, self.store.article_text), reply.model, reply.notice
 
-    def _wide_windows(self, asked: Question, passages: list[Passage]) -> list[Passage]:
-        """The top article's best windows at the wide budget, when retrieval is confident: the
-        top article names at least half of what was asked (or, for a question naming nothing,
-        is close to it)."""
-        if not self.wide_context_chars or not passages:
+    def _second_look(self, asked: Question, passages: list[Passage]) -> list[Passage]:
+        """The top article's best sentences, in up to three short windows within
+        ``second_look_chars``, when retrieval is confident: the top article names at least half of
+        what was asked (or, for a question naming nothing, is close to it). The small model often
+        declines a full context that holds the answer, and answers from a few sentences of it."""
+        if not self.second_look_chars or not passages:
             return []
         top = passages[0]
         text = self.store.article_text(top.article_id)
@@ -261,7 +261,7 @@ class Engine:
                 return []
         elif top.similarity < self.min_similarity + 0.1:
             return []
-        return best_windows(asked, replace(top, text=text, start=0, end=len(text)), self.wide_context_chars)
+        return best_windows(asked, replace(top, text=text, start=0, end=len(text)), self.second_look_chars)
 
     def _compare(self, asked: Question, filters: Filters | dict[str, str] | None, turn: Turn,
                  ) -> Generator[Event, None, tuple[Checked, str, str]]:
@@ -397,6 +397,10 @@ def compose(asked: Question, parts: list[tuple[str, Checked, list[Passage]]]) ->
         text.append(f"The articles don't give the answer for {member}." if asked.members else
                     f"The articles don't answer “{member}”")
     return Checked(" ".join(text), citations, removed, False)
+
+
+def _spans(passages: list[Passage]) -> list[tuple[str, int, int]]:
+    return [(p.article_id, p.start, p.end) for p in passages]
 
 
 def _by_date(asked: Question) -> bool:

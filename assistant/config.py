@@ -56,7 +56,7 @@ class Settings:
     retrieval_rrf_k: int = 60
     retrieval_min_similarity: float = 0.35
     retrieval_context_chars: int = 3000
-    retrieval_wide_context_chars: int = 3600
+    retrieval_second_look_chars: int = 700
 
     llm_backend: str = "embedded"
     llm_model_path: str = ""
@@ -105,7 +105,7 @@ _POSITIVE = {
     "store_port", "embedding_batch_size", "ingest_chunk_tokens", "ingest_max_file_mb", "ingest_max_upload_files",
     "ingest_workers",
     "retrieval_k", "retrieval_candidates", "retrieval_per_article", "retrieval_rrf_k",
-    "retrieval_context_chars", "retrieval_wide_context_chars", "llm_context_size", "llm_max_tokens", "llm_timeout_s",
+    "retrieval_context_chars", "retrieval_second_look_chars", "llm_context_size", "llm_max_tokens", "llm_timeout_s",
     "llm_total_timeout_s",
     "web_port", "embedding_timeout_s",
 }

@@ -1,8 +1,8 @@
 """The first pass's context budget against answer quality and latency: one eval per budget.
 
 Runs ``assistant eval`` once per budget (``ASSISTANT_RETRIEVAL_CONTEXT_CHARS``), on the same
-questions and store, each into ``OUT/budget-N`` (resumable, like any eval). The second pass's
-wide window is kept at least 1.2 x the first pass, so it still widens. Prints one row per budget
+questions and store, each into ``OUT/budget-N`` (resumable, like any eval). The second look
+keeps its default. Prints one row per budget
 from each run's ``results.json`` and appends it to docs/benchmarks.md.
 
 Usage (from the repo root; ~20 s per question per budget on 2 cores):
@@ -26,13 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import append_section, markdown_table, table  # noqa: E402
 
-DEFAULT_WIDE = 3600
-
 
 def run(budget: int, args: argparse.Namespace) -> Path:
     out = args.out / f"budget-{budget}"
-    env = dict(os.environ, ASSISTANT_RETRIEVAL_CONTEXT_CHARS=str(budget),
-               ASSISTANT_RETRIEVAL_WIDE_CONTEXT_CHARS=str(max(DEFAULT_WIDE, int(budget * 1.2))))
+    env = dict(os.environ, ASSISTANT_RETRIEVAL_CONTEXT_CHARS=str(budget))
     # The console script, not "-m": it adds no working directory to the path, so PYTHONPATH can
     # point the runs at a frozen worktree while this script lives in another.
     command = [str(Path(sys.executable).parent / "assistant"), "--data-dir", str(args.data_dir), "eval",
@@ -72,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = f"ids {args.ids}" if args.ids else f"the {args.split or 'whole'} split"
         append_section("first-pass context budget", f"`bench/context_budget.py --budgets {args.budgets}` on "
                        f"{chosen} of {', '.join(p.name for p in args.qa)}, embedded LLM, one run per "
-                       f"budget (wide window max(3,600, 1.2 x budget)).\n\n" + markdown_table(header, rows))
+                       f"budget.\n\n" + markdown_table(header, rows))
     return 0
 
 

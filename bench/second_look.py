@@ -1,6 +1,6 @@
 """Pass 2's two designs, on the questions whose first pass found nothing: windows or select-then-answer.
 
-The engine's second look (``Engine._wide_windows``) shows the model up to three windows of the
+The engine's second look (``Engine._second_look``) shows the model up to three windows of the
 top article around its best sentences and asks again. The other design the answer-quality issue
 names is select-then-answer: number the sentences of those same windows, ask the model for the
 numbers of the ones that state the answer, then write the answer from just those sentences, so
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         asked = engine.read(item.question)
         if asked.members or asked.parts:
             continue
-        windows = engine._wide_windows(asked, engine.retriever.search(asked))
+        windows = engine._second_look(asked, engine.retriever.search(asked))
         if not windows:
             continue
         text, abstained, selected = select_then_answer(engine, asked, windows)

@@ -165,13 +165,16 @@ def test_headline_less_txt_is_answered_from_its_first_line(tmp_path: Path, setti
     assert lead in chat.received[-1][1].content
 
 
-def test_a_decline_gets_a_second_look_at_the_whole_article(engine: Engine, chat: FakeChatModel) -> None:
+def test_a_decline_gets_a_second_look_at_the_top_articles_best_sentences(engine: Engine,
+                                                                         chat: FakeChatModel) -> None:
     chat.replies = ["The articles don't say.", "Temasek Holdings Pte and Suning.com Co. also participated [1]."]
-    events = list(engine.stream("Which other investors joined SenseTime's round?"))
+    events = list(engine.stream("Which retailer participated in SenseTime's Series C round?"))
     assert any(isinstance(e, SecondLook) for e in events)
     final = events[-1]
     assert isinstance(final, Answer) and not final.abstained and "Temasek" in final.text
     assert len(chat.received) == 2
+    first, second = (received[1].content.split("Question:")[0] for received in chat.received)
+    assert "Suning.com" in second and len(second) < len(first)  # fewer sentences, the answer's among them
 
 
 def test_comparison_is_answered_per_company_and_computed_in_code(engine: Engine, chat: FakeChatModel) -> None:
