@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 NOT_FOUND = "I couldn't find the answer in the articles."
 EMPTY_QUESTION = "Please ask a question about the articles."
-SECOND_LOOK = "Taking a second look at the whole article…"
+SECOND_LOOK = "Taking a second look at the best sentences of the top article…"
 # A comparison by size: the composed answer then computes the difference.
 _MORE = re.compile(r"\b(more|most|less|least|bigger|biggest|larger|largest|higher|smaller|fewer)\b", re.I)
 # A comparison by date ("which was announced first?"): the members' first reports are compared in code.
